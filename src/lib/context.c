@@ -1,0 +1,164 @@
+/*
+ * context.c - the per-run context, error recording, logging and the call
+ * layer every C_* call goes through.
+ */
+#include "config.h"
+
+#include <openssl/crypto.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+p11e_ctx *p11e_ctx_new(void)
+{
+	return calloc(1, sizeof(p11e_ctx));
+}
+
+void p11e_ctx_free(p11e_ctx *ctx)
+{
+	if (!ctx)
+		return;
+	p11e__session_close(ctx);
+	p11e__module_release(ctx);
+	p11e__slot_clear(&ctx->slot);
+	p11e__free_secret(ctx->uri_pin_value);
+	free(ctx->uri_pin_source);
+	free(ctx->module_spec);
+	free(ctx->module_path);
+	free(ctx);
+}
+
+void p11e_ctx_set_log(p11e_ctx *ctx, p11e_log_fn fn, void *data)
+{
+	ctx->log = fn;
+	ctx->log_data = data;
+}
+
+void p11e_ctx_set_force(p11e_ctx *ctx, int force)
+{
+	ctx->force = force;
+}
+
+const char *p11e_version(void)
+{
+	return PACKAGE_VERSION;
+}
+
+const char *p11e_status_name(p11e_status status)
+{
+	switch (status) {
+	case P11E_OK: return "ok";
+	case P11E_ERR_FAILED: return "failure";
+	case P11E_ERR_USAGE: return "usage";
+	case P11E_ERR_AUTH: return "auth";
+	case P11E_ERR_NOT_FOUND: return "not-found";
+	case P11E_ERR_TOKEN: return "token";
+	case P11E_ERR_POLICY: return "policy";
+	case P11E_ERR_INPUT: return "input";
+	}
+	return "unknown";
+}
+
+const char *p11e_error_message(const p11e_ctx *ctx)
+{
+	return ctx->message;
+}
+
+unsigned long p11e_error_rv(const p11e_ctx *ctx)
+{
+	return ctx->last_rv;
+}
+
+const char *p11e_error_call(const p11e_ctx *ctx)
+{
+	return ctx->last_call;
+}
+
+void p11e__clear_error(p11e_ctx *ctx)
+{
+	ctx->message[0] = '\0';
+	ctx->last_rv = CKR_OK;
+	ctx->last_call = NULL;
+}
+
+void p11e__log(p11e_ctx *ctx, p11e_log_level level, const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+
+	if (!ctx->log)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	ctx->log(ctx->log_data, level, buf);
+}
+
+p11e_status p11e__fail(p11e_ctx *ctx, p11e_status status, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(ctx->message, sizeof(ctx->message), fmt, ap);
+	va_end(ap);
+	return status;
+}
+
+p11e_status p11e__fail_rv(p11e_ctx *ctx, const char *what, const char *call, CK_RV rv)
+{
+	const char *hint = p11e__rv_hint(rv);
+
+	ctx->last_rv = rv;
+	ctx->last_call = call;
+	snprintf(ctx->message, sizeof(ctx->message), "%s: %s: %s (%s)%s%s", what, call,
+	         p11e_rv_text(rv), p11e_rv_name(rv), hint ? ": " : "", hint ? hint : "");
+	return p11e__rv_status(rv);
+}
+
+CK_RV p11e__call_done(p11e_ctx *ctx, const char *name, CK_RV rv)
+{
+	/* arguments are never logged: some of them are PINs */
+	if (rv == CKR_OK)
+		p11e__log(ctx, P11E_LOG_DEBUG, "%s: CKR_OK", name);
+	else
+		p11e__log(ctx, P11E_LOG_DEBUG, "%s: %s (%s)", name, p11e_rv_name(rv),
+		          p11e_rv_text(rv));
+	if (rv != CKR_OK) {
+		ctx->last_rv = rv;
+		ctx->last_call = name;
+	}
+	return rv;
+}
+
+void p11e__free_secret(char *s)
+{
+	if (!s)
+		return;
+	OPENSSL_cleanse(s, strlen(s));
+	free(s);
+}
+
+void p11e__unpad(char *dst, size_t dstlen, const unsigned char *src, size_t srclen)
+{
+	size_t n = srclen < dstlen - 1 ? srclen : dstlen - 1;
+
+	memcpy(dst, src, n);
+	/* some modules NUL-terminate instead of padding */
+	dst[n] = '\0';
+	n = strlen(dst);
+	while (n > 0 && dst[n - 1] == ' ')
+		dst[--n] = '\0';
+}
+
+int p11e__pad(unsigned char *dst, size_t dstlen, const char *src)
+{
+	size_t n = strlen(src);
+
+	if (n > dstlen)
+		return -1;
+	memset(dst, ' ', dstlen);
+	memcpy(dst, src, n);
+	return 0;
+}

@@ -1,0 +1,107 @@
+/*
+ * internal.h - what the library's files share; never installed.
+ */
+#ifndef P11ENROLL_INTERNAL_H
+#define P11ENROLL_INTERNAL_H
+
+#include <p11-kit/pkcs11.h>
+#include <stdarg.h>
+
+#include "p11enroll.h"
+
+struct p11e_pin {
+	char *data; /* NUL-terminated, wiped on free */
+	size_t len;
+};
+
+struct p11e_ctx {
+	p11e_log_fn log;
+	void *log_data;
+	int force;
+	int warned_low; /* the PIN-count-low warning was given */
+
+	/* the last failure */
+	char message[512];
+	CK_RV last_rv;
+	const char *last_call;
+
+	/* the module */
+	CK_FUNCTION_LIST *fl;
+	int fl_initialized;
+	char *module_spec; /* what the user asked for, for messages */
+	char *module_path;
+
+	/* the selected token */
+	int have_slot;
+	p11e_slot slot;
+	char *uri_pin_value;  /* from the --token URI */
+	char *uri_pin_source;
+
+	/* the open session */
+	CK_SESSION_HANDLE session;
+	int have_session;
+	int logged_in;
+};
+
+/*
+ * The call layer.  Every C_* call goes through P11_CALL, which records the
+ * function name and CK_RV in the context and logs both at debug level: one
+ * place for -v, error text and (with the wrapper module) fault injection.
+ * Arguments are never logged, so PINs cannot leak through it.
+ */
+CK_RV p11e__call_done(p11e_ctx *ctx, const char *name, CK_RV rv);
+#define P11_CALL(ctx, fn, ...) \
+	p11e__call_done((ctx), #fn, (ctx)->fl->fn(__VA_ARGS__))
+
+/* Record a failure and return status; fmt is the whole one-line message. */
+p11e_status p11e__fail(p11e_ctx *ctx, p11e_status status, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/*
+ * Record a failed PKCS#11 call: "<what>: C_Login: the PIN is incorrect
+ * (CKR_PIN_INCORRECT)", plus a hint where one helps.  The status follows the
+ * CK_RV (p11e__rv_status).
+ */
+p11e_status p11e__fail_rv(p11e_ctx *ctx, const char *what, const char *call, CK_RV rv);
+p11e_status p11e__rv_status(CK_RV rv);
+const char *p11e__rv_hint(CK_RV rv);
+void p11e__clear_error(p11e_ctx *ctx);
+void p11e__log(p11e_ctx *ctx, p11e_log_level level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Blank-padded PKCS#11 string to C string (trailing blanks removed). */
+void p11e__unpad(char *dst, size_t dstlen, const unsigned char *src, size_t srclen);
+/* C string to blank-padded field; returns -1 if it does not fit. */
+int p11e__pad(unsigned char *dst, size_t dstlen, const char *src);
+
+/* Fill a p11e_slot from the module (uri allocated). */
+p11e_status p11e__slot_read(p11e_ctx *ctx, CK_SLOT_ID id, p11e_slot *out);
+/* Re-read the selected token's info into ctx->slot. */
+p11e_status p11e__slot_refresh(p11e_ctx *ctx);
+void p11e__slot_clear(p11e_slot *slot);
+/*
+ * Which of slots[0..n) match spec (a pkcs11: URI or a label; NULL matches
+ * every token the mode admits); the index of the single match goes to
+ * *found.  No module calls, so the unit suite can test it.
+ */
+enum {
+	P11E__MATCH_INITIALIZED,   /* tokens with CKF_TOKEN_INITIALIZED */
+	P11E__MATCH_UNINITIALIZED, /* tokens without it */
+	P11E__MATCH_ANY,           /* any present token */
+};
+p11e_status p11e__token_match(p11e_ctx *ctx, const char *spec, const p11e_slot *slots,
+                              size_t n, int mode, size_t *found);
+
+/* Unload the module (after C_Finalize). */
+void p11e__module_release(p11e_ctx *ctx);
+/* Wipe and free a secret string. */
+void p11e__free_secret(char *s);
+
+/* Session on the selected token. */
+p11e_status p11e__session_open(p11e_ctx *ctx, int rw);
+void p11e__session_close(p11e_ctx *ctx);
+
+/* Parse a PIN source spec without the prompt/URI fallbacks (unit-tested). */
+p11e_status p11e__pin_from_source(p11e_ctx *ctx, const char *src, p11e_pin **pin);
+p11e_pin *p11e__pin_new(const char *data, size_t len);
+
+#endif

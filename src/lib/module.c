@@ -1,0 +1,233 @@
+/*
+ * module.c - finding, loading and listing PKCS#11 modules.  p11-kit does
+ * the loading and knows the registered modules; we only decide which one.
+ */
+#include "config.h"
+
+#include <p11-kit/p11-kit.h>
+#include <p11-kit/uri.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+static int looks_like_path(const char *spec)
+{
+	size_t n = strlen(spec);
+
+	return strchr(spec, '/') || (n > 3 && strcmp(spec + n - 3, ".so") == 0);
+}
+
+/* "a, b, c" of the registered module names, for messages. */
+static void registered_names(CK_FUNCTION_LIST **mods, char *buf, size_t len)
+{
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; mods && mods[i]; i++) {
+		char *name = p11_kit_module_get_name(mods[i]);
+		int n;
+
+		if (!name)
+			continue;
+		n = snprintf(buf + used, len - used, "%s%s", used ? ", " : "", name);
+		free(name);
+		if (n < 0 || (size_t)n >= len - used)
+			break;
+		used += (size_t)n;
+	}
+	if (!buf[0])
+		snprintf(buf, len, "none");
+}
+
+/* Path of the module registered under name; NULL if there is none. */
+static p11e_status registered_path(p11e_ctx *ctx, const char *name, char **path)
+{
+	CK_FUNCTION_LIST **mods = p11_kit_modules_load(NULL, 0);
+	CK_FUNCTION_LIST *mod;
+	char names[256];
+
+	*path = NULL;
+	if (!mods)
+		return p11e__fail(ctx, P11E_ERR_NOT_FOUND,
+		                  "cannot read the p11-kit module registry: %s: give --module PATH",
+		                  p11_kit_message() ? p11_kit_message() : "unknown error");
+	mod = p11_kit_module_for_name(mods, name);
+	if (mod)
+		*path = p11_kit_module_get_filename(mod);
+	registered_names(mods, names, sizeof(names));
+	p11_kit_modules_release(mods);
+	if (!*path)
+		return p11e__fail(ctx, P11E_ERR_NOT_FOUND,
+		                  "no PKCS#11 module named '%s' is registered with p11-kit "
+		                  "(registered: %s): give a registered name or the module's path",
+		                  name, names);
+	return P11E_OK;
+}
+
+p11e_status p11e_module_load(p11e_ctx *ctx, const char *spec)
+{
+	CK_C_INITIALIZE_ARGS args;
+	char *path = NULL;
+	p11e_status st;
+	CK_RV rv;
+
+	p11e__clear_error(ctx);
+	if (ctx->fl)
+		return p11e__fail(ctx, P11E_ERR_FAILED, "a module is already loaded");
+	if (!spec || !*spec)
+		spec = getenv("P11ENROLL_MODULE");
+	if (!spec || !*spec)
+		spec = P11E_PROXY_MODULE;
+
+	if (looks_like_path(spec)) {
+		if (access(spec, R_OK) != 0)
+			return p11e__fail(ctx, P11E_ERR_NOT_FOUND,
+			                  "PKCS#11 module %s: no such file: check --module "
+			                  "(a path or a p11-kit module name; 'p11enroll modules' lists them)",
+			                  spec);
+		path = strdup(spec);
+	} else {
+		st = registered_path(ctx, spec, &path);
+		if (st != P11E_OK)
+			return st;
+	}
+	if (!path)
+		return p11e__fail(ctx, P11E_ERR_FAILED, "out of memory");
+
+	ctx->fl = p11_kit_module_load(path, 0);
+	if (!ctx->fl) {
+		st = p11e__fail(ctx, P11E_ERR_TOKEN, "cannot load PKCS#11 module %s: %s", path,
+		                p11_kit_message() ? p11_kit_message() : "unknown error");
+		free(path);
+		return st;
+	}
+	ctx->module_path = path;
+	ctx->module_spec = strdup(spec);
+
+	memset(&args, 0, sizeof(args));
+	args.flags = CKF_OS_LOCKING_OK;
+	rv = P11_CALL(ctx, C_Initialize, &args);
+	if (rv != CKR_OK && rv != CKR_CRYPTOKI_ALREADY_INITIALIZED) {
+		st = p11e__fail_rv(ctx, path, "C_Initialize", rv);
+		p11e__module_release(ctx);
+		return st == P11E_ERR_NOT_FOUND ? P11E_ERR_TOKEN : st;
+	}
+	ctx->fl_initialized = (rv == CKR_OK);
+	return P11E_OK;
+}
+
+void p11e__module_release(p11e_ctx *ctx)
+{
+	if (!ctx->fl)
+		return;
+	if (ctx->fl_initialized)
+		P11_CALL(ctx, C_Finalize, NULL);
+	ctx->fl_initialized = 0;
+	p11_kit_module_release(ctx->fl);
+	ctx->fl = NULL;
+}
+
+static char *dup_unpadded(const unsigned char *s, size_t len)
+{
+	char buf[65];
+
+	p11e__unpad(buf, sizeof(buf), s, len);
+	return strdup(buf);
+}
+
+/* Fill one entry from a loaded, initialised module. */
+static void module_describe(p11e_ctx *ctx, CK_FUNCTION_LIST *fl, p11e_module_info *m)
+{
+	CK_FUNCTION_LIST *saved = ctx->fl;
+	CK_INFO info;
+	P11KitUri *uri;
+
+	ctx->fl = fl;
+	if (P11_CALL(ctx, C_GetInfo, &info) == CKR_OK) {
+		m->description = dup_unpadded(info.libraryDescription,
+		                              sizeof(info.libraryDescription));
+		m->manufacturer = dup_unpadded(info.manufacturerID, sizeof(info.manufacturerID));
+		m->cryptoki_major = info.cryptokiVersion.major;
+		m->cryptoki_minor = info.cryptokiVersion.minor;
+		m->library_major = info.libraryVersion.major;
+		m->library_minor = info.libraryVersion.minor;
+		uri = p11_kit_uri_new();
+		if (uri) {
+			memcpy(p11_kit_uri_get_module_info(uri), &info, sizeof(info));
+			if (p11_kit_uri_format(uri, P11_KIT_URI_FOR_MODULE_WITH_VERSION, &m->uri) !=
+			    P11_KIT_URI_OK)
+				m->uri = NULL;
+			p11_kit_uri_free(uri);
+		}
+		m->loaded = 1;
+	}
+	ctx->fl = saved;
+}
+
+p11e_status p11e_module_list(p11e_ctx *ctx, p11e_module_info **list, size_t *count)
+{
+	CK_FUNCTION_LIST **mods = NULL;
+	p11e_module_info *out = NULL;
+	size_t n = 0, i;
+
+	p11e__clear_error(ctx);
+	*list = NULL;
+	*count = 0;
+
+	/* a module the user named: describe just that one */
+	if (ctx->fl && strcmp(ctx->module_path, P11E_PROXY_MODULE) != 0) {
+		out = calloc(1, sizeof(*out));
+		if (!out)
+			return p11e__fail(ctx, P11E_ERR_FAILED, "out of memory");
+		out->name = p11_kit_module_get_name(ctx->fl);
+		out->path = strdup(ctx->module_path);
+		module_describe(ctx, ctx->fl, out);
+		*list = out;
+		*count = 1;
+		return P11E_OK;
+	}
+
+	mods = p11_kit_modules_load(NULL, 0);
+	if (!mods)
+		return p11e__fail(ctx, P11E_ERR_TOKEN, "cannot read the p11-kit module registry: %s",
+		                  p11_kit_message() ? p11_kit_message() : "unknown error");
+	while (mods[n])
+		n++;
+	out = calloc(n ? n : 1, sizeof(*out));
+	if (!out) {
+		p11_kit_modules_release(mods);
+		return p11e__fail(ctx, P11E_ERR_FAILED, "out of memory");
+	}
+	for (i = 0; i < n; i++) {
+		out[i].name = p11_kit_module_get_name(mods[i]);
+		out[i].path = p11_kit_module_get_filename(mods[i]);
+		/* one module failing to start must not hide the others */
+		if (p11_kit_module_initialize(mods[i]) == CKR_OK) {
+			module_describe(ctx, mods[i], &out[i]);
+			p11_kit_module_finalize(mods[i]);
+		} else {
+			p11e__log(ctx, P11E_LOG_INFO, "module %s failed to initialise: %s",
+			          out[i].name ? out[i].name : "?",
+			          p11_kit_message() ? p11_kit_message() : "unknown error");
+		}
+	}
+	p11_kit_modules_release(mods);
+	*list = out;
+	*count = n;
+	return P11E_OK;
+}
+
+void p11e_module_list_free(p11e_module_info *list, size_t count)
+{
+	for (size_t i = 0; list && i < count; i++) {
+		free(list[i].name);
+		free(list[i].path);
+		free(list[i].description);
+		free(list[i].manufacturer);
+		free(list[i].uri);
+	}
+	free(list);
+}

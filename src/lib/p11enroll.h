@@ -1,0 +1,188 @@
+/*
+ * p11enroll.h - public API of libp11enroll
+ *
+ * libp11enroll provisions PKCS#11 tokens with identities whose private keys
+ * are generated on the token and never leave it.  Every function works on a
+ * context (one per run, no globals) and returns a typed status; on failure the
+ * context holds a one-line message, and, where a PKCS#11 call failed, the
+ * call's name and its CK_RV.
+ */
+#ifndef P11ENROLL_H
+#define P11ENROLL_H
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/*
+ * Status codes.  They double as the p11enroll tool's exit codes, so a
+ * script sees the same number whichever layer it talks to.
+ */
+typedef enum p11e_status {
+	P11E_OK = 0,
+	P11E_ERR_FAILED = 1,    /* internal error, out of memory */
+	P11E_ERR_USAGE = 2,     /* bad option or argument */
+	P11E_ERR_AUTH = 3,      /* PIN incorrect, locked, last try refused, no PIN */
+	P11E_ERR_NOT_FOUND = 4, /* module, slot, token or object not found */
+	P11E_ERR_TOKEN = 5,     /* the module or token failed */
+	P11E_ERR_POLICY = 6,    /* a policy refused the operation */
+	P11E_ERR_INPUT = 7,     /* malformed input: file, URI, config */
+} p11e_status;
+
+typedef enum p11e_log_level {
+	P11E_LOG_ERROR = 0,
+	P11E_LOG_WARN = 1,
+	P11E_LOG_INFO = 2,
+	P11E_LOG_DEBUG = 3, /* every PKCS#11 call and its result */
+} p11e_log_level;
+
+typedef void (*p11e_log_fn)(void *data, p11e_log_level level, const char *msg);
+
+typedef struct p11e_ctx p11e_ctx;
+
+/* --- context ----------------------------------------------------------- */
+
+p11e_ctx *p11e_ctx_new(void);
+void p11e_ctx_free(p11e_ctx *ctx);
+void p11e_ctx_set_log(p11e_ctx *ctx, p11e_log_fn fn, void *data);
+/* Allow spending a token's last PIN try (CKF_*_PIN_FINAL_TRY). */
+void p11e_ctx_set_force(p11e_ctx *ctx, int force);
+
+const char *p11e_version(void);
+const char *p11e_status_name(p11e_status status);
+/* Message of the last failure, "" if none. */
+const char *p11e_error_message(const p11e_ctx *ctx);
+/* CK_RV and function name of the last failed PKCS#11 call (0 / NULL if none). */
+unsigned long p11e_error_rv(const p11e_ctx *ctx);
+const char *p11e_error_call(const p11e_ctx *ctx);
+
+/* "CKR_PIN_INCORRECT" and "the PIN is incorrect"; never NULL. */
+const char *p11e_rv_name(unsigned long rv);
+const char *p11e_rv_text(unsigned long rv);
+
+/* --- modules ----------------------------------------------------------- */
+
+typedef struct p11e_module_info {
+	char *name;        /* p11-kit registered name, or NULL */
+	char *path;        /* shared object path, or NULL if unknown */
+	char *description; /* CK_INFO libraryDescription */
+	char *manufacturer;
+	char *uri;         /* RFC 7512 module URI */
+	unsigned cryptoki_major, cryptoki_minor;
+	unsigned library_major, library_minor;
+	int loaded;        /* 0: registered but failed to initialise */
+} p11e_module_info;
+
+/*
+ * Load and initialise the module to work with.  spec is a path to a shared
+ * object or the name of a module registered with p11-kit.  NULL means
+ * $P11ENROLL_MODULE, else the p11-kit proxy (every registered module).
+ */
+p11e_status p11e_module_load(p11e_ctx *ctx, const char *spec);
+/*
+ * The loaded module if there is one, else every module registered with
+ * p11-kit.
+ */
+p11e_status p11e_module_list(p11e_ctx *ctx, p11e_module_info **list, size_t *count);
+void p11e_module_list_free(p11e_module_info *list, size_t count);
+
+/* --- slots and tokens -------------------------------------------------- */
+
+#define P11E_UNAVAILABLE ((unsigned long)-1) /* CK_UNAVAILABLE_INFORMATION */
+
+typedef struct p11e_slot {
+	unsigned long slot_id;
+	char slot_description[65];
+	char slot_manufacturer[33];
+	unsigned long slot_flags; /* CKF_TOKEN_PRESENT, CKF_REMOVABLE_DEVICE, ... */
+	int token_present;
+	/* token fields are empty when no token is present; strings unpadded */
+	char label[33];
+	char manufacturer[33];
+	char model[17];
+	char serial[17];
+	unsigned long token_flags; /* CKF_* token flags */
+	unsigned long free_public_memory, total_public_memory;
+	unsigned long free_private_memory, total_private_memory;
+	unsigned long min_pin_len, max_pin_len;
+	char *uri; /* RFC 7512 token URI (with slot-id for an uninitialised token) */
+} p11e_slot;
+
+p11e_status p11e_slot_list(p11e_ctx *ctx, p11e_slot **list, size_t *count);
+void p11e_slot_list_free(p11e_slot *list, size_t count);
+
+/*
+ * Choose the token to work on.  spec is a pkcs11: URI or a token label; NULL
+ * picks the only initialised token.  No match, or more than one, fails with
+ * a message that lists the tokens that are there.
+ */
+p11e_status p11e_token_select(p11e_ctx *ctx, const char *spec);
+/*
+ * Choose a token to initialise: by spec, by slot id (>= 0), or else the only
+ * uninitialised one.
+ */
+p11e_status p11e_token_select_for_init(p11e_ctx *ctx, const char *spec, long slot_id);
+/* The selected token (refreshed), or NULL. */
+const p11e_slot *p11e_token_selected(const p11e_ctx *ctx);
+
+/* --- PINs -------------------------------------------------------------- */
+
+typedef enum p11e_pin_role {
+	P11E_PIN_USER = 0,
+	P11E_PIN_SO = 1,
+	P11E_PIN_NEW_USER = 2, /* a new user PIN: prompted for twice */
+	P11E_PIN_NEW_SO = 3,
+} p11e_pin_role;
+
+typedef struct p11e_pin p11e_pin;
+
+/*
+ * Read a PIN from a source: pass:PIN, env:VAR, file:PATH, fd:N, stdin.
+ * src NULL: for the user PIN, the selected token URI's pin-value or
+ * pin-source; then a no-echo prompt on the terminal; with no terminal this
+ * fails (P11E_ERR_AUTH) rather than wait.
+ */
+p11e_status p11e_pin_read(p11e_ctx *ctx, const char *src, p11e_pin_role role, p11e_pin **pin);
+/* Wipes the buffer before freeing it. */
+void p11e_pin_free(p11e_pin *pin);
+size_t p11e_pin_length(const p11e_pin *pin);
+
+/*
+ * Refuse before any PIN is asked for if the role's PIN is locked, or is on its
+ * final try and force is off.  Called again by every function that sends a
+ * PIN to the token.
+ */
+p11e_status p11e_pin_guard(p11e_ctx *ctx, p11e_pin_role role);
+
+/* --- sessions and PIN operations on the selected token ---------------- */
+
+/* Open a read-write session on the selected token and log in. */
+p11e_status p11e_login(p11e_ctx *ctx, p11e_pin_role role, const p11e_pin *pin);
+p11e_status p11e_logout(p11e_ctx *ctx);
+
+/*
+ * Initialise the token chosen with p11e_token_select_for_init: C_InitToken
+ * with the SO PIN and the label (at most 32 bytes, blank padded), then the
+ * user PIN with C_InitPIN.  An initialised token is refused unless reinit
+ * (it erases every object on it).
+ */
+p11e_status p11e_init_token(p11e_ctx *ctx, const char *label, const p11e_pin *so_pin,
+                            const p11e_pin *user_pin, int reinit);
+/*
+ * The checks p11e_init_token makes before it sends anything (label length,
+ * already initialised, SO PIN state), so a caller can run them before it
+ * asks for PINs.
+ */
+p11e_status p11e_init_token_check(p11e_ctx *ctx, const char *label, int reinit);
+/* C_SetPIN as the user. */
+p11e_status p11e_pin_change(p11e_ctx *ctx, const p11e_pin *old_pin, const p11e_pin *new_pin);
+/* C_InitPIN as SO: set or reset (unblock) the user PIN. */
+p11e_status p11e_pin_init(p11e_ctx *ctx, const p11e_pin *so_pin, const p11e_pin *new_pin);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* P11ENROLL_H */

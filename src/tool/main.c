@@ -1,0 +1,146 @@
+/*
+ * main.c - global options and the command table.
+ */
+#include "config.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tool.h"
+
+static const struct command commands[] = {
+	{ "modules", cmd_modules, "list PKCS#11 modules", usage_modules },
+	{ "tokens", cmd_tokens, "list slots and tokens", usage_tokens },
+	{ "init-token", cmd_init_token, "initialise a token", usage_init_token },
+	{ "pin", cmd_pin, "change, set or unblock the user PIN", usage_pin },
+};
+#define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static void usage(FILE *out)
+{
+	size_t i;
+
+	fputs("Usage: p11enroll [OPTIONS] COMMAND [ARGS]\n"
+	      "Provision PKCS#11 tokens with keys that never leave them.\n"
+	      "\n"
+	      "Options:\n"
+	      "  --module PATH|NAME  PKCS#11 module: a path or a p11-kit module name\n"
+	      "                      (default: $P11ENROLL_MODULE, else the p11-kit proxy)\n"
+	      "  --token URI|LABEL   the token: a pkcs11: URI or a token label\n"
+	      "  --pin SRC           user PIN source\n"
+	      "  --so-pin SRC        security officer PIN source\n"
+	      "  --force             allow spending a token's last PIN try\n"
+	      "  --json              JSON output\n"
+	      "  -v, --verbose       log every PKCS#11 call and its result to stderr\n"
+	      "  -q, --quiet         print errors only\n"
+	      "  -h, --help          show this help\n"
+	      "  -V, --version       show the version\n"
+	      "\n"
+	      "Commands:\n",
+	      out);
+	for (i = 0; i < N_COMMANDS; i++)
+		fprintf(out, "  %-12s  %s\n", commands[i].name, commands[i].summary);
+	fputs("  help          show the help of a command\n"
+	      "\n"
+	      "PIN sources: env:VAR, file:PATH, fd:N, stdin, pass:PIN (visible to ps);\n"
+	      "none, on a terminal: a prompt.\n"
+	      "Exit codes: 0 ok, 1 failure, 2 usage, 3 PIN/auth, 4 not found,\n"
+	      "5 token/device, 6 policy, 7 bad input.\n"
+	      "See p11enroll(1) and p11enroll-COMMAND(1).\n",
+	      out);
+}
+
+static const struct command *find_command(const char *name)
+{
+	for (size_t i = 0; i < N_COMMANDS; i++)
+		if (strcmp(commands[i].name, name) == 0)
+			return &commands[i];
+	return NULL;
+}
+
+static int cmd_help(int argc, char **argv)
+{
+	const struct command *c;
+
+	if (argc < 2) {
+		usage(stdout);
+		return 0;
+	}
+	c = find_command(argv[1]);
+	if (!c) {
+		fprintf(stderr, "p11enroll: unknown command '%s': see 'p11enroll --help'\n", argv[1]);
+		return P11E_ERR_USAGE;
+	}
+	fputs(c->usage, stdout);
+	return 0;
+}
+
+enum { OPT_MODULE = 256, OPT_TOKEN, OPT_PIN, OPT_SO_PIN, OPT_FORCE, OPT_JSON };
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "module", required_argument, NULL, OPT_MODULE },
+		{ "token", required_argument, NULL, OPT_TOKEN },
+		{ "pin", required_argument, NULL, OPT_PIN },
+		{ "so-pin", required_argument, NULL, OPT_SO_PIN },
+		{ "force", no_argument, NULL, OPT_FORCE },
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct tool t;
+	const struct command *c;
+	int opt, ret;
+
+	memset(&t, 0, sizeof(t));
+	t.verbosity = 1;
+	/* "+": global options stop at the command name */
+	while ((opt = getopt_long(argc, argv, "+vqhV", opts, NULL)) != -1) {
+		switch (opt) {
+		case OPT_MODULE: t.module = optarg; break;
+		case OPT_TOKEN: t.token = optarg; break;
+		case OPT_PIN: t.pin = optarg; break;
+		case OPT_SO_PIN: t.so_pin = optarg; break;
+		case OPT_FORCE: t.force = 1; break;
+		case OPT_JSON: t.json = 1; break;
+		case 'v': t.verbosity = 2; break;
+		case 'q': t.verbosity = 0; break;
+		case 'h': usage(stdout); return 0;
+		case 'V': printf("p11enroll %s\n", p11e_version()); return 0;
+		default:
+			fprintf(stderr, "p11enroll: see 'p11enroll --help' for the options\n");
+			return P11E_ERR_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		usage(stderr);
+		fprintf(stderr, "p11enroll: no command given: see the list above\n");
+		return P11E_ERR_USAGE;
+	}
+	argc -= optind;
+	argv += optind;
+	if (strcmp(argv[0], "help") == 0)
+		return cmd_help(argc, argv);
+	c = find_command(argv[0]);
+	if (!c) {
+		fprintf(stderr, "p11enroll: unknown command '%s': see 'p11enroll --help'\n", argv[0]);
+		return P11E_ERR_USAGE;
+	}
+	t.ctx = p11e_ctx_new();
+	if (!t.ctx) {
+		fprintf(stderr, "p11enroll: out of memory\n");
+		return P11E_ERR_FAILED;
+	}
+	p11e_ctx_set_log(t.ctx, tool_log, &t);
+	p11e_ctx_set_force(t.ctx, t.force);
+	optind = 0; /* the command parses its own options */
+	ret = c->run(&t, argc, argv);
+	p11e_ctx_free(t.ctx);
+	return ret;
+}

@@ -1,0 +1,230 @@
+/*
+ * output.c - what every command prints the same way: errors, log lines,
+ * JSON, slots.
+ */
+#include "config.h"
+
+#include <getopt.h>
+#include <p11-kit/pkcs11.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "tool.h"
+
+void tool_log(void *data, p11e_log_level level, const char *msg)
+{
+	const struct tool *t = data;
+
+	switch (level) {
+	case P11E_LOG_ERROR:
+		fprintf(stderr, "p11enroll: %s\n", msg);
+		break;
+	case P11E_LOG_WARN:
+		if (t->verbosity >= 1)
+			fprintf(stderr, "p11enroll: warning: %s\n", msg);
+		break;
+	case P11E_LOG_INFO:
+	case P11E_LOG_DEBUG:
+		if (t->verbosity >= 2)
+			fprintf(stderr, "p11enroll: %s\n", msg);
+		break;
+	}
+}
+
+int tool_fail(struct tool *t, p11e_status st, const char *prefix)
+{
+	const char *msg = p11e_error_message(t->ctx);
+
+	if (!*msg)
+		msg = p11e_status_name(st);
+	if (prefix)
+		fprintf(stderr, "p11enroll: %s: %s\n", prefix, msg);
+	else
+		fprintf(stderr, "p11enroll: %s\n", msg);
+	return st == P11E_OK ? P11E_ERR_FAILED : (int)st;
+}
+
+int tool_usage_error(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("p11enroll: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, ": see 'p11enroll %s --help'\n", cmd);
+	return P11E_ERR_USAGE;
+}
+
+void tool_info(struct tool *t, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (t->verbosity < 1 || t->json)
+		return;
+	va_start(ap, fmt);
+	vfprintf(stdout, fmt, ap);
+	va_end(ap);
+}
+
+int tool_json_emit(json_t *doc)
+{
+	int ret = 0;
+
+	if (!doc) {
+		fprintf(stderr, "p11enroll: out of memory\n");
+		return P11E_ERR_FAILED;
+	}
+	if (json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER) != 0 ||
+	    fputc('\n', stdout) == EOF)
+		ret = P11E_ERR_FAILED;
+	json_decref(doc);
+	return ret;
+}
+
+static const struct {
+	CK_FLAGS bit;
+	const char *name;
+} token_flags[] = {
+	{ CKF_LOGIN_REQUIRED, "login-required" },
+	{ CKF_TOKEN_INITIALIZED, "initialized" },
+	{ CKF_USER_PIN_INITIALIZED, "user-pin-initialized" },
+	{ CKF_WRITE_PROTECTED, "write-protected" },
+	{ CKF_PROTECTED_AUTHENTICATION_PATH, "protected-auth-path" },
+	{ CKF_USER_PIN_COUNT_LOW, "user-pin-count-low" },
+	{ CKF_USER_PIN_FINAL_TRY, "user-pin-final-try" },
+	{ CKF_USER_PIN_LOCKED, "user-pin-locked" },
+	{ CKF_USER_PIN_TO_BE_CHANGED, "user-pin-to-be-changed" },
+	{ CKF_SO_PIN_COUNT_LOW, "so-pin-count-low" },
+	{ CKF_SO_PIN_FINAL_TRY, "so-pin-final-try" },
+	{ CKF_SO_PIN_LOCKED, "so-pin-locked" },
+	{ CKF_SO_PIN_TO_BE_CHANGED, "so-pin-to-be-changed" },
+};
+#define N_FLAGS (sizeof(token_flags) / sizeof(token_flags[0]))
+
+static json_t *mem_json(unsigned long v)
+{
+	return v == P11E_UNAVAILABLE ? json_null() : json_integer((json_int_t)v);
+}
+
+json_t *tool_slot_json(const p11e_slot *s)
+{
+	json_t *o = json_object(), *flags;
+
+	if (!o)
+		return NULL;
+	json_object_set_new(o, "slot_id", json_integer((json_int_t)s->slot_id));
+	json_object_set_new(o, "slot_description", json_string(s->slot_description));
+	json_object_set_new(o, "slot_manufacturer", json_string(s->slot_manufacturer));
+	json_object_set_new(o, "token_present", json_boolean(s->token_present));
+	json_object_set_new(o, "removable", json_boolean(s->slot_flags & CKF_REMOVABLE_DEVICE));
+	json_object_set_new(o, "hardware", json_boolean(s->slot_flags & CKF_HW_SLOT));
+	if (!s->token_present)
+		return o;
+	json_object_set_new(o, "label", json_string(s->label));
+	json_object_set_new(o, "manufacturer", json_string(s->manufacturer));
+	json_object_set_new(o, "model", json_string(s->model));
+	json_object_set_new(o, "serial", json_string(s->serial));
+	flags = json_array();
+	for (size_t i = 0; flags && i < N_FLAGS; i++)
+		if (s->token_flags & token_flags[i].bit)
+			json_array_append_new(flags, json_string(token_flags[i].name));
+	json_object_set_new(o, "flags", flags);
+	json_object_set_new(o, "initialized", json_boolean(s->token_flags & CKF_TOKEN_INITIALIZED));
+	json_object_set_new(o, "user_pin_initialized",
+	                    json_boolean(s->token_flags & CKF_USER_PIN_INITIALIZED));
+	json_object_set_new(o, "login_required", json_boolean(s->token_flags & CKF_LOGIN_REQUIRED));
+	json_object_set_new(o, "free_public_memory", mem_json(s->free_public_memory));
+	json_object_set_new(o, "total_public_memory", mem_json(s->total_public_memory));
+	json_object_set_new(o, "free_private_memory", mem_json(s->free_private_memory));
+	json_object_set_new(o, "total_private_memory", mem_json(s->total_private_memory));
+	json_object_set_new(o, "min_pin_len", mem_json(s->min_pin_len));
+	json_object_set_new(o, "max_pin_len", mem_json(s->max_pin_len));
+	json_object_set_new(o, "uri", s->uri ? json_string(s->uri) : json_null());
+	return o;
+}
+
+static void print_mem(const char *what, unsigned long free_mem, unsigned long total)
+{
+	if (free_mem == P11E_UNAVAILABLE && total == P11E_UNAVAILABLE)
+		return;
+	printf("  %-13s ", what);
+	if (free_mem != P11E_UNAVAILABLE)
+		printf("%lu free", free_mem);
+	else
+		printf("? free");
+	if (total != P11E_UNAVAILABLE)
+		printf(" of %lu bytes\n", total);
+	else
+		printf(" bytes\n");
+}
+
+void tool_slot_print(const p11e_slot *s)
+{
+	const char *sep = "";
+
+	printf("slot %lu: %s\n", s->slot_id, s->slot_description);
+	if (!s->token_present) {
+		printf("  (no token)\n");
+		return;
+	}
+	if (s->token_flags & CKF_TOKEN_INITIALIZED)
+		printf("  %-13s %s\n", "label:", s->label);
+	else
+		printf("  %-13s (uninitialised token)\n", "label:");
+	printf("  %-13s %s\n", "manufacturer:", s->manufacturer);
+	printf("  %-13s %s\n", "model:", s->model);
+	printf("  %-13s %s\n", "serial:", s->serial);
+	printf("  %-13s ", "flags:");
+	for (size_t i = 0; i < N_FLAGS; i++) {
+		if (s->token_flags & token_flags[i].bit) {
+			printf("%s%s", sep, token_flags[i].name);
+			sep = ", ";
+		}
+	}
+	printf("\n");
+	print_mem("public mem:", s->free_public_memory, s->total_public_memory);
+	print_mem("private mem:", s->free_private_memory, s->total_private_memory);
+	if (s->min_pin_len != P11E_UNAVAILABLE && s->max_pin_len != P11E_UNAVAILABLE)
+		printf("  %-13s %lu-%lu\n", "PIN length:", s->min_pin_len, s->max_pin_len);
+	printf("  %-13s %s\n", "uri:", s->uri ? s->uri : "");
+}
+
+int tool_no_options(const char *cmd, const char *usage, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int opt;
+
+	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		if (opt == 'h') {
+			fputs(usage, stdout);
+			return 0;
+		}
+		return tool_usage_error(cmd, "bad option");
+	}
+	if (optind < argc)
+		return tool_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
+	return -1;
+}
+
+int tool_load_module(struct tool *t)
+{
+	p11e_status st = p11e_module_load(t->ctx, t->module);
+
+	return st == P11E_OK ? 0 : tool_fail(t, st, NULL);
+}
+
+int tool_select_token(struct tool *t)
+{
+	p11e_status st;
+	int ret = tool_load_module(t);
+
+	if (ret)
+		return ret;
+	st = p11e_token_select(t->ctx, t->token);
+	return st == P11E_OK ? 0 : tool_fail(t, st, NULL);
+}

@@ -1,0 +1,57 @@
+/*
+ * tool.h - what the p11enroll tool's files share.
+ */
+#ifndef P11ENROLL_TOOL_H
+#define P11ENROLL_TOOL_H
+
+#include <jansson.h>
+
+#include "p11enroll.h"
+
+/* Global options and the library context: one per run, no globals. */
+struct tool {
+	p11e_ctx *ctx;
+	const char *module;
+	const char *token;
+	const char *pin;
+	const char *so_pin;
+	int force;
+	int json;
+	int verbosity; /* 0 -q, 1 default, 2 -v */
+};
+
+struct command {
+	const char *name;
+	int (*run)(struct tool *t, int argc, char **argv);
+	const char *summary;
+	const char *usage; /* the whole --help text of the command */
+};
+
+int cmd_modules(struct tool *t, int argc, char **argv);
+int cmd_tokens(struct tool *t, int argc, char **argv);
+int cmd_init_token(struct tool *t, int argc, char **argv);
+int cmd_pin(struct tool *t, int argc, char **argv);
+
+extern const char usage_modules[], usage_tokens[], usage_init_token[], usage_pin[];
+
+/* output.c */
+void tool_log(void *data, p11e_log_level level, const char *msg);
+/* Print the context's error (after "prefix: " if given); returns status. */
+int tool_fail(struct tool *t, p11e_status st, const char *prefix);
+/* Print a usage error naming the command's --help; returns P11E_ERR_USAGE. */
+int tool_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void tool_info(struct tool *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Dump JSON to stdout and release it. */
+int tool_json_emit(json_t *doc);
+json_t *tool_slot_json(const p11e_slot *s);
+void tool_slot_print(const p11e_slot *s);
+/*
+ * For commands whose only option is --help: -1 to go on, else the exit
+ * code to return.
+ */
+int tool_no_options(const char *cmd, const char *usage, int argc, char **argv);
+/* --module, then --token: 0 or the exit code after printing the error. */
+int tool_load_module(struct tool *t);
+int tool_select_token(struct tool *t);
+
+#endif

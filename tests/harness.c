@@ -1,1 +1,88 @@
-int main(void){return 0;}
+/*
+ * harness.c - per-suite SoftHSMv2 token directory and a log collector.
+ */
+#define _XOPEN_SOURCE 700
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+static char dir[256];
+static char logbuf[1 << 16];
+static size_t loglen;
+
+const char *harness_dir(void)
+{
+	return dir;
+}
+
+const char *harness_softhsm_module(void)
+{
+	const char *m = getenv("SOFTHSM_MODULE");
+
+	return m && *m ? m : "/usr/lib/softhsm/libsofthsm2.so";
+}
+
+int harness_softhsm_setup(void)
+{
+	char path[512];
+	const char *tmp = getenv("TMPDIR");
+	FILE *f;
+
+	snprintf(dir, sizeof(dir), "%s/p11enroll-test-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	if (!mkdtemp(dir))
+		return -1;
+	snprintf(path, sizeof(path), "%s/tokens", dir);
+	if (mkdir(path, 0700) != 0)
+		return -1;
+	snprintf(path, sizeof(path), "%s/softhsm2.conf", dir);
+	f = fopen(path, "w");
+	if (!f)
+		return -1;
+	fprintf(f, "directories.tokendir = %s/tokens\nobjectstore.backend = file\n"
+	           "log.level = ERROR\nslots.removable = false\n",
+	        dir);
+	fclose(f);
+	return setenv("SOFTHSM2_CONF", path, 1);
+}
+
+static int rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+void harness_softhsm_teardown(void)
+{
+	if (dir[0])
+		nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	dir[0] = '\0';
+}
+
+void harness_log(void *data, p11e_log_level level, const char *msg)
+{
+	int n;
+
+	(void)data;
+	(void)level;
+	n = snprintf(logbuf + loglen, sizeof(logbuf) - loglen, "%s\n", msg);
+	if (n > 0 && (size_t)n < sizeof(logbuf) - loglen)
+		loglen += (size_t)n;
+}
+
+const char *harness_log_text(void)
+{
+	return logbuf;
+}
+
+void harness_log_reset(void)
+{
+	loglen = 0;
+	logbuf[0] = '\0';
+}

@@ -21,12 +21,14 @@ void p11e_ctx_free(p11e_ctx *ctx)
 	if (!ctx)
 		return;
 	p11e__session_close(ctx);
+	p11e__libctx_free(ctx);
 	p11e__module_release(ctx);
 	p11e__slot_clear(&ctx->slot);
 	p11e__free_secret(ctx->uri_pin_value);
 	free(ctx->uri_pin_source);
 	free(ctx->module_spec);
 	free(ctx->module_path);
+	free(ctx->module_name);
 	free(ctx);
 }
 

@@ -4,6 +4,7 @@
 #ifndef P11ENROLL_INTERNAL_H
 #define P11ENROLL_INTERNAL_H
 
+#include <openssl/evp.h>
 #include <p11-kit/pkcs11.h>
 #include <stdarg.h>
 
@@ -30,12 +31,18 @@ struct p11e_ctx {
 	int fl_initialized;
 	char *module_spec; /* what the user asked for, for messages */
 	char *module_path;
+	char *module_name; /* the p11-kit registered name it was loaded by, or NULL */
 
 	/* the selected token */
 	int have_slot;
 	p11e_slot slot;
 	char *uri_pin_value;  /* from the --token URI */
 	char *uri_pin_source;
+
+	/* our own OpenSSL library context: default provider + ours */
+	OSSL_LIB_CTX *libctx;
+	OSSL_PROVIDER *prov_default;
+	OSSL_PROVIDER *prov_ours;
 
 	/* the open session */
 	CK_SESSION_HANDLE session;
@@ -95,6 +102,45 @@ p11e_status p11e__token_match(p11e_ctx *ctx, const char *spec, const p11e_slot *
 void p11e__module_release(p11e_ctx *ctx);
 /* Wipe and free a secret string. */
 void p11e__free_secret(char *s);
+
+/* objects.c */
+p11e_status p11e__find_objects(p11e_ctx *ctx, CK_ATTRIBUTE *tmpl, CK_ULONG n,
+                               CK_OBJECT_HANDLE **out, size_t *count);
+/* Allocated attribute value (free it). */
+p11e_status p11e__attr_get(p11e_ctx *ctx, CK_OBJECT_HANDLE h, CK_ATTRIBUTE_TYPE type,
+                           unsigned char **val, CK_ULONG *len);
+/* 1 true, 0 false, -1 unreadable. */
+int p11e__attr_bool(p11e_ctx *ctx, CK_OBJECT_HANDLE h, CK_ATTRIBUTE_TYPE type);
+char *p11e__object_uri(p11e_ctx *ctx, CK_OBJECT_CLASS cls, const char *label,
+                       const unsigned char *id, size_t id_len);
+/* What a --key URI|LABEL names. */
+struct p11e__objspec {
+	char label[129];
+	int has_label;
+	unsigned char id[64];
+	size_t id_len;
+	int has_id;
+	int other_token; /* the URI's token attributes do not match the selected token */
+};
+p11e_status p11e__object_spec(p11e_ctx *ctx, const char *spec, struct p11e__objspec *out);
+
+/* ossl.c: the library's OpenSSL context, made on first use. */
+OSSL_LIB_CTX *p11e__libctx(p11e_ctx *ctx);
+void p11e__libctx_free(p11e_ctx *ctx);
+/* Record the OpenSSL error queue's first error as the failure. */
+p11e_status p11e__fail_ossl(p11e_ctx *ctx, p11e_status st, const char *what);
+
+/* provider.c: add and load our provider into ctx->libctx; 0 on success. */
+int p11e__provider_load(p11e_ctx *ctx);
+
+/* keys.c */
+int p11e__curve_nid(const char *name);
+/* The public half as a software EVP_PKEY in the library context. */
+p11e_status p11e__key_public(p11e_ctx *ctx, const p11e_key *key, EVP_PKEY **pkey);
+/* Fill key->... from the private key object h. */
+p11e_status p11e__key_describe(p11e_ctx *ctx, CK_OBJECT_HANDLE h, p11e_key *key);
+/* SHA-1 of the subjectPublicKey bit string: the usual CKA_ID. */
+p11e_status p11e__key_id_of(p11e_ctx *ctx, EVP_PKEY *pkey, unsigned char id[20]);
 
 /* Session on the selected token. */
 p11e_status p11e__session_open(p11e_ctx *ctx, int rw);

@@ -123,15 +123,21 @@ p11e_status p11e_logout(p11e_ctx *ctx)
 static p11e_status check_new_pin(p11e_ctx *ctx, const p11e_pin *pin)
 {
 	unsigned long min = ctx->slot.min_pin_len, max = ctx->slot.max_pin_len;
+	char name[48];
+
+	if (ctx->slot.label[0])
+		snprintf(name, sizeof(name), "token '%s'", ctx->slot.label);
+	else
+		snprintf(name, sizeof(name), "the token in slot %lu", ctx->slot.slot_id);
 
 	if (min != P11E_UNAVAILABLE && min && pin->len < min)
 		return p11e__fail(ctx, P11E_ERR_USAGE,
-		                  "the new PIN is %zu characters; token '%s' needs at least %lu",
-		                  pin->len, ctx->slot.label, min);
+		                  "the new PIN is %zu characters; %s needs at least %lu", pin->len,
+		                  name, min);
 	if (max != P11E_UNAVAILABLE && max && pin->len > max)
 		return p11e__fail(ctx, P11E_ERR_USAGE,
-		                  "the new PIN is %zu characters; token '%s' takes at most %lu",
-		                  pin->len, ctx->slot.label, max);
+		                  "the new PIN is %zu characters; %s takes at most %lu", pin->len,
+		                  name, max);
 	return P11E_OK;
 }
 

@@ -106,6 +106,8 @@ p11e_status p11e_module_load(p11e_ctx *ctx, const char *spec)
 	}
 	ctx->module_path = path;
 	ctx->module_spec = strdup(spec);
+	if (!looks_like_path(spec))
+		ctx->module_name = strdup(spec);
 
 	memset(&args, 0, sizeof(args));
 	args.flags = CKF_OS_LOCKING_OK;
@@ -182,7 +184,9 @@ p11e_status p11e_module_list(p11e_ctx *ctx, p11e_module_info **list, size_t *cou
 		out = calloc(1, sizeof(*out));
 		if (!out)
 			return p11e__fail(ctx, P11E_ERR_FAILED, "out of memory");
-		out->name = p11_kit_module_get_name(ctx->fl);
+		/* loaded by path, p11-kit forgets the registered name */
+		out->name = ctx->module_name ? strdup(ctx->module_name)
+		                             : p11_kit_module_get_name(ctx->fl);
 		out->path = strdup(ctx->module_path);
 		module_describe(ctx, ctx->fl, out);
 		*list = out;

@@ -34,8 +34,9 @@ typedef enum p11e_status {
 typedef enum p11e_log_level {
 	P11E_LOG_ERROR = 0,
 	P11E_LOG_WARN = 1,
-	P11E_LOG_INFO = 2,
-	P11E_LOG_DEBUG = 3, /* every PKCS#11 call and its result */
+	P11E_LOG_NOTE = 2,  /* worth telling by default: "note: ..." */
+	P11E_LOG_INFO = 3,
+	P11E_LOG_DEBUG = 4, /* every PKCS#11 call and its result */
 } p11e_log_level;
 
 typedef void (*p11e_log_fn)(void *data, p11e_log_level level, const char *msg);
@@ -180,6 +181,69 @@ p11e_status p11e_init_token_check(p11e_ctx *ctx, const char *label, int reinit);
 p11e_status p11e_pin_change(p11e_ctx *ctx, const p11e_pin *old_pin, const p11e_pin *new_pin);
 /* C_InitPIN as SO: set or reset (unblock) the user PIN. */
 p11e_status p11e_pin_init(p11e_ctx *ctx, const p11e_pin *so_pin, const p11e_pin *new_pin);
+
+/* --- keys --------------------------------------------------------------- */
+
+typedef enum p11e_key_type {
+	P11E_KEY_RSA = 1,
+	P11E_KEY_EC = 2,
+} p11e_key_type;
+
+typedef struct p11e_key {
+	char label[129];
+	unsigned char id[64];
+	size_t id_len;
+	char *uri; /* RFC 7512 URI of the private key */
+	p11e_key_type type;
+	unsigned bits;   /* RSA modulus bits or EC field bits */
+	char curve[16];  /* "P-256", "P-384" for EC keys */
+	/* attributes as the token reports them: 1, 0, or -1 when unreadable */
+	int sensitive, extractable, always_sensitive, never_extractable, local;
+	unsigned long handle;     /* the private key object */
+	unsigned long pub_handle; /* its public key object, 0 if there is none */
+} p11e_key;
+
+/*
+ * Generate a key pair on the selected token (logged in as user).  type is
+ * rsa:2048 (default when NULL), rsa:3072, rsa:4096, ec:P-256 or ec:P-384.
+ * The private key is sensitive and never extractable; both halves carry
+ * label and CKA_ID, the SHA-1 of the public key unless id is given.  A label
+ * or id already on the token is refused, and a pair whose attributes the
+ * token did not honour is destroyed (P11E_ERR_POLICY).
+ */
+p11e_status p11e_keygen(p11e_ctx *ctx, const char *type, const char *label,
+                        const unsigned char *id, size_t id_len, p11e_key *key);
+/* The private key named by a pkcs11: URI or a label on the selected token. */
+p11e_status p11e_key_find(p11e_ctx *ctx, const char *spec, p11e_key *key);
+void p11e_key_clear(p11e_key *key);
+/* Parse "rsa:2048", "ec:P-256", ...; P11E_ERR_USAGE with a message if bad. */
+p11e_status p11e_key_type_parse(p11e_ctx *ctx, const char *type, p11e_key_type *kt,
+                                unsigned *bits, const char **curve);
+
+/* --- certificate requests --------------------------------------------- */
+
+typedef struct p11e_csr_opts {
+	/*
+	 * An OpenSSL req-style config: [req] with prompt = no,
+	 * distinguished_name, req_extensions, string_mask, utf8, default_md.
+	 */
+	const char *config;
+	const char *subject;     /* "/C=US/O=Acme/CN=host" (OpenSSL's syntax); overrides config */
+	const char *const *san;  /* NULL-terminated "DNS:a,IP:1.2.3.4" items, or NULL */
+	const char *const *ext;  /* NULL-terminated "extendedKeyUsage=clientAuth", or NULL */
+	const char *digest;      /* sha256, sha384, sha512; NULL: config default_md, else sha256 */
+	int pss;                 /* RSA-PSS instead of PKCS#1 v1.5 */
+	int der;                 /* DER instead of PEM */
+} p11e_csr_opts;
+
+/*
+ * Build a PKCS#10 request for key (on the selected, logged-in token), sign
+ * it on the token through the library's provider, verify it, and return it
+ * encoded in *out (free with p11e_free).
+ */
+p11e_status p11e_csr_make(p11e_ctx *ctx, const p11e_key *key, const p11e_csr_opts *opts,
+                          unsigned char **out, size_t *outlen);
+void p11e_free(void *p);
 
 #ifdef __cplusplus
 }

@@ -132,8 +132,8 @@ static p11e_status pin_from_file(p11e_ctx *ctx, const char *path, const char *sr
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
 	if (fd < 0)
-		return p11e__fail(ctx, P11E_ERR_INPUT, "PIN source %s: cannot open %s: %s", src,
-		                  path, strerror(errno));
+		return p11e__fail(ctx, P11E_ERR_INPUT, "PIN %s %s: cannot open it: %s", src, path,
+		                  strerror(errno));
 	if (fstat(fd, &sb) == 0 && (sb.st_mode & (S_IRWXG | S_IRWXO)))
 		p11e__log(ctx, P11E_LOG_WARN,
 		          "PIN file %s can be read by group or others (mode %03o): "
@@ -175,7 +175,7 @@ p11e_status p11e__pin_from_source(p11e_ctx *ctx, const char *src, p11e_pin **pin
 		if (!src[5])
 			return p11e__fail(ctx, P11E_ERR_USAGE,
 			                  "PIN source file: names no file: use file:PATH");
-		return pin_from_file(ctx, src + 5, "file:", pin);
+		return pin_from_file(ctx, src + 5, "file", pin);
 	}
 	if (strncmp(src, "fd:", 3) == 0) {
 		char *end = NULL;
@@ -274,7 +274,7 @@ p11e_status p11e_pin_read(p11e_ctx *ctx, const char *src, p11e_pin_role role, p1
 			path += 7;
 		else if (strncmp(path, "file:", 5) == 0)
 			path += 5;
-		return pin_from_file(ctx, path, "pin-source", pin);
+		return pin_from_file(ctx, path, "pin-source file", pin);
 	}
 	return pin_prompt(ctx, role, pin);
 }

@@ -51,7 +51,7 @@ int cmd_init_token(struct tool *t, int argc, char **argv)
 			break;
 		case OPT_REINIT: reinit = 1; break;
 		case 'h': fputs(usage_init_token, stdout); return 0;
-		default: return tool_usage_error("init-token", "bad option");
+		default: return tool_bad_option("init-token", argv);
 		}
 	}
 	if (optind < argc)
@@ -90,8 +90,7 @@ int cmd_init_token(struct tool *t, int argc, char **argv)
 	} else {
 		const p11e_slot *s = p11e_token_selected(t->ctx);
 
-		tool_info(t, "initialised token '%s' in slot %lu, user PIN set\n", s->label,
-		          s->slot_id);
+		tool_info(t, "initialised token '%s' and set its user PIN\n", s->label);
 		printf("%s\n", s->uri);
 		ret = 0;
 	}

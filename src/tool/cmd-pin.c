@@ -39,7 +39,7 @@ int cmd_pin(struct tool *t, int argc, char **argv)
 		switch (opt) {
 		case OPT_NEW_PIN: new_src = optarg; break;
 		case 'h': fputs(usage_pin, stdout); return 0;
-		default: return tool_usage_error("pin", "bad option");
+		default: return tool_bad_option("pin", argv);
 		}
 	}
 	if (optind >= argc)

@@ -9,8 +9,8 @@
 
 const char usage_tokens[] =
 	"Usage: p11enroll [GLOBAL OPTIONS] tokens\n"
-	"List every slot of the module and its token: label, manufacturer, model,\n"
-	"serial, flags, memory, PIN lengths and the token's pkcs11: URI.\n"
+	"List every slot of the module and its token (with --token: that token):\n"
+	"label, manufacturer, model, serial, flags, memory, PIN lengths, pkcs11: URI.\n"
 	"\n"
 	"Options:\n"
 	"  --help    show this help\n";
@@ -25,6 +25,15 @@ int cmd_tokens(struct tool *t, int argc, char **argv)
 
 	if (ret >= 0)
 		return ret;
+	/* with --token: just that one (and an error if it is not there) */
+	if (t->token) {
+		if ((ret = tool_select_token(t)) != 0)
+			return ret;
+		if (t->json)
+			return tool_json_emit(json_pack("[o]", tool_slot_json(p11e_token_selected(t->ctx))));
+		tool_slot_print(p11e_token_selected(t->ctx));
+		return 0;
+	}
 	if ((ret = tool_load_module(t)) != 0)
 		return ret;
 	st = p11e_slot_list(t->ctx, &slots, &n);

@@ -100,6 +100,7 @@ int main(int argc, char **argv)
 
 	memset(&t, 0, sizeof(t));
 	t.verbosity = 1;
+	opterr = 0; /* our own one-line messages, not getopt's */
 	/* "+": global options stop at the command name */
 	while ((opt = getopt_long(argc, argv, "+vqhV", opts, NULL)) != -1) {
 		switch (opt) {
@@ -114,8 +115,7 @@ int main(int argc, char **argv)
 		case 'h': usage(stdout); return 0;
 		case 'V': printf("p11enroll %s\n", p11e_version()); return 0;
 		default:
-			fprintf(stderr, "p11enroll: see 'p11enroll --help' for the options\n");
-			return P11E_ERR_USAGE;
+			return tool_bad_option(NULL, argv);
 		}
 	}
 	if (optind >= argc) {

@@ -24,6 +24,10 @@ void tool_log(void *data, p11e_log_level level, const char *msg)
 		if (t->verbosity >= 1)
 			fprintf(stderr, "p11enroll: warning: %s\n", msg);
 		break;
+	case P11E_LOG_NOTE:
+		if (t->verbosity >= 1)
+			fprintf(stderr, "p11enroll: note: %s\n", msg);
+		break;
 	case P11E_LOG_INFO:
 	case P11E_LOG_DEBUG:
 		if (t->verbosity >= 2)
@@ -54,6 +58,22 @@ int tool_usage_error(const char *cmd, const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fprintf(stderr, ": see 'p11enroll %s --help'\n", cmd);
+	return P11E_ERR_USAGE;
+}
+
+int tool_bad_option(const char *cmd, char **argv)
+{
+	const char *arg = argv[optind - 1];
+
+	if (optopt && arg[0] == '-' && arg[1] != '-')
+		fprintf(stderr, "p11enroll: %s option '-%c'", optopt == ':' ? "bad" : "unknown or incomplete",
+		        optopt);
+	else
+		fprintf(stderr, "p11enroll: unknown or incomplete option '%s'", arg);
+	if (cmd)
+		fprintf(stderr, ": see 'p11enroll %s --help'\n", cmd);
+	else
+		fprintf(stderr, ": see 'p11enroll --help'\n");
 	return P11E_ERR_USAGE;
 }
 
@@ -204,7 +224,7 @@ int tool_no_options(const char *cmd, const char *usage, int argc, char **argv)
 			fputs(usage, stdout);
 			return 0;
 		}
-		return tool_usage_error(cmd, "bad option");
+		return tool_bad_option(cmd, argv);
 	}
 	if (optind < argc)
 		return tool_usage_error(cmd, "unexpected argument '%s'", argv[optind]);

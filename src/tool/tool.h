@@ -40,6 +40,8 @@ void tool_log(void *data, p11e_log_level level, const char *msg);
 int tool_fail(struct tool *t, p11e_status st, const char *prefix);
 /* Print a usage error naming the command's --help; returns P11E_ERR_USAGE. */
 int tool_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* After getopt_long returned '?' or ':': one line naming the option. */
+int tool_bad_option(const char *cmd, char **argv);
 void tool_info(struct tool *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Dump JSON to stdout and release it. */
 int tool_json_emit(json_t *doc);

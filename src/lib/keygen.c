@@ -1,0 +1,227 @@
+/*
+ * keygen.c - key pairs born on the token: non-exportable by construction
+ * (the template) and by check (the attributes read back afterwards).
+ */
+#include "config.h"
+
+#include <openssl/objects.h>
+#include <openssl/rand.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+/* The URI of the first object with this attribute, for "already there". */
+static p11e_status refuse_existing(p11e_ctx *ctx, CK_ATTRIBUTE *a, const char *what,
+                                   const char *value)
+{
+	CK_OBJECT_HANDLE *found = NULL;
+	CK_OBJECT_CLASS cls = 0;
+	CK_ATTRIBUTE ca = { CKA_CLASS, &cls, sizeof(cls) };
+	unsigned char *label = NULL, *id = NULL;
+	CK_ULONG llen = 0, ilen = 0;
+	char lbuf[129] = "", *uri;
+	size_t n = 0;
+	p11e_status st;
+
+	st = p11e__find_objects(ctx, a, 1, &found, &n);
+	if (st != P11E_OK || n == 0) {
+		free(found);
+		return st;
+	}
+	P11_CALL(ctx, C_GetAttributeValue, ctx->session, found[0], &ca, 1);
+	if (p11e__attr_get(ctx, found[0], CKA_LABEL, &label, &llen) == P11E_OK &&
+	    llen < sizeof(lbuf))
+		memcpy(lbuf, label, llen);
+	p11e__attr_get(ctx, found[0], CKA_ID, &id, &ilen);
+	uri = p11e__object_uri(ctx, cls, lbuf[0] ? lbuf : NULL, id, ilen);
+	st = p11e__fail(ctx, P11E_ERR_USAGE,
+	                "%s '%s' is already on token '%s' (%s): choose another, or use 'enroll' "
+	                "to reuse the key",
+	                what, value, ctx->slot.label, uri ? uri : "?");
+	free(uri);
+	free(label);
+	free(id);
+	free(found);
+	return st;
+}
+
+static void hex(char *out, size_t outlen, const unsigned char *v, size_t n)
+{
+	size_t i;
+
+	out[0] = '\0';
+	for (i = 0; i < n && 2 * i + 2 < outlen; i++)
+		snprintf(out + 2 * i, 3, "%02x", v[i]);
+}
+
+static void destroy_pair(p11e_ctx *ctx, CK_OBJECT_HANDLE pub, CK_OBJECT_HANDLE priv)
+{
+	/* the failure being reported is the one before this cleanup */
+	CK_RV saved_rv = ctx->last_rv;
+	const char *saved_call = ctx->last_call;
+
+	if (priv && P11_CALL(ctx, C_DestroyObject, ctx->session, priv) != CKR_OK)
+		p11e__log(ctx, P11E_LOG_WARN, "could not destroy the new private key");
+	if (pub && P11_CALL(ctx, C_DestroyObject, ctx->session, pub) != CKR_OK)
+		p11e__log(ctx, P11E_LOG_WARN, "could not destroy the new public key");
+	ctx->last_rv = saved_rv;
+	ctx->last_call = saved_call;
+}
+
+/* The token must have honoured the template: check what it says now. */
+static p11e_status check_attributes(p11e_ctx *ctx, const p11e_key *k)
+{
+	char bad[200] = "";
+	size_t len;
+
+#define WANT(field, value, name)                                                    \
+	if (k->field != (value)) {                                                   \
+		len = strlen(bad);                                                   \
+		snprintf(bad + len, sizeof(bad) - len, "%s%s=%s", len ? ", " : "", name, \
+		         k->field < 0 ? "unreadable" : k->field ? "TRUE" : "FALSE");     \
+	}
+	WANT(sensitive, 1, "CKA_SENSITIVE")
+	WANT(extractable, 0, "CKA_EXTRACTABLE")
+	WANT(always_sensitive, 1, "CKA_ALWAYS_SENSITIVE")
+	WANT(never_extractable, 1, "CKA_NEVER_EXTRACTABLE")
+	WANT(local, 1, "CKA_LOCAL")
+#undef WANT
+	if (!bad[0])
+		return P11E_OK;
+	return p11e__fail(ctx, P11E_ERR_POLICY,
+	                  "token '%s' did not honour the non-exportable key template (%s): the "
+	                  "new key pair was destroyed",
+	                  ctx->slot.label, bad);
+}
+
+p11e_status p11e_keygen(p11e_ctx *ctx, const char *type, const char *label,
+                        const unsigned char *id, size_t id_len, p11e_key *key)
+{
+	static CK_BBOOL yes = CK_TRUE, no = CK_FALSE;
+	static CK_BYTE exponent[] = { 0x01, 0x00, 0x01 };
+	CK_OBJECT_CLASS pub_class = CKO_PUBLIC_KEY, priv_class = CKO_PRIVATE_KEY;
+	CK_KEY_TYPE ktype;
+	CK_MECHANISM mech = { 0, NULL, 0 };
+	CK_ULONG modulus_bits;
+	CK_ATTRIBUTE pub[10], priv[12], probe;
+	CK_ULONG npub = 0, npriv = 0;
+	CK_OBJECT_HANDLE hpub = 0, hpriv = 0;
+	unsigned char *ec_params = NULL, *p, tmp_id[20], sha_id[20];
+	int ec_params_len = 0;
+	p11e_key_type kt;
+	unsigned bits;
+	const char *curve;
+	EVP_PKEY *pkey = NULL;
+	char idhex[130];
+	p11e_status st;
+	CK_RV rv;
+
+	p11e__clear_error(ctx);
+	memset(key, 0, sizeof(*key));
+	st = p11e_key_type_parse(ctx, type, &kt, &bits, &curve);
+	if (st != P11E_OK)
+		return st;
+	if (!label || !*label || strlen(label) > 128)
+		return p11e__fail(ctx, P11E_ERR_USAGE, "a key label of 1 to 128 bytes is needed");
+	if (id_len > sizeof(key->id))
+		return p11e__fail(ctx, P11E_ERR_USAGE, "the id is longer than %zu bytes",
+		                  sizeof(key->id));
+	if (!ctx->logged_in)
+		return p11e__fail(ctx, P11E_ERR_USAGE, "log in to the token first");
+
+	probe = (CK_ATTRIBUTE){ CKA_LABEL, (void *)label, strlen(label) };
+	st = refuse_existing(ctx, &probe, "label", label);
+	if (st == P11E_OK && id_len) {
+		hex(idhex, sizeof(idhex), id, id_len);
+		probe = (CK_ATTRIBUTE){ CKA_ID, (void *)id, id_len };
+		st = refuse_existing(ctx, &probe, "id", idhex);
+	}
+	if (st != P11E_OK)
+		return st;
+	if (!id_len) {
+		/* a temporary random id links the halves until the real one is known */
+		if (RAND_bytes(tmp_id, sizeof(tmp_id)) != 1)
+			return p11e__fail_ossl(ctx, P11E_ERR_FAILED, "no random bytes");
+		id = tmp_id;
+		id_len = sizeof(tmp_id);
+	}
+
+#define ADD(t, type_, val, len) t[n##t++] = (CK_ATTRIBUTE){ type_, (void *)(val), len }
+	ADD(pub, CKA_CLASS, &pub_class, sizeof(pub_class));
+	ADD(pub, CKA_TOKEN, &yes, sizeof(yes));
+	ADD(pub, CKA_PRIVATE, &no, sizeof(no));
+	ADD(pub, CKA_VERIFY, &yes, sizeof(yes));
+	ADD(pub, CKA_LABEL, label, strlen(label));
+	ADD(pub, CKA_ID, id, id_len);
+	ADD(priv, CKA_CLASS, &priv_class, sizeof(priv_class));
+	ADD(priv, CKA_TOKEN, &yes, sizeof(yes));
+	ADD(priv, CKA_PRIVATE, &yes, sizeof(yes));
+	ADD(priv, CKA_SENSITIVE, &yes, sizeof(yes));
+	ADD(priv, CKA_EXTRACTABLE, &no, sizeof(no));
+	ADD(priv, CKA_SIGN, &yes, sizeof(yes));
+	ADD(priv, CKA_DECRYPT, &no, sizeof(no));
+	ADD(priv, CKA_UNWRAP, &no, sizeof(no));
+	ADD(priv, CKA_LABEL, label, strlen(label));
+	ADD(priv, CKA_ID, id, id_len);
+	if (kt == P11E_KEY_RSA) {
+		ktype = CKK_RSA;
+		mech.mechanism = CKM_RSA_PKCS_KEY_PAIR_GEN;
+		modulus_bits = bits;
+		ADD(pub, CKA_KEY_TYPE, &ktype, sizeof(ktype));
+		ADD(pub, CKA_MODULUS_BITS, &modulus_bits, sizeof(modulus_bits));
+		ADD(pub, CKA_PUBLIC_EXPONENT, exponent, sizeof(exponent));
+	} else {
+		ktype = CKK_EC;
+		mech.mechanism = CKM_EC_KEY_PAIR_GEN;
+		ec_params_len = i2d_ASN1_OBJECT(OBJ_nid2obj(p11e__curve_nid(curve)), NULL);
+		if (ec_params_len <= 0 || !(ec_params = malloc((size_t)ec_params_len)))
+			return p11e__fail(ctx, P11E_ERR_FAILED, "cannot encode the curve");
+		p = ec_params;
+		i2d_ASN1_OBJECT(OBJ_nid2obj(p11e__curve_nid(curve)), &p);
+		ADD(pub, CKA_KEY_TYPE, &ktype, sizeof(ktype));
+		ADD(pub, CKA_EC_PARAMS, ec_params, (CK_ULONG)ec_params_len);
+	}
+	ADD(priv, CKA_KEY_TYPE, &ktype, sizeof(ktype));
+#undef ADD
+
+	rv = P11_CALL(ctx, C_GenerateKeyPair, ctx->session, &mech, pub, npub, priv, npriv, &hpub,
+	              &hpriv);
+	free(ec_params);
+	if (rv != CKR_OK)
+		return p11e__fail_rv(ctx, "generating the key pair", "C_GenerateKeyPair", rv);
+
+	/* from here on, any failure destroys the new pair: nothing half-made stays */
+	st = p11e__key_describe(ctx, hpriv, key);
+	if (st == P11E_OK && key->pub_handle != hpub)
+		st = p11e__fail(ctx, P11E_ERR_TOKEN, "the token did not link the key pair by id");
+	if (st == P11E_OK)
+		st = check_attributes(ctx, key);
+	if (st == P11E_OK && id == tmp_id) {
+		CK_ATTRIBUTE set = { CKA_ID, sha_id, sizeof(sha_id) };
+
+		st = p11e__key_public(ctx, key, &pkey);
+		if (st == P11E_OK)
+			st = p11e__key_id_of(ctx, pkey, sha_id);
+		if (st == P11E_OK) {
+			hex(idhex, sizeof(idhex), sha_id, sizeof(sha_id));
+			st = refuse_existing(ctx, &set, "id", idhex);
+		}
+		if (st == P11E_OK &&
+		    ((rv = P11_CALL(ctx, C_SetAttributeValue, ctx->session, hpriv, &set, 1)) !=
+		         CKR_OK ||
+		     (rv = P11_CALL(ctx, C_SetAttributeValue, ctx->session, hpub, &set, 1)) != CKR_OK))
+			st = p11e__fail_rv(ctx, "setting the key id (give --id if the token cannot)",
+			                   "C_SetAttributeValue", rv);
+		if (st == P11E_OK)
+			st = p11e__key_describe(ctx, hpriv, key);
+	}
+	EVP_PKEY_free(pkey);
+	if (st != P11E_OK) {
+		destroy_pair(ctx, hpub, hpriv);
+		p11e_key_clear(key);
+		return st;
+	}
+	return P11E_OK;
+}

@@ -1,0 +1,331 @@
+/*
+ * keys.c - private keys on the token: finding them, describing them, and
+ * their public halves as software keys (for CSRs and checks).
+ */
+#include "config.h"
+
+#include <openssl/core_names.h>
+#include <openssl/objects.h>
+#include <openssl/param_build.h>
+#include <openssl/x509.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+void p11e_key_clear(p11e_key *key)
+{
+	if (!key)
+		return;
+	free(key->uri);
+	memset(key, 0, sizeof(*key));
+}
+
+static const struct {
+	const char *name; /* ours */
+	const char *sn;   /* OpenSSL's */
+	int nid;
+} curves[] = {
+	{ "P-256", "prime256v1", NID_X9_62_prime256v1 },
+	{ "P-384", "secp384r1", NID_secp384r1 },
+	{ "P-521", "secp521r1", NID_secp521r1 },
+};
+
+p11e_status p11e_key_type_parse(p11e_ctx *ctx, const char *type, p11e_key_type *kt,
+                                unsigned *bits, const char **curve)
+{
+	size_t i;
+
+	*curve = NULL;
+	*bits = 0;
+	if (!type || strcmp(type, "rsa") == 0 || strcmp(type, "rsa:2048") == 0) {
+		*kt = P11E_KEY_RSA;
+		*bits = 2048;
+		return P11E_OK;
+	}
+	if (strcmp(type, "rsa:3072") == 0 || strcmp(type, "rsa:4096") == 0) {
+		*kt = P11E_KEY_RSA;
+		*bits = (unsigned)atoi(type + 4);
+		return P11E_OK;
+	}
+	if (strcmp(type, "ec") == 0)
+		type = "ec:P-256";
+	if (strncmp(type, "ec:", 3) == 0) {
+		for (i = 0; i < sizeof(curves) / sizeof(curves[0]); i++) {
+			if (strcasecmp(type + 3, curves[i].name) == 0 ||
+			    strcmp(type + 3, curves[i].sn) == 0) {
+				*kt = P11E_KEY_EC;
+				*curve = curves[i].name;
+				*bits = strcmp(curves[i].name, "P-521") == 0
+				            ? 521
+				            : (unsigned)atoi(curves[i].name + 2);
+				return P11E_OK;
+			}
+		}
+	}
+	return p11e__fail(ctx, P11E_ERR_USAGE,
+	                  "unknown key type '%s': use rsa:2048, rsa:3072, rsa:4096, ec:P-256 "
+	                  "or ec:P-384",
+	                  type);
+}
+
+int p11e__curve_nid(const char *name)
+{
+	for (size_t i = 0; i < sizeof(curves) / sizeof(curves[0]); i++)
+		if (strcmp(name, curves[i].name) == 0)
+			return curves[i].nid;
+	return NID_undef;
+}
+
+static const char *curve_of_nid(int nid)
+{
+	for (size_t i = 0; i < sizeof(curves) / sizeof(curves[0]); i++)
+		if (curves[i].nid == nid)
+			return curves[i].name;
+	return NULL;
+}
+
+/* RSA public key from CKA_MODULUS / CKA_PUBLIC_EXPONENT of object h. */
+static p11e_status rsa_public(p11e_ctx *ctx, CK_OBJECT_HANDLE h, EVP_PKEY **pkey)
+{
+	unsigned char *n = NULL, *e = NULL;
+	CK_ULONG nlen = 0, elen = 0;
+	BIGNUM *bn = NULL, *be = NULL;
+	OSSL_PARAM_BLD *bld = NULL;
+	OSSL_PARAM *params = NULL;
+	EVP_PKEY_CTX *pctx = NULL;
+	p11e_status st;
+
+	st = p11e__attr_get(ctx, h, CKA_MODULUS, &n, &nlen);
+	if (st == P11E_OK)
+		st = p11e__attr_get(ctx, h, CKA_PUBLIC_EXPONENT, &e, &elen);
+	if (st != P11E_OK)
+		goto cleanup;
+	st = P11E_ERR_FAILED;
+	bn = BN_bin2bn(n, (int)nlen, NULL);
+	be = BN_bin2bn(e, (int)elen, NULL);
+	bld = OSSL_PARAM_BLD_new();
+	if (!bn || !be || !bld || !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, bn) ||
+	    !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, be) ||
+	    !(params = OSSL_PARAM_BLD_to_param(bld)))
+		goto ossl_fail;
+	pctx = EVP_PKEY_CTX_new_from_name(p11e__libctx(ctx), "RSA", "provider=default");
+	if (!pctx || EVP_PKEY_fromdata_init(pctx) <= 0 ||
+	    EVP_PKEY_fromdata(pctx, pkey, EVP_PKEY_PUBLIC_KEY, params) <= 0)
+		goto ossl_fail;
+	st = P11E_OK;
+	goto cleanup;
+ossl_fail:
+	st = p11e__fail_ossl(ctx, P11E_ERR_TOKEN, "the token's RSA public key is unusable");
+cleanup:
+	EVP_PKEY_CTX_free(pctx);
+	OSSL_PARAM_free(params);
+	OSSL_PARAM_BLD_free(bld);
+	BN_free(bn);
+	BN_free(be);
+	free(n);
+	free(e);
+	return st;
+}
+
+/* EC public key from CKA_EC_PARAMS / CKA_EC_POINT of the public object h. */
+static p11e_status ec_public(p11e_ctx *ctx, CK_OBJECT_HANDLE h, EVP_PKEY **pkey)
+{
+	unsigned char *params_der = NULL, *point_der = NULL;
+	CK_ULONG plen = 0, qlen = 0;
+	const unsigned char *p;
+	ASN1_OBJECT *oid = NULL;
+	ASN1_OCTET_STRING *os = NULL;
+	const unsigned char *q;
+	size_t q_len;
+	OSSL_PARAM params[3];
+	EVP_PKEY_CTX *pctx = NULL;
+	const char *sn;
+	p11e_status st;
+
+	st = p11e__attr_get(ctx, h, CKA_EC_PARAMS, &params_der, &plen);
+	if (st == P11E_OK)
+		st = p11e__attr_get(ctx, h, CKA_EC_POINT, &point_der, &qlen);
+	if (st != P11E_OK)
+		goto cleanup;
+	p = params_der;
+	oid = d2i_ASN1_OBJECT(NULL, &p, (long)plen);
+	sn = oid ? OBJ_nid2sn(OBJ_obj2nid(oid)) : NULL;
+	if (!sn || !curve_of_nid(OBJ_obj2nid(oid))) {
+		st = p11e__fail(ctx, P11E_ERR_TOKEN, "the key's curve is not one we support");
+		goto cleanup;
+	}
+	/* PKCS#11 says DER OCTET STRING; some tokens hand back the bare point */
+	p = point_der;
+	os = d2i_ASN1_OCTET_STRING(NULL, &p, (long)qlen);
+	if (os && p == point_der + qlen) {
+		q = ASN1_STRING_get0_data(os);
+		q_len = (size_t)ASN1_STRING_length(os);
+	} else {
+		q = point_der;
+		q_len = qlen;
+	}
+	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, (char *)sn, 0);
+	params[1] = OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, (void *)q, q_len);
+	params[2] = OSSL_PARAM_construct_end();
+	pctx = EVP_PKEY_CTX_new_from_name(p11e__libctx(ctx), "EC", "provider=default");
+	if (!pctx || EVP_PKEY_fromdata_init(pctx) <= 0 ||
+	    EVP_PKEY_fromdata(pctx, pkey, EVP_PKEY_PUBLIC_KEY, params) <= 0)
+		st = p11e__fail_ossl(ctx, P11E_ERR_TOKEN, "the token's EC public key is unusable");
+cleanup:
+	EVP_PKEY_CTX_free(pctx);
+	ASN1_OCTET_STRING_free(os);
+	ASN1_OBJECT_free(oid);
+	free(params_der);
+	free(point_der);
+	return st;
+}
+
+p11e_status p11e__key_public(p11e_ctx *ctx, const p11e_key *key, EVP_PKEY **pkey)
+{
+	*pkey = NULL;
+	if (!p11e__libctx(ctx))
+		return p11e__fail_ossl(ctx, P11E_ERR_FAILED, "cannot set up OpenSSL");
+	if (key->type == P11E_KEY_RSA)
+		/* an RSA private key carries modulus and exponent itself */
+		return rsa_public(ctx, key->pub_handle ? key->pub_handle : key->handle, pkey);
+	if (!key->pub_handle)
+		return p11e__fail(ctx, P11E_ERR_NOT_FOUND,
+		                  "EC key '%s' has no public key object with its id on the token",
+		                  key->label);
+	return ec_public(ctx, key->pub_handle, pkey);
+}
+
+p11e_status p11e__key_id_of(p11e_ctx *ctx, EVP_PKEY *pkey, unsigned char id[20])
+{
+	X509_PUBKEY *xpk = NULL;
+	const unsigned char *bits = NULL;
+	int bits_len = 0;
+	unsigned int mdlen = 0;
+	EVP_MD *sha1 = EVP_MD_fetch(p11e__libctx(ctx), "SHA1", "provider=default");
+	p11e_status st = P11E_OK;
+
+	if (!sha1 || !X509_PUBKEY_set(&xpk, pkey) ||
+	    !X509_PUBKEY_get0_param(NULL, &bits, &bits_len, NULL, xpk) ||
+	    !EVP_Digest(bits, (size_t)bits_len, id, &mdlen, sha1, NULL) || mdlen != 20)
+		st = p11e__fail_ossl(ctx, P11E_ERR_FAILED, "cannot hash the public key");
+	X509_PUBKEY_free(xpk);
+	EVP_MD_free(sha1);
+	return st;
+}
+
+p11e_status p11e__key_describe(p11e_ctx *ctx, CK_OBJECT_HANDLE h, p11e_key *key)
+{
+	CK_OBJECT_CLASS pub_class = CKO_PUBLIC_KEY;
+	CK_KEY_TYPE kt = 0;
+	CK_ATTRIBUTE a = { CKA_KEY_TYPE, &kt, sizeof(kt) };
+	CK_ATTRIBUTE pub_tmpl[2];
+	CK_OBJECT_HANDLE *pubs = NULL;
+	unsigned char *v = NULL;
+	CK_ULONG len = 0;
+	size_t npub = 0;
+	EVP_PKEY *pkey = NULL;
+	p11e_status st;
+	CK_RV rv;
+
+	p11e_key_clear(key);
+	key->handle = h;
+	rv = P11_CALL(ctx, C_GetAttributeValue, ctx->session, h, &a, 1);
+	if (rv != CKR_OK)
+		return p11e__fail_rv(ctx, "reading the key", "C_GetAttributeValue", rv);
+	if (kt == CKK_RSA)
+		key->type = P11E_KEY_RSA;
+	else if (kt == CKK_EC)
+		key->type = P11E_KEY_EC;
+	else
+		return p11e__fail(ctx, P11E_ERR_POLICY,
+		                  "the key is neither RSA nor EC (CKA_KEY_TYPE 0x%lx)", kt);
+	if (p11e__attr_get(ctx, h, CKA_LABEL, &v, &len) == P11E_OK && len < sizeof(key->label))
+		memcpy(key->label, v, len);
+	free(v);
+	v = NULL;
+	if (p11e__attr_get(ctx, h, CKA_ID, &v, &len) == P11E_OK && len <= sizeof(key->id)) {
+		memcpy(key->id, v, len);
+		key->id_len = len;
+	}
+	free(v);
+	p11e__clear_error(ctx);
+	key->sensitive = p11e__attr_bool(ctx, h, CKA_SENSITIVE);
+	key->extractable = p11e__attr_bool(ctx, h, CKA_EXTRACTABLE);
+	key->always_sensitive = p11e__attr_bool(ctx, h, CKA_ALWAYS_SENSITIVE);
+	key->never_extractable = p11e__attr_bool(ctx, h, CKA_NEVER_EXTRACTABLE);
+	key->local = p11e__attr_bool(ctx, h, CKA_LOCAL);
+
+	if (key->id_len) {
+		pub_tmpl[0] = (CK_ATTRIBUTE){ CKA_CLASS, &pub_class, sizeof(pub_class) };
+		pub_tmpl[1] = (CK_ATTRIBUTE){ CKA_ID, key->id, key->id_len };
+		st = p11e__find_objects(ctx, pub_tmpl, 2, &pubs, &npub);
+		if (st != P11E_OK)
+			return st;
+		if (npub >= 1)
+			key->pub_handle = pubs[0];
+		free(pubs);
+	}
+	key->uri = p11e__object_uri(ctx, CKO_PRIVATE_KEY, key->label, key->id, key->id_len);
+	if (!key->uri)
+		return p11e__fail(ctx, P11E_ERR_FAILED, "cannot format the key URI");
+	st = p11e__key_public(ctx, key, &pkey);
+	if (st != P11E_OK)
+		return st;
+	key->bits = (unsigned)EVP_PKEY_get_bits(pkey);
+	if (key->type == P11E_KEY_EC) {
+		char group[64];
+
+		if (EVP_PKEY_get_group_name(pkey, group, sizeof(group), NULL) &&
+		    curve_of_nid(OBJ_sn2nid(group)))
+			snprintf(key->curve, sizeof(key->curve), "%s", curve_of_nid(OBJ_sn2nid(group)));
+	}
+	EVP_PKEY_free(pkey);
+	return P11E_OK;
+}
+
+p11e_status p11e_key_find(p11e_ctx *ctx, const char *spec, p11e_key *key)
+{
+	CK_OBJECT_CLASS cls = CKO_PRIVATE_KEY;
+	CK_ATTRIBUTE tmpl[3];
+	CK_ULONG n = 0;
+	CK_OBJECT_HANDLE *found = NULL;
+	struct p11e__objspec os;
+	size_t count = 0;
+	p11e_status st;
+
+	p11e__clear_error(ctx);
+	memset(key, 0, sizeof(*key));
+	if (!ctx->have_session)
+		return p11e__fail(ctx, P11E_ERR_USAGE, "log in to the token first");
+	st = p11e__object_spec(ctx, spec, &os);
+	if (st != P11E_OK)
+		return st;
+	if (os.other_token)
+		return p11e__fail(ctx, P11E_ERR_NOT_FOUND,
+		                  "the key URI names another token than '%s': check --key and --token",
+		                  ctx->slot.label);
+	tmpl[n++] = (CK_ATTRIBUTE){ CKA_CLASS, &cls, sizeof(cls) };
+	if (os.has_label)
+		tmpl[n++] = (CK_ATTRIBUTE){ CKA_LABEL, os.label, strlen(os.label) };
+	if (os.has_id)
+		tmpl[n++] = (CK_ATTRIBUTE){ CKA_ID, os.id, os.id_len };
+	st = p11e__find_objects(ctx, tmpl, n, &found, &count);
+	if (st != P11E_OK)
+		return st;
+	if (count == 1)
+		st = p11e__key_describe(ctx, found[0], key);
+	else if (count == 0)
+		st = p11e__fail(ctx, P11E_ERR_NOT_FOUND,
+		                "no private key '%s' on token '%s': check --key (a label or a "
+		                "pkcs11: URI)",
+		                spec, ctx->slot.label);
+	else
+		st = p11e__fail(ctx, P11E_ERR_NOT_FOUND,
+		                "'%s' matches %zu private keys on token '%s': give the key's "
+		                "pkcs11: URI with its id",
+		                spec, count, ctx->slot.label);
+	free(found);
+	return st;
+}

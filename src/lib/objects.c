@@ -1,0 +1,178 @@
+/*
+ * objects.c - finding objects and reading their attributes, and their
+ * RFC 7512 URIs.
+ */
+#include "config.h"
+
+#include <p11-kit/uri.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+p11e_status p11e__find_objects(p11e_ctx *ctx, CK_ATTRIBUTE *tmpl, CK_ULONG n,
+                               CK_OBJECT_HANDLE **out, size_t *count)
+{
+	CK_OBJECT_HANDLE batch[64], *all = NULL, *grown;
+	size_t total = 0;
+	CK_ULONG got;
+	p11e_status st = P11E_OK;
+	CK_RV rv;
+
+	*out = NULL;
+	*count = 0;
+	rv = P11_CALL(ctx, C_FindObjectsInit, ctx->session, tmpl, n);
+	if (rv != CKR_OK)
+		return p11e__fail_rv(ctx, "searching the token", "C_FindObjectsInit", rv);
+	for (;;) {
+		rv = P11_CALL(ctx, C_FindObjects, ctx->session, batch, 64, &got);
+		if (rv != CKR_OK) {
+			st = p11e__fail_rv(ctx, "searching the token", "C_FindObjects", rv);
+			break;
+		}
+		if (got == 0)
+			break;
+		grown = realloc(all, (total + got) * sizeof(*all));
+		if (!grown) {
+			st = p11e__fail(ctx, P11E_ERR_FAILED, "out of memory");
+			break;
+		}
+		all = grown;
+		memcpy(all + total, batch, got * sizeof(*all));
+		total += got;
+	}
+	rv = P11_CALL(ctx, C_FindObjectsFinal, ctx->session);
+	if (st == P11E_OK && rv != CKR_OK)
+		st = p11e__fail_rv(ctx, "searching the token", "C_FindObjectsFinal", rv);
+	if (st != P11E_OK) {
+		free(all);
+		return st;
+	}
+	*out = all;
+	*count = total;
+	return P11E_OK;
+}
+
+p11e_status p11e__attr_get(p11e_ctx *ctx, CK_OBJECT_HANDLE h, CK_ATTRIBUTE_TYPE type,
+                           unsigned char **val, CK_ULONG *len)
+{
+	CK_ATTRIBUTE a = { type, NULL, 0 };
+	CK_RV rv;
+
+	*val = NULL;
+	*len = 0;
+	rv = P11_CALL(ctx, C_GetAttributeValue, ctx->session, h, &a, 1);
+	if (rv != CKR_OK)
+		return p11e__fail_rv(ctx, "reading an attribute", "C_GetAttributeValue", rv);
+	if (a.ulValueLen == CK_UNAVAILABLE_INFORMATION)
+		return p11e__fail(ctx, P11E_ERR_TOKEN, "the token has no value for attribute 0x%lx",
+		                  type);
+	a.pValue = malloc(a.ulValueLen ? a.ulValueLen : 1);
+	if (!a.pValue)
+		return p11e__fail(ctx, P11E_ERR_FAILED, "out of memory");
+	rv = P11_CALL(ctx, C_GetAttributeValue, ctx->session, h, &a, 1);
+	if (rv != CKR_OK) {
+		free(a.pValue);
+		return p11e__fail_rv(ctx, "reading an attribute", "C_GetAttributeValue", rv);
+	}
+	*val = a.pValue;
+	*len = a.ulValueLen;
+	return P11E_OK;
+}
+
+int p11e__attr_bool(p11e_ctx *ctx, CK_OBJECT_HANDLE h, CK_ATTRIBUTE_TYPE type)
+{
+	CK_BBOOL v = CK_FALSE;
+	CK_ATTRIBUTE a = { type, &v, sizeof(v) };
+
+	if (P11_CALL(ctx, C_GetAttributeValue, ctx->session, h, &a, 1) != CKR_OK ||
+	    a.ulValueLen != sizeof(v))
+		return -1;
+	return v == CK_TRUE;
+}
+
+char *p11e__object_uri(p11e_ctx *ctx, CK_OBJECT_CLASS cls, const char *label,
+                       const unsigned char *id, size_t id_len)
+{
+	CK_TOKEN_INFO *ti;
+	CK_ATTRIBUTE a;
+	P11KitUri *uri = p11_kit_uri_new();
+	char *out = NULL;
+
+	if (!uri)
+		return NULL;
+	ti = p11_kit_uri_get_token_info(uri);
+	p11e__pad(ti->label, sizeof(ti->label), ctx->slot.label);
+	p11e__pad(ti->manufacturerID, sizeof(ti->manufacturerID), ctx->slot.manufacturer);
+	p11e__pad(ti->model, sizeof(ti->model), ctx->slot.model);
+	p11e__pad(ti->serialNumber, sizeof(ti->serialNumber), ctx->slot.serial);
+	a.type = CKA_CLASS;
+	a.pValue = &cls;
+	a.ulValueLen = sizeof(cls);
+	p11_kit_uri_set_attribute(uri, &a);
+	if (label) {
+		a.type = CKA_LABEL;
+		a.pValue = (void *)label;
+		a.ulValueLen = strlen(label);
+		p11_kit_uri_set_attribute(uri, &a);
+	}
+	if (id && id_len) {
+		a.type = CKA_ID;
+		a.pValue = (void *)id;
+		a.ulValueLen = id_len;
+		p11_kit_uri_set_attribute(uri, &a);
+	}
+	if (p11_kit_uri_format(uri, P11_KIT_URI_FOR_OBJECT_ON_TOKEN, &out) != P11_KIT_URI_OK)
+		out = NULL;
+	p11_kit_uri_free(uri);
+	return out;
+}
+
+p11e_status p11e__object_spec(p11e_ctx *ctx, const char *spec, struct p11e__objspec *out)
+{
+	P11KitUri *uri;
+	CK_ATTRIBUTE *a;
+	CK_TOKEN_INFO ti;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (strncmp(spec, "pkcs11:", 7) != 0) {
+		snprintf(out->label, sizeof(out->label), "%s", spec);
+		out->has_label = 1;
+		return P11E_OK;
+	}
+	uri = p11_kit_uri_new();
+	if (!uri)
+		return p11e__fail(ctx, P11E_ERR_FAILED, "out of memory");
+	rc = p11_kit_uri_parse(spec, P11_KIT_URI_FOR_ANY, uri);
+	if (rc != P11_KIT_URI_OK) {
+		p11_kit_uri_free(uri);
+		return p11e__fail(ctx, P11E_ERR_INPUT,
+		                  "bad object URI: %s: give a pkcs11: URI as printed by p11enroll, "
+		                  "or a label",
+		                  p11_kit_uri_message(rc));
+	}
+	/* the URI must name this token, if it names one at all */
+	memset(&ti, 0, sizeof(ti));
+	p11e__pad(ti.label, sizeof(ti.label), ctx->slot.label);
+	p11e__pad(ti.manufacturerID, sizeof(ti.manufacturerID), ctx->slot.manufacturer);
+	p11e__pad(ti.model, sizeof(ti.model), ctx->slot.model);
+	p11e__pad(ti.serialNumber, sizeof(ti.serialNumber), ctx->slot.serial);
+	out->other_token = !p11_kit_uri_match_token_info(uri, &ti);
+	if ((a = p11_kit_uri_get_attribute(uri, CKA_LABEL)) && a->ulValueLen < sizeof(out->label)) {
+		memcpy(out->label, a->pValue, a->ulValueLen);
+		out->label[a->ulValueLen] = '\0';
+		out->has_label = 1;
+	}
+	if ((a = p11_kit_uri_get_attribute(uri, CKA_ID)) && a->ulValueLen <= sizeof(out->id)) {
+		memcpy(out->id, a->pValue, a->ulValueLen);
+		out->id_len = a->ulValueLen;
+		out->has_id = 1;
+	}
+	p11_kit_uri_free(uri);
+	if (!out->has_label && !out->has_id)
+		return p11e__fail(ctx, P11E_ERR_USAGE,
+		                  "the URI names no object (no object= or id=): add one");
+	return P11E_OK;
+}

@@ -1,0 +1,202 @@
+# lib.sh - helpers for the p11enroll CLI tests; sourced, not run.
+#
+# Environment (set by `make check`; defaults for running a script by hand):
+#   TOP_SRCDIR, TOP_BUILDDIR, P11ENROLL (the built tool), SOFTHSM_MODULE.
+# Every test works in its own temporary directory with its own SoftHSMv2
+# configuration; the system token directory is never touched.
+
+CLI_DIR=$(cd "$(dirname "$0")" && pwd)
+: "${TOP_SRCDIR:=$(cd "$CLI_DIR/../.." && pwd)}"
+if [ -z "${TOP_BUILDDIR:-}" ]; then
+	if [ -x "$PWD/src/tool/p11enroll" ]; then TOP_BUILDDIR=$PWD
+	elif [ -x "$TOP_SRCDIR/build/src/tool/p11enroll" ]; then TOP_BUILDDIR=$TOP_SRCDIR/build
+	else TOP_BUILDDIR=$TOP_SRCDIR
+	fi
+fi
+: "${P11ENROLL:=$TOP_BUILDDIR/src/tool/p11enroll}"
+if [ -z "${SOFTHSM_MODULE+set}" ]; then
+	SOFTHSM_MODULE=
+	for _m in /usr/lib/softhsm/libsofthsm2.so /usr/lib/$(uname -m)-linux-gnu/softhsm/libsofthsm2.so \
+	          /usr/local/lib/softhsm/libsofthsm2.so; do
+		if [ -r "$_m" ]; then SOFTHSM_MODULE=$_m; break; fi
+	done
+fi
+export TOP_SRCDIR TOP_BUILDDIR P11ENROLL SOFTHSM_MODULE
+
+PASSED=0
+FAILED=0
+SKIPPED=
+CASE=
+T=
+OUT=
+ERR=
+RC=
+
+# case_ TEXT: name the assertions that follow.
+case_() {
+	CASE=$1
+	echo "# $CASE"
+}
+
+ok() {
+	PASSED=$((PASSED + 1))
+	echo "ok - ${CASE:+$CASE: }$1"
+}
+
+# fail NAME MSG
+fail() {
+	FAILED=$((FAILED + 1))
+	echo "FAIL - ${CASE:+$CASE: }$1: $2"
+}
+
+# check NAME CMD...: pass if CMD succeeds.
+check() {
+	_n=$1
+	shift
+	if "$@" >/dev/null; then ok "$_n"; else fail "$_n" "'$*' is false"; fi
+}
+
+# check_not NAME CMD...: pass if CMD fails.
+check_not() {
+	_n=$1
+	shift
+	if "$@" >/dev/null; then fail "$_n" "'$*' succeeded"; else ok "$_n"; fi
+}
+
+# finish: the summary line, and the exit status for the test driver.
+finish() {
+	echo "$PASSED passed, $FAILED failed"
+	[ -n "$SKIPPED" ] && exit 77
+	[ "$FAILED" -gt 0 ] && exit 1
+	exit 0
+}
+
+cleanup() {
+	if [ -n "$T" ] && [ -d "$T" ]; then rm -rf "$T"; fi
+}
+
+# setup: temp dir, a private SoftHSMv2 configuration, cleanup on exit.
+# Skips the whole test (77) if there is no usable SoftHSMv2 module.
+setup() {
+	if [ -z "$SOFTHSM_MODULE" ] || [ ! -r "$SOFTHSM_MODULE" ]; then
+		echo "SKIP: no SoftHSMv2 module (SOFTHSM_MODULE='$SOFTHSM_MODULE')"
+		SKIPPED=1
+		finish
+	fi
+	T=$(mktemp -d "${TMPDIR:-/tmp}/p11enroll-cli.XXXXXX") || { echo "mktemp failed"; exit 99; }
+	trap cleanup EXIT
+	trap 'exit 130' INT TERM
+	mkdir "$T/tokens"
+	cat >"$T/softhsm2.conf" <<EOF
+directories.tokendir = $T/tokens
+objectstore.backend = file
+log.level = ERROR
+EOF
+	SOFTHSM2_CONF=$T/softhsm2.conf
+	export SOFTHSM2_CONF
+	unset P11ENROLL_MODULE
+	OUT=$T/stdout
+	ERR=$T/stderr
+}
+
+# p11 ARGS...: the tool, on the SoftHSMv2 module.
+p11() {
+	"$P11ENROLL" --module "$SOFTHSM_MODULE" "$@"
+}
+
+# expect_rc WANT CMD...: run CMD, stdout to $OUT, stderr to $ERR, status in
+# $RC; returns 0 if the status is WANT.
+expect_rc() {
+	_want=$1
+	shift
+	"$@" >"$OUT" 2>"$ERR"
+	RC=$?
+	_cmd=$(echo "$*" | sed "s|$P11ENROLL --module $SOFTHSM_MODULE|p11|; s|$P11ENROLL|p11enroll|")
+	if [ "$RC" -eq "$_want" ]; then
+		ok "exit $_want: $_cmd"
+		return 0
+	fi
+	fail "exit $_want: $_cmd" "exit status $RC; stderr: $(head -c 600 "$ERR")"
+	return 1
+}
+
+# contains FILE TEXT / not_contains FILE TEXT: fixed-string search.
+contains() {
+	if grep -F -q -e "$2" "$1"; then
+		ok "$(basename "$1") has '$2'"
+	else
+		fail "$(basename "$1") has '$2'" "not found in: $(head -c 600 "$1")"
+	fi
+}
+
+not_contains() {
+	if grep -F -q -e "$2" "$1"; then
+		fail "$(basename "$1") lacks '$2'" "found: $(grep -F -e "$2" "$1" | head -3)"
+	else
+		ok "$(basename "$1") lacks '$2'"
+	fi
+}
+
+# equal NAME GOT WANT
+equal() {
+	if [ "$2" = "$3" ]; then ok "$1"; else fail "$1" "got '$2', want '$3'"; fi
+}
+
+# one_error_line: $ERR is exactly one line starting with "p11enroll: ".
+one_error_line() {
+	_lines=$(wc -l <"$ERR")
+	if [ "$_lines" -eq 1 ] && head -n 1 "$ERR" | grep -q '^p11enroll: '; then
+		ok "one 'p11enroll: ' line on stderr"
+	else
+		fail "one 'p11enroll: ' line on stderr" "$_lines lines: $(head -c 600 "$ERR")"
+	fi
+}
+
+stdout_empty() {
+	if [ -s "$OUT" ]; then
+		fail "stdout empty" "stdout: $(head -c 300 "$OUT")"
+	else
+		ok "stdout empty"
+	fi
+}
+
+# expect_error WANT CMD...: status WANT, one error line, nothing on stdout.
+expect_error() {
+	expect_rc "$@"
+	one_error_line
+	stdout_empty
+}
+
+# mk_token LABEL: initialise the free SoftHSMv2 token with $SO_PIN and
+# $USER_PIN, independently of p11enroll where softhsm2-util is there.
+mk_token() {
+	if command -v softhsm2-util >/dev/null 2>&1; then
+		softhsm2-util --init-token --free --label "$1" --so-pin "$SO_PIN" \
+			--pin "$USER_PIN" >/dev/null
+	else
+		p11 --so-pin env:SO_PIN --pin env:USER_PIN -q init-token --label "$1" >/dev/null
+	fi
+}
+
+# tokens_json: `p11enroll --json tokens` into $T/tokens.json.
+tokens_json() {
+	p11 --json tokens >"$T/tokens.json" 2>"$T/tokens.err"
+}
+
+# jqt FILTER: jq -r on $T/tokens.json
+jqt() {
+	jq -r "$1" "$T/tokens.json"
+}
+
+# login_ok LABEL PIN: the user PIN logs in, by pkcs11-tool (not p11enroll).
+login_ok() {
+	pkcs11-tool --module "$SOFTHSM_MODULE" --token-label "$1" --login --pin "$2" -O \
+		>"$T/p11tool.out" 2>&1
+}
+
+# pin_file NAME VALUE: a PIN file only its owner can read; prints its path.
+pin_file() {
+	printf '%s\n' "$2" >"$T/$1"
+	chmod 600 "$T/$1"
+	echo "$T/$1"
+}

@@ -5,6 +5,7 @@
 #define P11ENROLL_INTERNAL_H
 
 #include <openssl/evp.h>
+#include <openssl/x509.h>
 #include <p11-kit/pkcs11.h>
 #include <stdarg.h>
 
@@ -141,6 +142,16 @@ p11e_status p11e__key_public(p11e_ctx *ctx, const p11e_key *key, EVP_PKEY **pkey
 p11e_status p11e__key_describe(p11e_ctx *ctx, CK_OBJECT_HANDLE h, p11e_key *key);
 /* SHA-1 of the subjectPublicKey bit string: the usual CKA_ID. */
 p11e_status p11e__key_id_of(p11e_ctx *ctx, EVP_PKEY *pkey, unsigned char id[20]);
+
+/* request.c: a request in two steps, so enroll can check input before keygen. */
+p11e_status p11e__req_prepare(p11e_ctx *ctx, const p11e_csr_opts *o, X509_REQ **req,
+                              const char **mdname);
+p11e_status p11e__req_finish(p11e_ctx *ctx, const p11e_key *key, const p11e_csr_opts *o,
+                             const char *md, X509_REQ *req, unsigned char **out,
+                             size_t *outlen);
+
+/* enroll.c: certificates on the token with the key's CKA_ID. */
+p11e_status p11e__key_cert_count(p11e_ctx *ctx, const p11e_key *key, size_t *count);
 
 /* Session on the selected token. */
 p11e_status p11e__session_open(p11e_ctx *ctx, int rw);

@@ -245,6 +245,16 @@ p11e_status p11e_csr_make(p11e_ctx *ctx, const p11e_key *key, const p11e_csr_opt
                           unsigned char **out, size_t *outlen);
 void p11e_free(void *p);
 
+/*
+ * keygen + csr in one step, idempotent: a private key with this label and
+ * no certificate yet is reused (*reused = 1); one of another type, or with a
+ * certificate, is an error.  The request input is checked before any key is
+ * generated.
+ */
+p11e_status p11e_enroll(p11e_ctx *ctx, const char *type, const char *label,
+                        const unsigned char *id, size_t id_len, const p11e_csr_opts *opts,
+                        p11e_key *key, int *reused, unsigned char **out, size_t *outlen);
+
 #ifdef __cplusplus
 }
 #endif

@@ -358,36 +358,28 @@ static p11e_status sign_request(p11e_ctx *ctx, const p11e_key *key, const p11e_c
 	return st;
 }
 
-p11e_status p11e_csr_make(p11e_ctx *ctx, const p11e_key *key, const p11e_csr_opts *o,
-                          unsigned char **out, size_t *outlen)
+/* Everything but the key: subject and extensions, checked. */
+p11e_status p11e__req_prepare(p11e_ctx *ctx, const p11e_csr_opts *o, X509_REQ **out,
+                              const char **mdname)
 {
 	struct req_conf rc;
 	X509_REQ *req = NULL;
 	X509_NAME *name = NULL;
-	EVP_PKEY *pub = NULL;
-	BIO *bio = NULL;
-	BUF_MEM *mem;
 	unsigned long saved_mask = ASN1_STRING_get_default_mask();
-	const char *md;
 	p11e_status st;
 
-	p11e__clear_error(ctx);
 	memset(&rc, 0, sizeof(rc));
 	rc.chtype = MBSTRING_ASC;
 	*out = NULL;
-	*outlen = 0;
-	if (!ctx->logged_in)
-		return p11e__fail(ctx, P11E_ERR_USAGE, "log in to the token first");
 	if (!p11e__libctx(ctx))
 		return p11e__fail_ossl(ctx, P11E_ERR_FAILED, "cannot set up OpenSSL");
 	if (o->config && (st = conf_load(ctx, o->config, &rc)) != P11E_OK)
 		goto cleanup;
-	md = digest_name(ctx, o->digest ? o->digest : rc.default_md);
-	if (!md) {
+	*mdname = digest_name(ctx, o->digest ? o->digest : rc.default_md);
+	if (!*mdname) {
 		st = P11E_ERR_USAGE;
 		goto cleanup;
 	}
-	st = P11E_ERR_FAILED;
 	req = X509_REQ_new_ex(ctx->libctx, NULL);
 	name = X509_NAME_new();
 	if (!req || !name || !X509_REQ_set_version(req, X509_REQ_VERSION_1)) {
@@ -412,8 +404,31 @@ p11e_status p11e_csr_make(p11e_ctx *ctx, const p11e_key *key, const p11e_csr_opt
 		goto cleanup;
 	}
 	st = build_extensions(ctx, o->config ? &rc : NULL, o, req);
-	if (st != P11E_OK)
-		goto cleanup;
+	if (st == P11E_OK) {
+		*out = req;
+		req = NULL;
+	}
+cleanup:
+	ASN1_STRING_set_default_mask(saved_mask);
+	X509_NAME_free(name);
+	X509_REQ_free(req);
+	NCONF_free(rc.conf);
+	ERR_clear_error();
+	return st;
+}
+
+/* Public key, signature on the token, verification, encoding. */
+p11e_status p11e__req_finish(p11e_ctx *ctx, const p11e_key *key, const p11e_csr_opts *o,
+                             const char *md, X509_REQ *req, unsigned char **out,
+                             size_t *outlen)
+{
+	EVP_PKEY *pub = NULL;
+	BIO *bio = NULL;
+	BUF_MEM *mem;
+	p11e_status st;
+
+	*out = NULL;
+	*outlen = 0;
 	st = p11e__key_public(ctx, key, &pub);
 	if (st != P11E_OK)
 		goto cleanup;
@@ -443,14 +458,28 @@ p11e_status p11e_csr_make(p11e_ctx *ctx, const p11e_key *key, const p11e_csr_opt
 	}
 	memcpy(*out, mem->data, mem->length);
 	*outlen = mem->length;
-	st = P11E_OK;
 cleanup:
-	ASN1_STRING_set_default_mask(saved_mask);
 	BIO_free(bio);
 	EVP_PKEY_free(pub);
-	X509_NAME_free(name);
-	X509_REQ_free(req);
-	NCONF_free(rc.conf);
 	ERR_clear_error();
+	return st;
+}
+
+p11e_status p11e_csr_make(p11e_ctx *ctx, const p11e_key *key, const p11e_csr_opts *o,
+                          unsigned char **out, size_t *outlen)
+{
+	X509_REQ *req = NULL;
+	const char *md = NULL;
+	p11e_status st;
+
+	p11e__clear_error(ctx);
+	*out = NULL;
+	*outlen = 0;
+	if (!ctx->logged_in)
+		return p11e__fail(ctx, P11E_ERR_USAGE, "log in to the token first");
+	st = p11e__req_prepare(ctx, o, &req, &md);
+	if (st == P11E_OK)
+		st = p11e__req_finish(ctx, key, o, md, req, out, outlen);
+	X509_REQ_free(req);
 	return st;
 }

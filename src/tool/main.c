@@ -15,6 +15,9 @@ static const struct command commands[] = {
 	{ "tokens", cmd_tokens, "list slots and tokens", usage_tokens },
 	{ "init-token", cmd_init_token, "initialise a token", usage_init_token },
 	{ "pin", cmd_pin, "change, set or unblock the user PIN", usage_pin },
+	{ "keygen", cmd_keygen, "generate a key pair on the token", usage_keygen },
+	{ "csr", cmd_csr, "write a request signed by a token key", usage_csr },
+	{ "enroll", cmd_enroll, "keygen and csr in one step, idempotent", usage_enroll },
 };
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
 

@@ -4,11 +4,17 @@
  */
 #include "config.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
+#include <openssl/crypto.h>
+#include <stdlib.h>
+#include <unistd.h>
 #include <p11-kit/pkcs11.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "tool.h"
 
@@ -247,4 +253,122 @@ int tool_select_token(struct tool *t)
 		return ret;
 	st = p11e_token_select(t->ctx, t->token);
 	return st == P11E_OK ? 0 : tool_fail(t, st, NULL);
+}
+
+int tool_login(struct tool *t)
+{
+	p11e_pin *pin = NULL;
+	p11e_status st;
+	int ret = tool_select_token(t);
+
+	if (ret)
+		return ret;
+	/* a locked PIN or a last try is refused before any PIN is asked for */
+	st = p11e_pin_guard(t->ctx, P11E_PIN_USER);
+	if (st != P11E_OK)
+		return tool_fail(t, st, NULL);
+	st = p11e_pin_read(t->ctx, t->pin, P11E_PIN_USER, &pin);
+	if (st != P11E_OK)
+		return tool_fail(t, st, "--pin");
+	st = p11e_login(t->ctx, P11E_PIN_USER, pin);
+	p11e_pin_free(pin);
+	return st == P11E_OK ? 0 : tool_fail(t, st, NULL);
+}
+
+static void id_hex(const p11e_key *k, char *out, size_t len)
+{
+	out[0] = '\0';
+	for (size_t i = 0; i < k->id_len && 2 * i + 2 < len; i++)
+		snprintf(out + 2 * i, 3, "%02x", k->id[i]);
+}
+
+static json_t *tri(int v)
+{
+	return v < 0 ? json_null() : json_boolean(v);
+}
+
+json_t *tool_key_json(const p11e_key *k)
+{
+	char id[2 * sizeof(k->id) + 1];
+	json_t *o = json_object();
+
+	if (!o)
+		return NULL;
+	id_hex(k, id, sizeof(id));
+	json_object_set_new(o, "class", json_string("private-key"));
+	json_object_set_new(o, "label", json_string(k->label));
+	json_object_set_new(o, "id", json_string(id));
+	json_object_set_new(o, "uri", json_string(k->uri ? k->uri : ""));
+	json_object_set_new(o, "key_type", json_string(k->type == P11E_KEY_RSA ? "rsa" : "ec"));
+	json_object_set_new(o, "bits", json_integer(k->bits));
+	if (k->type == P11E_KEY_EC)
+		json_object_set_new(o, "curve", json_string(k->curve));
+	json_object_set_new(o, "sensitive", tri(k->sensitive));
+	json_object_set_new(o, "extractable", tri(k->extractable));
+	json_object_set_new(o, "always_sensitive", tri(k->always_sensitive));
+	json_object_set_new(o, "never_extractable", tri(k->never_extractable));
+	json_object_set_new(o, "local", tri(k->local));
+	return o;
+}
+
+void tool_key_print(const p11e_key *k)
+{
+	char id[2 * sizeof(k->id) + 1];
+
+	id_hex(k, id, sizeof(id));
+	printf("private key '%s'\n", k->label);
+	if (k->type == P11E_KEY_RSA)
+		printf("  %-13s rsa:%u\n", "type:", k->bits);
+	else
+		printf("  %-13s ec:%s\n", "type:", k->curve);
+	printf("  %-13s %s\n", "id:", id);
+	printf("  %-13s sensitive=%d extractable=%d always_sensitive=%d never_extractable=%d "
+	       "local=%d\n",
+	       "attributes:", k->sensitive, k->extractable, k->always_sensitive,
+	       k->never_extractable, k->local);
+	printf("  %-13s %s\n", "uri:", k->uri ? k->uri : "");
+}
+
+int tool_write_output(const char *path, const unsigned char *data, size_t len)
+{
+	char tmp[4096];
+	int fd;
+
+	if (!path || strcmp(path, "-") == 0) {
+		if (fwrite(data, 1, len, stdout) != len || fflush(stdout) != 0) {
+			fprintf(stderr, "p11enroll: writing to stdout failed\n");
+			return P11E_ERR_FAILED;
+		}
+		return 0;
+	}
+	/* never a half-written file under the final name */
+	snprintf(tmp, sizeof(tmp), "%s.tmp-XXXXXX", path);
+	fd = mkstemp(tmp);
+	if (fd < 0) {
+		fprintf(stderr, "p11enroll: cannot write %s: %s: check the directory\n", path,
+		        strerror(errno));
+		return P11E_ERR_INPUT;
+	}
+	if (fchmod(fd, 0644) != 0 || write(fd, data, len) != (ssize_t)len || fsync(fd) != 0 ||
+	    close(fd) != 0 || rename(tmp, path) != 0) {
+		fprintf(stderr, "p11enroll: cannot write %s: %s\n", path, strerror(errno));
+		unlink(tmp);
+		return P11E_ERR_INPUT;
+	}
+	return 0;
+}
+
+int tool_hex_decode(const char *hex, unsigned char *out, size_t max, size_t *len)
+{
+	long n = 0;
+	unsigned char *buf = OPENSSL_hexstr2buf(hex, &n);
+
+	if (!buf || n <= 0 || (size_t)n > max) {
+		OPENSSL_free(buf);
+		return -1;
+	}
+	memcpy(out, buf, (size_t)n);
+	*len = (size_t)n;
+	OPENSSL_free(buf);
+	return 0;
 }

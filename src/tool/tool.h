@@ -31,8 +31,16 @@ int cmd_modules(struct tool *t, int argc, char **argv);
 int cmd_tokens(struct tool *t, int argc, char **argv);
 int cmd_init_token(struct tool *t, int argc, char **argv);
 int cmd_pin(struct tool *t, int argc, char **argv);
+int cmd_keygen(struct tool *t, int argc, char **argv);
+int cmd_csr(struct tool *t, int argc, char **argv);
+int cmd_enroll(struct tool *t, int argc, char **argv);
 
-extern const char usage_modules[], usage_tokens[], usage_init_token[], usage_pin[];
+extern const char usage_modules[], usage_tokens[], usage_init_token[], usage_pin[],
+	usage_keygen[], usage_csr[], usage_enroll[];
+
+/* cmd-keygen.c: p11e_keygen with elapsed time on a terminal */
+p11e_status tool_keygen_timed(struct tool *t, const char *type, const char *label,
+                              const unsigned char *id, size_t id_len, p11e_key *key);
 
 /* output.c */
 void tool_log(void *data, p11e_log_level level, const char *msg);
@@ -55,5 +63,13 @@ int tool_no_options(const char *cmd, const char *usage, int argc, char **argv);
 /* --module, then --token: 0 or the exit code after printing the error. */
 int tool_load_module(struct tool *t);
 int tool_select_token(struct tool *t);
+/* --token, then log in as user with --pin (guarded): 0 or the exit code. */
+int tool_login(struct tool *t);
+json_t *tool_key_json(const p11e_key *k);
+void tool_key_print(const p11e_key *k);
+/* Write data to path ("-" or NULL: stdout) via a temporary file and rename. */
+int tool_write_output(const char *path, const unsigned char *data, size_t len);
+/* Hex (with or without colons) to bytes; 0 or -1. */
+int tool_hex_decode(const char *hex, unsigned char *out, size_t max, size_t *len);
 
 #endif

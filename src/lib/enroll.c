@@ -1,0 +1,121 @@
+/*
+ * enroll.c - key and request in one step, and safe to run again: a key
+ * with the label and no certificate yet is reused, never duplicated.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+p11e_status p11e__key_cert_count(p11e_ctx *ctx, const p11e_key *key, size_t *count)
+{
+	CK_OBJECT_CLASS cls = CKO_CERTIFICATE;
+	CK_ATTRIBUTE tmpl[2] = {
+		{ CKA_CLASS, &cls, sizeof(cls) },
+		{ CKA_ID, (void *)key->id, key->id_len },
+	};
+	CK_OBJECT_HANDLE *found = NULL;
+	p11e_status st;
+
+	*count = 0;
+	if (!key->id_len)
+		return P11E_OK;
+	st = p11e__find_objects(ctx, tmpl, 2, &found, count);
+	free(found);
+	return st;
+}
+
+/* The one private key with this label: 1 found, 0 none, or an error. */
+static p11e_status find_by_label(p11e_ctx *ctx, const char *label, p11e_key *key, int *found)
+{
+	CK_OBJECT_CLASS cls = CKO_PRIVATE_KEY;
+	CK_ATTRIBUTE tmpl[2] = {
+		{ CKA_CLASS, &cls, sizeof(cls) },
+		{ CKA_LABEL, (void *)label, strlen(label) },
+	};
+	CK_OBJECT_HANDLE *hits = NULL;
+	size_t n = 0;
+	p11e_status st;
+
+	*found = 0;
+	st = p11e__find_objects(ctx, tmpl, 2, &hits, &n);
+	if (st == P11E_OK && n > 1)
+		st = p11e__fail(ctx, P11E_ERR_NOT_FOUND,
+		                "%zu private keys are labelled '%s': give --key with the pkcs11: URI "
+		                "of the one to use",
+		                n, label);
+	if (st == P11E_OK && n == 1) {
+		st = p11e__key_describe(ctx, hits[0], key);
+		*found = st == P11E_OK;
+	}
+	free(hits);
+	return st;
+}
+
+static int same_type(const p11e_key *k, p11e_key_type kt, unsigned bits, const char *curve)
+{
+	if (k->type != kt)
+		return 0;
+	if (kt == P11E_KEY_RSA)
+		return k->bits == bits;
+	return curve && strcmp(k->curve, curve) == 0;
+}
+
+p11e_status p11e_enroll(p11e_ctx *ctx, const char *type, const char *label,
+                        const unsigned char *id, size_t id_len, const p11e_csr_opts *o,
+                        p11e_key *key, int *reused, unsigned char **out, size_t *outlen)
+{
+	X509_REQ *req = NULL;
+	const char *md = NULL, *curve;
+	p11e_key_type kt;
+	unsigned bits;
+	size_t certs = 0;
+	int found = 0;
+	p11e_status st;
+
+	p11e__clear_error(ctx);
+	memset(key, 0, sizeof(*key));
+	*reused = 0;
+	*out = NULL;
+	*outlen = 0;
+	if (!ctx->logged_in)
+		return p11e__fail(ctx, P11E_ERR_USAGE, "log in to the token first");
+	st = p11e_key_type_parse(ctx, type, &kt, &bits, &curve);
+	if (st != P11E_OK)
+		return st;
+	if (!label || !*label)
+		return p11e__fail(ctx, P11E_ERR_USAGE, "a key label is needed: give --label");
+	/* bad request input must not leave a new key behind: check it first */
+	st = p11e__req_prepare(ctx, o, &req, &md);
+	if (st != P11E_OK)
+		return st;
+	st = find_by_label(ctx, label, key, &found);
+	if (st == P11E_OK && found) {
+		if (!same_type(key, kt, bits, curve))
+			st = p11e__fail(ctx, P11E_ERR_USAGE,
+			                "key '%s' on the token is %s:%u%s%s, not %s: choose another label",
+			                label, key->type == P11E_KEY_RSA ? "rsa" : "ec",
+			                key->type == P11E_KEY_RSA ? key->bits : 0,
+			                key->type == P11E_KEY_EC ? " " : "", key->curve,
+			                type ? type : "rsa:2048");
+		else if (id_len && (id_len != key->id_len || memcmp(id, key->id, id_len) != 0))
+			st = p11e__fail(ctx, P11E_ERR_USAGE,
+			                "key '%s' is on the token with another id: leave out --id or "
+			                "choose another label",
+			                label);
+		else if ((st = p11e__key_cert_count(ctx, key, &certs)) == P11E_OK && certs)
+			st = p11e__fail(ctx, P11E_ERR_USAGE,
+			                "key '%s' already has a certificate on the token: use 'renew' "
+			                "for a new key and request",
+			                label);
+		*reused = st == P11E_OK;
+	} else if (st == P11E_OK) {
+		st = p11e_keygen(ctx, type, label, id, id_len, key);
+	}
+	if (st == P11E_OK)
+		st = p11e__req_finish(ctx, key, o, md, req, out, outlen);
+	X509_REQ_free(req);
+	return st;
+}

@@ -1,0 +1,87 @@
+/*
+ * cmd-enroll.c - p11enroll enroll
+ */
+#include "config.h"
+
+#include <stdio.h>
+
+#include "csr-options.h"
+
+const char usage_enroll[] =
+	"Usage: p11enroll [GLOBAL OPTIONS] enroll --label L [--id HEX] [--type TYPE] [OPTIONS]\n"
+	"keygen and csr in one step, safe to run again: a key with this label and\n"
+	"no certificate yet is reused, and a fresh request written.\n"
+	"\n"
+	"Options:\n"
+	"  --label L         the key label\n"
+	"  --id HEX          CKA_ID for a new key (default: SHA-1 of the public key)\n"
+	"  --type TYPE       rsa:2048 (default), rsa:3072, rsa:4096, ec:P-256, ec:P-384\n" CSR_USAGE
+	"  --help            show this help\n";
+
+enum { OPT_LABEL = 256, OPT_ID, OPT_TYPE };
+
+int cmd_enroll(struct tool *t, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "label", required_argument, NULL, OPT_LABEL },
+		{ "id", required_argument, NULL, OPT_ID },
+		{ "type", required_argument, NULL, OPT_TYPE },
+		CSR_LONG_OPTIONS,
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct csr_args a;
+	const char *label = NULL, *type = NULL;
+	unsigned char id[64], *req = NULL;
+	size_t id_len = 0, len = 0;
+	p11e_key key;
+	p11e_status st;
+	int opt, ret, reused = 0;
+
+	csr_args_init(&a);
+	while ((opt = getopt_long(argc, argv, "ho:", opts, NULL)) != -1) {
+		switch (opt) {
+		case OPT_LABEL: label = optarg; continue;
+		case OPT_TYPE: type = optarg; continue;
+		case OPT_ID:
+			if (tool_hex_decode(optarg, id, sizeof(id), &id_len) != 0)
+				return tool_usage_error("enroll", "--id '%s' is not 1 to 64 bytes of hex",
+				                        optarg);
+			continue;
+		case 'h': fputs(usage_enroll, stdout); return 0;
+		}
+		ret = csr_option(&a, "enroll", opt, optarg);
+		if (ret == 0)
+			return tool_bad_option("enroll", argv);
+		if (ret != 1)
+			return ret;
+	}
+	if (optind < argc)
+		return tool_usage_error("enroll", "unexpected argument '%s'", argv[optind]);
+	if (!label)
+		return tool_usage_error("enroll", "--label is required");
+	if ((ret = tool_login(t)) != 0)
+		return ret;
+	st = p11e_enroll(t->ctx, type, label, id, id_len, &a.opts, &key, &reused, &req, &len);
+	if (st != P11E_OK) {
+		ret = tool_fail(t, st, NULL);
+		goto cleanup;
+	}
+	if (reused && t->verbosity >= 1)
+		fprintf(stderr, "p11enroll: note: reusing key '%s' (no certificate yet): %s\n",
+		        key.label, key.uri);
+	ret = tool_write_output(a.out, req, len);
+	if (ret == 0 && a.out && !t->json)
+		printf("%s\n", key.uri);
+	if (ret == 0 && t->json) {
+		json_t *doc = tool_key_json(&key);
+
+		json_object_set_new(doc, "reused", json_boolean(reused));
+		json_object_set_new(doc, "csr", a.out ? json_string(a.out) : json_null());
+		ret = tool_json_emit(doc);
+	}
+cleanup:
+	p11e_free(req);
+	p11e_key_clear(&key);
+	return ret;
+}

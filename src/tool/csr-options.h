@@ -1,0 +1,60 @@
+/*
+ * csr-options.h - the request options csr and enroll share.
+ */
+#ifndef P11ENROLL_CSR_OPTIONS_H
+#define P11ENROLL_CSR_OPTIONS_H
+
+#include <getopt.h>
+
+#include "tool.h"
+
+#define CSR_MAX_LIST 32
+
+enum {
+	OPT_CONFIG = 300,
+	OPT_SUBJECT,
+	OPT_SAN,
+	OPT_EXT,
+	OPT_DIGEST,
+	OPT_PSS,
+	OPT_BACKEND,
+	OPT_DER,
+	OPT_OUT,
+};
+
+#define CSR_LONG_OPTIONS                                          \
+	{ "config", required_argument, NULL, OPT_CONFIG },         \
+	{ "subject", required_argument, NULL, OPT_SUBJECT },       \
+	{ "san", required_argument, NULL, OPT_SAN },               \
+	{ "ext", required_argument, NULL, OPT_EXT },               \
+	{ "digest", required_argument, NULL, OPT_DIGEST },         \
+	{ "pss", no_argument, NULL, OPT_PSS },                     \
+	{ "backend", required_argument, NULL, OPT_BACKEND },       \
+	{ "der", no_argument, NULL, OPT_DER },                     \
+	{ "out", required_argument, NULL, OPT_OUT }
+
+#define CSR_USAGE                                                                   \
+	"  --config FILE     OpenSSL req-style config ([req], prompt = no)\n"            \
+	"  --subject DN      subject as /C=US/O=Acme/CN=host (overrides the config)\n"   \
+	"  --san LIST        subjectAltName: DNS:a.example,IP:192.0.2.1 (repeatable)\n" \
+	"  --ext SPEC        extension in OpenSSL syntax: extendedKeyUsage=clientAuth\n" \
+	"                    (repeatable; overrides the config's)\n"                     \
+	"  --digest NAME     sha256 (default), sha384 or sha512\n"                       \
+	"  --pss             sign with RSA-PSS (RSA keys)\n"                             \
+	"  --backend NAME    signing backend: provider (default)\n"                      \
+	"  -o, --out FILE    write the request there (default: stdout)\n"                \
+	"  --der             DER instead of PEM\n"
+
+struct csr_args {
+	p11e_csr_opts opts;
+	const char *san[CSR_MAX_LIST + 1];
+	const char *ext[CSR_MAX_LIST + 1];
+	size_t nsan, next;
+	const char *out;
+};
+
+void csr_args_init(struct csr_args *a);
+/* 1: consumed, 0: not a request option, else an exit code (> 1). */
+int csr_option(struct csr_args *a, const char *cmd, int opt, const char *arg);
+
+#endif

@@ -24,6 +24,7 @@ void p11e_ctx_free(p11e_ctx *ctx)
 	p11e__libctx_free(ctx);
 	p11e__module_release(ctx);
 	p11e__slot_clear(&ctx->slot);
+	p11e__details_set(ctx, NULL, 0);
 	p11e__free_secret(ctx->uri_pin_value);
 	free(ctx->uri_pin_source);
 	free(ctx->module_spec);
@@ -78,8 +79,24 @@ const char *p11e_error_call(const p11e_ctx *ctx)
 	return ctx->last_call;
 }
 
+void p11e__details_set(p11e_ctx *ctx, char **items, size_t n)
+{
+	for (size_t i = 0; i < ctx->ndetails; i++)
+		free(ctx->details[i]);
+	free(ctx->details);
+	ctx->details = items;
+	ctx->ndetails = n;
+}
+
+const char *const *p11e_error_details(const p11e_ctx *ctx, size_t *count)
+{
+	*count = ctx->ndetails;
+	return (const char *const *)ctx->details;
+}
+
 void p11e__clear_error(p11e_ctx *ctx)
 {
+	p11e__details_set(ctx, NULL, 0);
 	ctx->message[0] = '\0';
 	ctx->last_rv = CKR_OK;
 	ctx->last_call = NULL;

@@ -26,6 +26,8 @@ struct p11e_ctx {
 	char message[512];
 	CK_RV last_rv;
 	const char *last_call;
+	char **details; /* more lines about the last failure (profile violations) */
+	size_t ndetails;
 
 	/* the module */
 	CK_FUNCTION_LIST *fl;
@@ -152,6 +154,12 @@ p11e_status p11e__req_finish(p11e_ctx *ctx, const p11e_key *key, const p11e_csr_
 
 /* enroll.c: certificates on the token with the key's CKA_ID. */
 p11e_status p11e__key_cert_count(p11e_ctx *ctx, const p11e_key *key, size_t *count);
+
+/* profile.c: check against a named profile; violations go to the details. */
+p11e_status p11e__profile_check(p11e_ctx *ctx, const char *name, const X509_NAME *subject,
+                                const STACK_OF(X509_EXTENSION) *exts, EVP_PKEY *pub);
+/* context.c: take ownership of a list of detail lines. */
+void p11e__details_set(p11e_ctx *ctx, char **items, size_t n);
 
 /* Session on the selected token. */
 p11e_status p11e__session_open(p11e_ctx *ctx, int rw);

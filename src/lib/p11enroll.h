@@ -57,6 +57,8 @@ const char *p11e_status_name(p11e_status status);
 const char *p11e_error_message(const p11e_ctx *ctx);
 /* CK_RV and function name of the last failed PKCS#11 call (0 / NULL if none). */
 unsigned long p11e_error_rv(const p11e_ctx *ctx);
+/* More lines about the last failure (each profile violation), or NULL. */
+const char *const *p11e_error_details(const p11e_ctx *ctx, size_t *count);
 const char *p11e_error_call(const p11e_ctx *ctx);
 
 /* "CKR_PIN_INCORRECT" and "the PIN is incorrect"; never NULL. */
@@ -233,6 +235,7 @@ typedef struct p11e_csr_opts {
 	const char *const *ext;  /* NULL-terminated "extendedKeyUsage=clientAuth", or NULL */
 	const char *digest;      /* sha256, sha384, sha512; NULL: config default_md, else sha256 */
 	int pss;                 /* RSA-PSS instead of PKCS#1 v1.5 */
+	const char *profile;     /* checked before signing (p11e_lint); NULL: none */
 	int der;                 /* DER instead of PEM */
 } p11e_csr_opts;
 
@@ -244,6 +247,14 @@ typedef struct p11e_csr_opts {
 p11e_status p11e_csr_make(p11e_ctx *ctx, const p11e_key *key, const p11e_csr_opts *opts,
                           unsigned char **out, size_t *outlen);
 void p11e_free(void *p);
+
+/*
+ * Check a request or certificate file (PEM or DER) against a profile
+ * (NULL: mtls-client): P11E_ERR_POLICY with each violation in
+ * p11e_error_details.  Profiles are OpenSSL-style config files named NAME.conf
+ * in $P11ENROLL_PROFILE_PATH, ~/.config/p11enroll/profiles, then the system's.
+ */
+p11e_status p11e_lint(p11e_ctx *ctx, const char *path, const char *profile);
 
 /*
  * keygen + csr in one step, idempotent: a private key with this label and

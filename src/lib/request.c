@@ -358,6 +358,17 @@ static p11e_status sign_request(p11e_ctx *ctx, const p11e_key *key, const p11e_c
 	return st;
 }
 
+static p11e_status check_profile(p11e_ctx *ctx, const char *profile, X509_REQ *req,
+                                 EVP_PKEY *pub)
+{
+	STACK_OF(X509_EXTENSION) *exts = X509_REQ_get_extensions(req);
+	p11e_status st = p11e__profile_check(ctx, profile, X509_REQ_get_subject_name(req), exts,
+	                                     pub);
+
+	sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
+	return st;
+}
+
 /* Everything but the key: subject and extensions, checked. */
 p11e_status p11e__req_prepare(p11e_ctx *ctx, const p11e_csr_opts *o, X509_REQ **out,
                               const char **mdname)
@@ -404,6 +415,8 @@ p11e_status p11e__req_prepare(p11e_ctx *ctx, const p11e_csr_opts *o, X509_REQ **
 		goto cleanup;
 	}
 	st = build_extensions(ctx, o->config ? &rc : NULL, o, req);
+	if (st == P11E_OK && o->profile)
+		st = check_profile(ctx, o->profile, req, NULL);
 	if (st == P11E_OK) {
 		*out = req;
 		req = NULL;
@@ -436,6 +449,9 @@ p11e_status p11e__req_finish(p11e_ctx *ctx, const p11e_key *key, const p11e_csr_
 		st = p11e__fail_ossl(ctx, P11E_ERR_FAILED, "cannot set the public key");
 		goto cleanup;
 	}
+	/* now with the key: a request that breaks the profile is never signed */
+	if (o->profile && (st = check_profile(ctx, o->profile, req, pub)) != P11E_OK)
+		goto cleanup;
 	st = sign_request(ctx, key, o, md, req);
 	if (st != P11E_OK)
 		goto cleanup;

@@ -31,6 +31,7 @@ int csr_option(struct csr_args *a, const char *cmd, int opt, const char *arg)
 		return 1;
 	case OPT_DIGEST: a->opts.digest = arg; return 1;
 	case OPT_PSS: a->opts.pss = 1; return 1;
+	case OPT_PROFILE: a->opts.profile = arg; return 1;
 	case OPT_DER: a->opts.der = 1; return 1;
 	case 'o':
 	case OPT_OUT: a->out = arg; return 1;

@@ -20,6 +20,7 @@ enum {
 	OPT_BACKEND,
 	OPT_DER,
 	OPT_OUT,
+	OPT_PROFILE,
 };
 
 #define CSR_LONG_OPTIONS                                          \
@@ -31,7 +32,8 @@ enum {
 	{ "pss", no_argument, NULL, OPT_PSS },                     \
 	{ "backend", required_argument, NULL, OPT_BACKEND },       \
 	{ "der", no_argument, NULL, OPT_DER },                     \
-	{ "out", required_argument, NULL, OPT_OUT }
+	{ "out", required_argument, NULL, OPT_OUT },               \
+	{ "profile", required_argument, NULL, OPT_PROFILE }
 
 #define CSR_USAGE                                                                   \
 	"  --config FILE     OpenSSL req-style config ([req], prompt = no)\n"            \
@@ -41,6 +43,8 @@ enum {
 	"                    (repeatable; overrides the config's)\n"                     \
 	"  --digest NAME     sha256 (default), sha384 or sha512\n"                       \
 	"  --pss             sign with RSA-PSS (RSA keys)\n"                             \
+	"  --profile NAME    refuse a request that breaks this profile (mtls-client,\n" \
+	"                    open-banking, or your own)\n"                                \
 	"  --backend NAME    signing backend: provider (default)\n"                      \
 	"  -o, --out FILE    write the request there (default: stdout)\n"                \
 	"  --der             DER instead of PEM\n"

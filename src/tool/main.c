@@ -18,6 +18,7 @@ static const struct command commands[] = {
 	{ "keygen", cmd_keygen, "generate a key pair on the token", usage_keygen },
 	{ "csr", cmd_csr, "write a request signed by a token key", usage_csr },
 	{ "enroll", cmd_enroll, "keygen and csr in one step, idempotent", usage_enroll },
+	{ "lint", cmd_lint, "check a request or certificate against a profile", usage_lint },
 };
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
 

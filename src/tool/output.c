@@ -48,10 +48,17 @@ int tool_fail(struct tool *t, p11e_status st, const char *prefix)
 
 	if (!*msg)
 		msg = p11e_status_name(st);
+	const char *const *details;
+	size_t n;
+
 	if (prefix)
 		fprintf(stderr, "p11enroll: %s: %s\n", prefix, msg);
 	else
 		fprintf(stderr, "p11enroll: %s\n", msg);
+	/* every profile violation, one per line, after the one-line summary */
+	details = p11e_error_details(t->ctx, &n);
+	for (size_t i = 0; i < n; i++)
+		fprintf(stderr, "  - %s\n", details[i]);
 	return st == P11E_OK ? P11E_ERR_FAILED : (int)st;
 }
 

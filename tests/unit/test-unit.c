@@ -345,7 +345,9 @@ int main(void)
 	CU_add_test(s, "blank padding", test_pad);
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	CU_basic_run_tests();
-	failures = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
+	/* a suite whose setup failed ran nothing: that is a failure too */
+	failures = CU_get_number_of_failures() + CU_get_number_of_tests_failed() +
+	           CU_get_number_of_suites_failed();
 	CU_cleanup_registry();
 	return failures ? 1 : 0;
 }

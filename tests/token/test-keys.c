@@ -1,0 +1,300 @@
+/*
+ * test-keys.c - keys and requests against a real SoftHSMv2 token: the
+ * non-exportable template as the token reports it, what the token refuses
+ * to do with such a key, and requests from every key type and padding that
+ * OpenSSL verifies and that match what openssl req makes of the same config.
+ */
+#include <CUnit/Basic.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+#include "internal.h"
+
+#define SO_PIN "31415926"
+#define USER_PIN "27182818"
+
+static p11e_ctx *ctx;
+
+static int suite_init(void)
+{
+	p11e_pin *so, *user;
+	int ok;
+
+	if (harness_softhsm_setup() != 0)
+		return -1;
+	ctx = p11e_ctx_new();
+	if (!ctx || p11e_module_load(ctx, harness_softhsm_module()) != P11E_OK ||
+	    p11e_token_select_for_init(ctx, NULL, -1) != P11E_OK)
+		return -1;
+	so = p11e__pin_new(SO_PIN, strlen(SO_PIN));
+	user = p11e__pin_new(USER_PIN, strlen(USER_PIN));
+	ok = p11e_init_token(ctx, "keys", so, user, 0) == P11E_OK &&
+	     p11e_login(ctx, P11E_PIN_USER, user) == P11E_OK;
+	p11e_pin_free(so);
+	p11e_pin_free(user);
+	return ok ? 0 : -1;
+}
+
+static int suite_clean(void)
+{
+	p11e_ctx_free(ctx);
+	ctx = NULL;
+	harness_softhsm_teardown();
+	return 0;
+}
+
+static void check_nonexportable(const p11e_key *k)
+{
+	CK_BYTE buf[1024];
+	CK_ATTRIBUTE a = { CKA_PRIVATE_EXPONENT, buf, sizeof(buf) };
+	CK_BBOOL yes = CK_TRUE;
+	CK_ATTRIBUTE set = { CKA_EXTRACTABLE, &yes, sizeof(yes) };
+	CK_MECHANISM wrap = { CKM_RSA_PKCS, NULL, 0 };
+	CK_ULONG wrapped_len = sizeof(buf);
+	CK_RV rv;
+
+	CU_ASSERT_EQUAL(k->sensitive, 1);
+	CU_ASSERT_EQUAL(k->extractable, 0);
+	CU_ASSERT_EQUAL(k->always_sensitive, 1);
+	CU_ASSERT_EQUAL(k->never_extractable, 1);
+	CU_ASSERT_EQUAL(k->local, 1);
+	CU_ASSERT_NOT_EQUAL(k->pub_handle, 0);
+
+	/* the secret part cannot be read */
+	a.type = k->type == P11E_KEY_RSA ? CKA_PRIVATE_EXPONENT : CKA_VALUE;
+	rv = ctx->fl->C_GetAttributeValue(ctx->session, k->handle, &a, 1);
+	CU_ASSERT_EQUAL(rv, CKR_ATTRIBUTE_SENSITIVE);
+	CU_ASSERT_EQUAL(a.ulValueLen, CK_UNAVAILABLE_INFORMATION);
+	/* nor be made extractable again */
+	rv = ctx->fl->C_SetAttributeValue(ctx->session, k->handle, &set, 1);
+	CU_ASSERT_NOT_EQUAL(rv, CKR_OK);
+	CU_ASSERT_EQUAL(p11e__attr_bool(ctx, k->handle, CKA_EXTRACTABLE), 0);
+	/* nor be wrapped out, even with its own public key as the wrapping key */
+	rv = ctx->fl->C_WrapKey(ctx->session, &wrap, k->pub_handle, k->handle, buf, &wrapped_len);
+	CU_ASSERT_NOT_EQUAL(rv, CKR_OK);
+}
+
+static void keygen_one(const char *type, const char *label, p11e_key_type kt, unsigned bits)
+{
+	p11e_key k;
+	EVP_PKEY *pub = NULL;
+	unsigned char id[20];
+
+	CU_ASSERT_EQUAL_FATAL(p11e_keygen(ctx, type, label, NULL, 0, &k), P11E_OK);
+	CU_ASSERT_EQUAL(k.type, kt);
+	CU_ASSERT_EQUAL(k.bits, bits);
+	CU_ASSERT_STRING_EQUAL(k.label, label);
+	CU_ASSERT_PTR_NOT_NULL(strstr(k.uri, "type=private"));
+	check_nonexportable(&k);
+	/* CKA_ID is the SHA-1 of the public key */
+	CU_ASSERT_EQUAL(p11e__key_public(ctx, &k, &pub), P11E_OK);
+	CU_ASSERT_EQUAL(p11e__key_id_of(ctx, pub, id), P11E_OK);
+	CU_ASSERT_EQUAL(k.id_len, 20);
+	CU_ASSERT(memcmp(k.id, id, 20) == 0);
+	EVP_PKEY_free(pub);
+	p11e_key_clear(&k);
+}
+
+static void test_keygen_rsa(void)
+{
+	keygen_one(NULL, "rsa2048", P11E_KEY_RSA, 2048);
+	keygen_one("rsa:3072", "rsa3072", P11E_KEY_RSA, 3072);
+}
+
+static void test_keygen_ec(void)
+{
+	p11e_key k;
+
+	keygen_one("ec:P-256", "p256", P11E_KEY_EC, 256);
+	keygen_one("ec:P-384", "p384", P11E_KEY_EC, 384);
+	CU_ASSERT_EQUAL(p11e_key_find(ctx, "p384", &k), P11E_OK);
+	CU_ASSERT_STRING_EQUAL(k.curve, "P-384");
+	p11e_key_clear(&k);
+}
+
+static void test_keygen_refusals(void)
+{
+	static const unsigned char id[] = { 0x0a, 0x0b };
+	p11e_key k;
+
+	CU_ASSERT_EQUAL(p11e_keygen(ctx, "rsa:1024", "weak", NULL, 0, &k), P11E_ERR_USAGE);
+	CU_ASSERT_EQUAL(p11e_keygen(ctx, NULL, "rsa2048", NULL, 0, &k), P11E_ERR_USAGE);
+	CU_ASSERT_PTR_NOT_NULL(strstr(p11e_error_message(ctx), "object=rsa2048"));
+	CU_ASSERT_EQUAL(p11e_keygen(ctx, "ec:P-256", "given-id", id, sizeof(id), &k), P11E_OK);
+	CU_ASSERT_EQUAL(k.id_len, 2);
+	CU_ASSERT(memcmp(k.id, id, 2) == 0);
+	p11e_key_clear(&k);
+	CU_ASSERT_EQUAL(p11e_keygen(ctx, "ec:P-256", "other", id, sizeof(id), &k), P11E_ERR_USAGE);
+	CU_ASSERT_EQUAL(p11e_key_find(ctx, "other", &k), P11E_ERR_NOT_FOUND);
+}
+
+/* Sign a request with each key and padding; OpenSSL must verify it. */
+static void csr_verifies(const char *label, const char *digest, int pss, int want_nid)
+{
+	const char *san[] = { "DNS:client.example", NULL };
+	const char *ext[] = { "extendedKeyUsage=clientAuth", NULL };
+	p11e_csr_opts o = { NULL, "/C=US/O=Example/CN=client.example", san, ext, digest, pss, 0 };
+	unsigned char *out = NULL;
+	size_t len = 0;
+	p11e_key k;
+	BIO *bio;
+	X509_REQ *req = NULL;
+	EVP_PKEY *pub = NULL;
+
+	CU_ASSERT_EQUAL_FATAL(p11e_key_find(ctx, label, &k), P11E_OK);
+	CU_ASSERT_EQUAL_FATAL(p11e_csr_make(ctx, &k, &o, &out, &len), P11E_OK);
+	bio = BIO_new_mem_buf(out, (int)len);
+	req = PEM_read_bio_X509_REQ(bio, NULL, NULL, NULL);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(req);
+	/* verified with a public key read independently of the request */
+	CU_ASSERT_EQUAL(p11e__key_public(ctx, &k, &pub), P11E_OK);
+	CU_ASSERT_EQUAL(X509_REQ_verify(req, pub), 1);
+	CU_ASSERT_EQUAL(X509_REQ_get_signature_nid(req), want_nid);
+	EVP_PKEY_free(pub);
+	X509_REQ_free(req);
+	BIO_free(bio);
+	free(out);
+	p11e_key_clear(&k);
+}
+
+static void test_csr_all_types(void)
+{
+	csr_verifies("rsa2048", NULL, 0, NID_sha256WithRSAEncryption);
+	csr_verifies("rsa2048", "sha512", 0, NID_sha512WithRSAEncryption);
+	csr_verifies("rsa3072", "sha384", 1, NID_rsassaPss);
+	csr_verifies("rsa2048", NULL, 1, NID_rsassaPss);
+	csr_verifies("p256", NULL, 0, NID_ecdsa_with_SHA256);
+	csr_verifies("p384", "sha384", 0, NID_ecdsa_with_SHA384);
+}
+
+/* DER of subject and requested extensions of a PEM request. */
+static int req_parts(const char *pem_path, unsigned char **subj, int *slen, unsigned char **ext,
+                     int *elen)
+{
+	FILE *f = fopen(pem_path, "r");
+	X509_REQ *req = f ? PEM_read_X509_REQ(f, NULL, NULL, NULL) : NULL;
+	STACK_OF(X509_EXTENSION) *exts;
+
+	if (f)
+		fclose(f);
+	if (!req)
+		return -1;
+	*subj = NULL;
+	*ext = NULL;
+	*slen = i2d_X509_NAME(X509_REQ_get_subject_name(req), subj);
+	exts = X509_REQ_get_extensions(req);
+	*elen = i2d_X509_EXTENSIONS(exts, ext);
+	sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
+	X509_REQ_free(req);
+	return *slen > 0 && *elen > 0 ? 0 : -1;
+}
+
+static void same_as_openssl_req(const char *cnf)
+{
+	char config[512], ours[512], theirs[512], cmd[2048];
+	p11e_csr_opts o;
+	unsigned char *out = NULL, *s1, *s2, *e1, *e2;
+	int l1, l2, m1, m2;
+	size_t len = 0;
+	p11e_key k;
+	FILE *f;
+
+	snprintf(config, sizeof(config), "%s/tests/data/%s", getenv("TOP_SRCDIR") ? getenv("TOP_SRCDIR") : "..", cnf);
+	snprintf(ours, sizeof(ours), "%s/%s.ours.csr", harness_dir(), cnf);
+	snprintf(theirs, sizeof(theirs), "%s/%s.openssl.csr", harness_dir(), cnf);
+	memset(&o, 0, sizeof(o));
+	o.config = config;
+	CU_ASSERT_EQUAL_FATAL(p11e_key_find(ctx, "rsa2048", &k), P11E_OK);
+	CU_ASSERT_EQUAL_FATAL(p11e_csr_make(ctx, &k, &o, &out, &len), P11E_OK);
+	f = fopen(ours, "w");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	fwrite(out, 1, len, f);
+	fclose(f);
+	/* the same config through openssl req with a software key */
+	snprintf(cmd, sizeof(cmd),
+	         "openssl req -new -newkey rsa:2048 -nodes -keyout %s/sw.key -config '%s' -out '%s' "
+	         "2>/dev/null",
+	         harness_dir(), config, theirs);
+	CU_ASSERT_EQUAL_FATAL(system(cmd), 0);
+	CU_ASSERT_EQUAL_FATAL(req_parts(ours, &s1, &l1, &e1, &m1), 0);
+	CU_ASSERT_EQUAL_FATAL(req_parts(theirs, &s2, &l2, &e2, &m2), 0);
+	CU_ASSERT(l1 == l2 && memcmp(s1, s2, (size_t)l1) == 0);
+	CU_ASSERT(m1 == m2 && memcmp(e1, e2, (size_t)m1) == 0);
+	OPENSSL_free(s1);
+	OPENSSL_free(s2);
+	OPENSSL_free(e1);
+	OPENSSL_free(e2);
+	free(out);
+	p11e_key_clear(&k);
+}
+
+static void test_configs_match_openssl(void)
+{
+	same_as_openssl_req("mtls-client.cnf");
+	same_as_openssl_req("open-banking.cnf");
+	same_as_openssl_req("multi-rdn.cnf");
+}
+
+static void test_enroll_idempotent(void)
+{
+	p11e_csr_opts o;
+	p11e_key k1, k2;
+	unsigned char *out = NULL;
+	size_t len = 0, n = 0;
+	int reused = -1;
+	CK_OBJECT_CLASS cls = CKO_PRIVATE_KEY;
+	CK_ATTRIBUTE tmpl[2] = { { CKA_CLASS, &cls, sizeof(cls) }, { CKA_LABEL, "enrolled", 8 } };
+	CK_OBJECT_HANDLE *found = NULL;
+
+	memset(&o, 0, sizeof(o));
+	o.subject = "/CN=enrolled.example";
+	CU_ASSERT_EQUAL_FATAL(p11e_enroll(ctx, "ec:P-256", "enrolled", NULL, 0, &o, &k1, &reused,
+	                                  &out, &len), P11E_OK);
+	CU_ASSERT_EQUAL(reused, 0);
+	free(out);
+	CU_ASSERT_EQUAL(p11e_enroll(ctx, "ec:P-256", "enrolled", NULL, 0, &o, &k2, &reused, &out,
+	                            &len), P11E_OK);
+	CU_ASSERT_EQUAL(reused, 1);
+	CU_ASSERT(k1.id_len == k2.id_len && memcmp(k1.id, k2.id, k1.id_len) == 0);
+	free(out);
+	p11e_key_clear(&k2);
+	/* another type under the same label is refused */
+	CU_ASSERT_EQUAL(p11e_enroll(ctx, "rsa:2048", "enrolled", NULL, 0, &o, &k2, &reused, &out,
+	                            &len), P11E_ERR_USAGE);
+	CU_ASSERT_EQUAL(p11e__find_objects(ctx, tmpl, 2, &found, &n), P11E_OK);
+	CU_ASSERT_EQUAL(n, 1);
+	free(found);
+	/* bad request input: refused before any key is made */
+	o.subject = "no-slash";
+	CU_ASSERT_EQUAL(p11e_enroll(ctx, "ec:P-256", "never-made", NULL, 0, &o, &k2, &reused, &out,
+	                            &len), P11E_ERR_USAGE);
+	CU_ASSERT_EQUAL(p11e_key_find(ctx, "never-made", &k2), P11E_ERR_NOT_FOUND);
+	p11e_key_clear(&k1);
+}
+
+int main(void)
+{
+	CU_pSuite s;
+	unsigned failures;
+
+	if (CU_initialize_registry() != CUE_SUCCESS)
+		return 1;
+	s = CU_add_suite("keys and requests (SoftHSMv2)", suite_init, suite_clean);
+	CU_add_test(s, "RSA keys are non-exportable", test_keygen_rsa);
+	CU_add_test(s, "EC keys are non-exportable", test_keygen_ec);
+	CU_add_test(s, "keygen refusals", test_keygen_refusals);
+	CU_add_test(s, "requests from every key type verify", test_csr_all_types);
+	CU_add_test(s, "configs match openssl req", test_configs_match_openssl);
+	CU_add_test(s, "enroll is idempotent", test_enroll_idempotent);
+	CU_basic_set_mode(CU_BRM_VERBOSE);
+	CU_basic_run_tests();
+	failures = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
+	if (CU_get_number_of_suites_failed())
+		failures++;
+	CU_cleanup_registry();
+	return failures ? 1 : 0;
+}

@@ -152,6 +152,10 @@ p11e_status p11e__req_finish(p11e_ctx *ctx, const p11e_key *key, const p11e_csr_
                              const char *md, X509_REQ *req, unsigned char **out,
                              size_t *outlen);
 
+/* engine.c: sign req with libp11's engine (loaded privately). */
+p11e_status p11e__engine_sign(p11e_ctx *ctx, const p11e_key *key, const p11e_pin *pin,
+                              const char *md, X509_REQ *req);
+
 /* enroll.c: certificates on the token with the key's CKA_ID. */
 p11e_status p11e__key_cert_count(p11e_ctx *ctx, const p11e_key *key, size_t *count);
 

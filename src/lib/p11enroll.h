@@ -236,6 +236,8 @@ typedef struct p11e_csr_opts {
 	const char *digest;      /* sha256, sha384, sha512; NULL: config default_md, else sha256 */
 	int pss;                 /* RSA-PSS instead of PKCS#1 v1.5 */
 	const char *profile;     /* checked before signing (p11e_lint); NULL: none */
+	int engine;              /* sign through libp11's engine instead of our provider */
+	const p11e_pin *pin;     /* the user PIN, which the engine needs for its own login */
 	int der;                 /* DER instead of PEM */
 } p11e_csr_opts;
 

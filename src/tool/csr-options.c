@@ -36,12 +36,11 @@ int csr_option(struct csr_args *a, const char *cmd, int opt, const char *arg)
 	case 'o':
 	case OPT_OUT: a->out = arg; return 1;
 	case OPT_BACKEND:
-		if (strcmp(arg, "provider") == 0)
+		if (strcmp(arg, "provider") == 0 || strcmp(arg, "engine") == 0) {
+			a->opts.engine = strcmp(arg, "engine") == 0;
 			return 1;
-		if (strcmp(arg, "engine") == 0)
-			return tool_usage_error(cmd, "--backend engine is not available in this "
-			                             "version; use --backend provider");
-		return tool_usage_error(cmd, "unknown --backend '%s' (provider)", arg);
+		}
+		return tool_usage_error(cmd, "unknown --backend '%s' (provider or engine)", arg);
 	}
 	return 0;
 }

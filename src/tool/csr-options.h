@@ -45,7 +45,8 @@ enum {
 	"  --pss             sign with RSA-PSS (RSA keys)\n"                             \
 	"  --profile NAME    refuse a request that breaks this profile (mtls-client,\n" \
 	"                    open-banking, or your own)\n"                                \
-	"  --backend NAME    signing backend: provider (default)\n"                      \
+	"  --backend NAME    provider (default: ours, in a private OpenSSL context)\n"   \
+	"                    or engine (libp11's pkcs11 engine, loaded privately)\n"     \
 	"  -o, --out FILE    write the request there (default: stdout)\n"                \
 	"  --der             DER instead of PEM\n"
 

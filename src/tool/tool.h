@@ -64,8 +64,11 @@ int tool_no_options(const char *cmd, const char *usage, int argc, char **argv);
 /* --module, then --token: 0 or the exit code after printing the error. */
 int tool_load_module(struct tool *t);
 int tool_select_token(struct tool *t);
-/* --token, then log in as user with --pin (guarded): 0 or the exit code. */
-int tool_login(struct tool *t);
+/*
+ * --token, then log in as user with --pin (guarded): 0 or the exit code.
+ * keep: where to hand the PIN over (the engine backend needs it), or NULL.
+ */
+int tool_login(struct tool *t, p11e_pin **keep);
 json_t *tool_key_json(const p11e_key *k);
 void tool_key_print(const p11e_key *k);
 /* Write data to path ("-" or NULL: stdout) via a temporary file and rename. */

@@ -1,0 +1,87 @@
+/*
+ * engine.c - the second signing backend: libp11's "pkcs11" ENGINE, for sites
+ * whose OpenSSL setup is engine-based.  The engine is loaded privately through
+ * the dynamic engine, never through a global OPENSSL_CONF (libp11 #455: with
+ * the engine in the global config, software RSA signing in the same process
+ * breaks).  It opens the same module and signs with the same key, found by
+ * the key's pkcs11: URI.
+ */
+#include "config.h"
+
+/* the ENGINE API is deprecated in OpenSSL 3; this file is where we mean it */
+#define OPENSSL_SUPPRESS_DEPRECATED 1
+
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+#ifdef P11E_HAVE_ENGINE
+#include <openssl/engine.h>
+#include <openssl/err.h>
+
+p11e_status p11e__engine_sign(p11e_ctx *ctx, const p11e_key *key, const p11e_pin *pin,
+                              const char *md, X509_REQ *req)
+{
+	ENGINE *e = NULL;
+	EVP_PKEY *pkey = NULL;
+	EVP_MD_CTX *mctx = NULL;
+	int inited = 0;
+	p11e_status st = P11E_ERR_TOKEN;
+
+	if (!pin)
+		return p11e__fail(ctx, P11E_ERR_AUTH, "the engine backend needs the user PIN");
+	if (access(P11E_ENGINE_PATH, R_OK) != 0)
+		return p11e__fail(ctx, P11E_ERR_NOT_FOUND,
+		                  "libp11's engine %s is not installed: install "
+		                  "libengine-pkcs11-openssl or use --backend provider",
+		                  P11E_ENGINE_PATH);
+	ENGINE_load_dynamic();
+	e = ENGINE_by_id("dynamic");
+	if (!e || !ENGINE_ctrl_cmd_string(e, "SO_PATH", P11E_ENGINE_PATH, 0) ||
+	    !ENGINE_ctrl_cmd_string(e, "ID", "pkcs11", 0) ||
+	    !ENGINE_ctrl_cmd_string(e, "LOAD", NULL, 0) ||
+	    !ENGINE_ctrl_cmd_string(e, "MODULE_PATH", ctx->module_path, 0) ||
+	    !(inited = ENGINE_init(e)) || !ENGINE_ctrl_cmd_string(e, "PIN", pin->data, 0)) {
+		st = p11e__fail_ossl(ctx, P11E_ERR_TOKEN, "cannot load libp11's pkcs11 engine");
+		goto done;
+	}
+	pkey = ENGINE_load_private_key(e, key->uri, NULL, NULL);
+	if (!pkey) {
+		st = p11e__fail_ossl(ctx, P11E_ERR_NOT_FOUND,
+		                     "the pkcs11 engine cannot load the key by its URI");
+		goto done;
+	}
+	mctx = EVP_MD_CTX_new();
+	if (!mctx || EVP_DigestSignInit_ex(mctx, NULL, md, NULL, NULL, pkey, NULL) <= 0 ||
+	    X509_REQ_sign_ctx(req, mctx) <= 0) {
+		st = p11e__fail_ossl(ctx, P11E_ERR_TOKEN, "signing through the pkcs11 engine failed");
+		goto done;
+	}
+	st = P11E_OK;
+done:
+	EVP_MD_CTX_free(mctx);
+	EVP_PKEY_free(pkey);
+	if (e) {
+		/* the engine keeps a copy of the PIN: take it back */
+		ENGINE_ctrl_cmd_string(e, "PIN", "", 1);
+		if (inited)
+			ENGINE_finish(e);
+		ENGINE_free(e);
+	}
+	ERR_clear_error();
+	return st;
+}
+#else
+p11e_status p11e__engine_sign(p11e_ctx *ctx, const p11e_key *key, const p11e_pin *pin,
+                              const char *md, X509_REQ *req)
+{
+	(void)key;
+	(void)pin;
+	(void)md;
+	(void)req;
+	return p11e__fail(ctx, P11E_ERR_USAGE,
+	                  "this build has no ENGINE support: use --backend provider");
+}
+#endif

@@ -21,6 +21,7 @@ void p11e_ctx_free(p11e_ctx *ctx)
 	if (!ctx)
 		return;
 	p11e__session_close(ctx);
+	p11e__engine_free(ctx);
 	p11e__libctx_free(ctx);
 	p11e__module_release(ctx);
 	p11e__slot_clear(&ctx->slot);

@@ -21,29 +21,61 @@
 #include <openssl/engine.h>
 #include <openssl/err.h>
 
-p11e_status p11e__engine_sign(p11e_ctx *ctx, const p11e_key *key, const p11e_pin *pin,
-                              const char *md, X509_REQ *req)
+/*
+ * One engine per context, kept until the context goes: libp11 0.4.12's engine
+ * cannot be initialised a second time in a process once it was finished.
+ */
+static ENGINE *engine_get(p11e_ctx *ctx)
 {
-	ENGINE *e = NULL;
+	ENGINE *e;
+
+	if (ctx->engine)
+		return ctx->engine;
+	ENGINE_load_dynamic();
+	e = ENGINE_by_id("dynamic");
+	if (!e)
+		return NULL;
+	if (!ENGINE_ctrl_cmd_string(e, "SO_PATH", P11E_ENGINE_PATH, 0) ||
+	    !ENGINE_ctrl_cmd_string(e, "ID", "pkcs11", 0) ||
+	    !ENGINE_ctrl_cmd_string(e, "LOAD", NULL, 0) ||
+	    !ENGINE_ctrl_cmd_string(e, "MODULE_PATH", ctx->module_path, 0) || !ENGINE_init(e)) {
+		ENGINE_free(e);
+		return NULL;
+	}
+	ctx->engine = e;
+	return e;
+}
+
+void p11e__engine_free(p11e_ctx *ctx)
+{
+	if (!ctx->engine)
+		return;
+	ENGINE_finish(ctx->engine);
+	ENGINE_free(ctx->engine);
+	ctx->engine = NULL;
+}
+
+p11e_status p11e__engine_sign(p11e_ctx *ctx, const p11e_key *key, const p11e_pin *pin,
+                              const char *md, int pss, X509_REQ *req)
+{
+	ENGINE *e;
 	EVP_PKEY *pkey = NULL;
 	EVP_MD_CTX *mctx = NULL;
-	int inited = 0;
 	p11e_status st = P11E_ERR_TOKEN;
 
 	if (!pin)
 		return p11e__fail(ctx, P11E_ERR_AUTH, "the engine backend needs the user PIN");
+	/* libp11 0.4.12's engine cannot be told to pad with PSS: refuse, never fall back */
+	if (pss)
+		return p11e__fail(ctx, P11E_ERR_USAGE,
+		                  "--pss is not offered with --backend engine: use --backend provider");
 	if (access(P11E_ENGINE_PATH, R_OK) != 0)
 		return p11e__fail(ctx, P11E_ERR_NOT_FOUND,
 		                  "libp11's engine %s is not installed: install "
 		                  "libengine-pkcs11-openssl or use --backend provider",
 		                  P11E_ENGINE_PATH);
-	ENGINE_load_dynamic();
-	e = ENGINE_by_id("dynamic");
-	if (!e || !ENGINE_ctrl_cmd_string(e, "SO_PATH", P11E_ENGINE_PATH, 0) ||
-	    !ENGINE_ctrl_cmd_string(e, "ID", "pkcs11", 0) ||
-	    !ENGINE_ctrl_cmd_string(e, "LOAD", NULL, 0) ||
-	    !ENGINE_ctrl_cmd_string(e, "MODULE_PATH", ctx->module_path, 0) ||
-	    !(inited = ENGINE_init(e)) || !ENGINE_ctrl_cmd_string(e, "PIN", pin->data, 0)) {
+	e = engine_get(ctx);
+	if (!e || !ENGINE_ctrl_cmd_string(e, "PIN", pin->data, 0)) {
 		st = p11e__fail_ossl(ctx, P11E_ERR_TOKEN, "cannot load libp11's pkcs11 engine");
 		goto done;
 	}
@@ -63,23 +95,25 @@ p11e_status p11e__engine_sign(p11e_ctx *ctx, const p11e_key *key, const p11e_pin
 done:
 	EVP_MD_CTX_free(mctx);
 	EVP_PKEY_free(pkey);
-	if (e) {
-		/* the engine keeps a copy of the PIN: take it back */
-		ENGINE_ctrl_cmd_string(e, "PIN", "", 1);
-		if (inited)
-			ENGINE_finish(e);
-		ENGINE_free(e);
-	}
+	/* the engine keeps a copy of the PIN: overwrite it */
+	if (ctx->engine)
+		ENGINE_ctrl_cmd_string(ctx->engine, "PIN", "", 1);
 	ERR_clear_error();
 	return st;
 }
 #else
+void p11e__engine_free(p11e_ctx *ctx)
+{
+	(void)ctx;
+}
+
 p11e_status p11e__engine_sign(p11e_ctx *ctx, const p11e_key *key, const p11e_pin *pin,
-                              const char *md, X509_REQ *req)
+                              const char *md, int pss, X509_REQ *req)
 {
 	(void)key;
 	(void)pin;
 	(void)md;
+	(void)pss;
 	(void)req;
 	return p11e__fail(ctx, P11E_ERR_USAGE,
 	                  "this build has no ENGINE support: use --backend provider");

@@ -4,6 +4,7 @@
  */
 #include "config.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -93,13 +94,18 @@ p11e_status p11e_enroll(p11e_ctx *ctx, const char *type, const char *label,
 		return st;
 	st = find_by_label(ctx, label, key, &found);
 	if (st == P11E_OK && found) {
-		if (!same_type(key, kt, bits, curve))
+		if (!same_type(key, kt, bits, curve)) {
+			char have[32];
+
+			if (key->type == P11E_KEY_RSA)
+				snprintf(have, sizeof(have), "rsa:%u", key->bits);
+			else
+				snprintf(have, sizeof(have), "ec:%s", key->curve);
 			st = p11e__fail(ctx, P11E_ERR_USAGE,
-			                "key '%s' on the token is %s:%u%s%s, not %s: choose another label",
-			                label, key->type == P11E_KEY_RSA ? "rsa" : "ec",
-			                key->type == P11E_KEY_RSA ? key->bits : 0,
-			                key->type == P11E_KEY_EC ? " " : "", key->curve,
-			                type ? type : "rsa:2048");
+			                "key '%s' on the token is %s, not %s: give --type %s or choose "
+			                "another label",
+			                label, have, type ? type : "rsa:2048", have);
+		}
 		else if (id_len && (id_len != key->id_len || memcmp(id, key->id, id_len) != 0))
 			st = p11e__fail(ctx, P11E_ERR_USAGE,
 			                "key '%s' is on the token with another id: leave out --id or "
@@ -112,7 +118,11 @@ p11e_status p11e_enroll(p11e_ctx *ctx, const char *type, const char *label,
 			                label);
 		*reused = st == P11E_OK;
 	} else if (st == P11E_OK) {
-		st = p11e_keygen(ctx, type, label, id, id_len, key);
+		/* a key the profile would refuse is never made */
+		if (o->profile)
+			st = p11e__profile_check_type(ctx, o->profile, kt, bits, curve);
+		if (st == P11E_OK)
+			st = p11e_keygen(ctx, type, label, id, id_len, key);
 	}
 	if (st == P11E_OK)
 		st = p11e__req_finish(ctx, key, o, md, req, out, outlen);

@@ -46,6 +46,7 @@ struct p11e_ctx {
 	OSSL_LIB_CTX *libctx;
 	OSSL_PROVIDER *prov_default;
 	OSSL_PROVIDER *prov_ours;
+	void *engine; /* libp11's ENGINE, loaded on first use by the engine backend */
 
 	/* the open session */
 	CK_SESSION_HANDLE session;
@@ -153,8 +154,9 @@ p11e_status p11e__req_finish(p11e_ctx *ctx, const p11e_key *key, const p11e_csr_
                              size_t *outlen);
 
 /* engine.c: sign req with libp11's engine (loaded privately). */
+void p11e__engine_free(p11e_ctx *ctx);
 p11e_status p11e__engine_sign(p11e_ctx *ctx, const p11e_key *key, const p11e_pin *pin,
-                              const char *md, X509_REQ *req);
+                              const char *md, int pss, X509_REQ *req);
 
 /* enroll.c: certificates on the token with the key's CKA_ID. */
 p11e_status p11e__key_cert_count(p11e_ctx *ctx, const p11e_key *key, size_t *count);
@@ -162,6 +164,9 @@ p11e_status p11e__key_cert_count(p11e_ctx *ctx, const p11e_key *key, size_t *cou
 /* profile.c: check against a named profile; violations go to the details. */
 p11e_status p11e__profile_check(p11e_ctx *ctx, const char *name, const X509_NAME *subject,
                                 const STACK_OF(X509_EXTENSION) *exts, EVP_PKEY *pub);
+/* The key type a profile would accept, before generating one. */
+p11e_status p11e__profile_check_type(p11e_ctx *ctx, const char *name, p11e_key_type kt,
+                                     unsigned bits, const char *curve);
 /* context.c: take ownership of a list of detail lines. */
 void p11e__details_set(p11e_ctx *ctx, char **items, size_t n);
 

@@ -304,6 +304,28 @@ static void check_eku(const struct profile *p, const STACK_OF(X509_EXTENSION) *e
 	sk_ASN1_OBJECT_pop_free(eku, ASN1_OBJECT_free);
 }
 
+p11e_status p11e__profile_check_type(p11e_ctx *ctx, const char *name, p11e_key_type kt,
+                                     unsigned bits, const char *curve)
+{
+	struct profile p;
+	p11e_status st;
+
+	memset(&p, 0, sizeof(p));
+	st = load_profile(ctx, name, &p, 0);
+	if (st != P11E_OK)
+		return st;
+	if (kt == P11E_KEY_RSA && bits < p.min_rsa_bits)
+		return p11e__fail(ctx, P11E_ERR_POLICY,
+		                  "profile '%s' needs RSA keys of at least %u bits, not %u: no key "
+		                  "was made",
+		                  name, p.min_rsa_bits, bits);
+	if (kt == P11E_KEY_EC && (!p.ec_curves[0] || !each_name(p.ec_curves, name_is, (void *)curve)))
+		return p11e__fail(ctx, P11E_ERR_POLICY,
+		                  "profile '%s' allows EC curves %s, not %s: no key was made", name,
+		                  p.ec_curves[0] ? p.ec_curves : "(none)", curve);
+	return P11E_OK;
+}
+
 p11e_status p11e__profile_check(p11e_ctx *ctx, const char *name, const X509_NAME *subject,
                                 const STACK_OF(X509_EXTENSION) *exts, EVP_PKEY *pub)
 {

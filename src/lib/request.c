@@ -332,7 +332,7 @@ static p11e_status sign_request(p11e_ctx *ctx, const p11e_key *key, const p11e_c
 		return p11e__fail(ctx, P11E_ERR_USAGE, "--pss needs an RSA key; '%s' is EC",
 		                  key->label);
 	if (o->engine)
-		return p11e__engine_sign(ctx, key, o->pin, md, req);
+		return p11e__engine_sign(ctx, key, o->pin, md, o->pss, req);
 	st = p11e__key_evp(ctx, key, &tok);
 	if (st != P11E_OK)
 		return st;

@@ -133,11 +133,20 @@ static void test_keygen_refusals(void)
 }
 
 /* Sign a request with each key and padding; OpenSSL must verify it. */
-static void csr_verifies(const char *label, const char *digest, int pss, int want_nid)
+static void csr_verifies(const char *label, const char *digest, int pss, int want_nid,
+                         const p11e_pin *engine_pin)
 {
 	const char *san[] = { "DNS:client.example", NULL };
 	const char *ext[] = { "extendedKeyUsage=clientAuth", NULL };
-	p11e_csr_opts o = { NULL, "/C=US/O=Example/CN=client.example", san, ext, digest, pss, 0 };
+	p11e_csr_opts o = {
+		.subject = "/C=US/O=Example/CN=client.example",
+		.san = san,
+		.ext = ext,
+		.digest = digest,
+		.pss = pss,
+		.engine = engine_pin != NULL,
+		.pin = engine_pin,
+	};
 	unsigned char *out = NULL;
 	size_t len = 0;
 	p11e_key k;
@@ -146,7 +155,9 @@ static void csr_verifies(const char *label, const char *digest, int pss, int wan
 	EVP_PKEY *pub = NULL;
 
 	CU_ASSERT_EQUAL_FATAL(p11e_key_find(ctx, label, &k), P11E_OK);
-	CU_ASSERT_EQUAL_FATAL(p11e_csr_make(ctx, &k, &o, &out, &len), P11E_OK);
+	if (p11e_csr_make(ctx, &k, &o, &out, &len) != P11E_OK)
+		fprintf(stderr, "\n%s: %s\n", label, p11e_error_message(ctx));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(out);
 	bio = BIO_new_mem_buf(out, (int)len);
 	req = PEM_read_bio_X509_REQ(bio, NULL, NULL, NULL);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(req);
@@ -163,12 +174,31 @@ static void csr_verifies(const char *label, const char *digest, int pss, int wan
 
 static void test_csr_all_types(void)
 {
-	csr_verifies("rsa2048", NULL, 0, NID_sha256WithRSAEncryption);
-	csr_verifies("rsa2048", "sha512", 0, NID_sha512WithRSAEncryption);
-	csr_verifies("rsa3072", "sha384", 1, NID_rsassaPss);
-	csr_verifies("rsa2048", NULL, 1, NID_rsassaPss);
-	csr_verifies("p256", NULL, 0, NID_ecdsa_with_SHA256);
-	csr_verifies("p384", "sha384", 0, NID_ecdsa_with_SHA384);
+	csr_verifies("rsa2048", NULL, 0, NID_sha256WithRSAEncryption, NULL);
+	csr_verifies("rsa2048", "sha512", 0, NID_sha512WithRSAEncryption, NULL);
+	csr_verifies("rsa3072", "sha384", 1, NID_rsassaPss, NULL);
+	csr_verifies("rsa2048", NULL, 1, NID_rsassaPss, NULL);
+	csr_verifies("p256", NULL, 0, NID_ecdsa_with_SHA256, NULL);
+	csr_verifies("p384", "sha384", 0, NID_ecdsa_with_SHA384, NULL);
+}
+
+static void test_csr_engine(void)
+{
+	p11e_pin *user = p11e__pin_new(USER_PIN, strlen(USER_PIN));
+	p11e_csr_opts o = { .subject = "/CN=x", .pss = 1, .engine = 1, .pin = user };
+	unsigned char *out = NULL;
+	size_t len = 0;
+	p11e_key k;
+
+	/* libp11's engine, on the same module, signs with the same key */
+	csr_verifies("rsa2048", NULL, 0, NID_sha256WithRSAEncryption, user);
+	csr_verifies("p256", "sha384", 0, NID_ecdsa_with_SHA384, user);
+	/* PSS is refused there, never silently dropped */
+	CU_ASSERT_EQUAL_FATAL(p11e_key_find(ctx, "rsa2048", &k), P11E_OK);
+	CU_ASSERT_EQUAL(p11e_csr_make(ctx, &k, &o, &out, &len), P11E_ERR_USAGE);
+	CU_ASSERT_PTR_NULL(out);
+	p11e_key_clear(&k);
+	p11e_pin_free(user);
 }
 
 /* DER of subject and requested extensions of a PEM request. */
@@ -288,6 +318,7 @@ int main(void)
 	CU_add_test(s, "EC keys are non-exportable", test_keygen_ec);
 	CU_add_test(s, "keygen refusals", test_keygen_refusals);
 	CU_add_test(s, "requests from every key type verify", test_csr_all_types);
+	CU_add_test(s, "engine backend", test_csr_engine);
 	CU_add_test(s, "configs match openssl req", test_configs_match_openssl);
 	CU_add_test(s, "enroll is idempotent", test_enroll_idempotent);
 	CU_basic_set_mode(CU_BRM_VERBOSE);

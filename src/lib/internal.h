@@ -7,6 +7,7 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 #include <p11-kit/pkcs11.h>
+#include <p11-kit/uri.h>
 #include <stdarg.h>
 
 #include "p11enroll.h"
@@ -106,6 +107,9 @@ p11e_status p11e__token_match(p11e_ctx *ctx, const char *spec, const p11e_slot *
 void p11e__module_release(p11e_ctx *ctx);
 /* Wipe and free a secret string. */
 void p11e__free_secret(char *s);
+
+/* token.c: parse a pkcs11: URI (what: "token", "object") or fail with a message. */
+p11e_status p11e__uri_parse(p11e_ctx *ctx, const char *spec, const char *what, P11KitUri **out);
 
 /* objects.c */
 p11e_status p11e__find_objects(p11e_ctx *ctx, CK_ATTRIBUTE *tmpl, CK_ULONG n,

@@ -288,17 +288,24 @@ cleanup:
 	return st;
 }
 
-p11e_status p11e_pin_change(p11e_ctx *ctx, const p11e_pin *old_pin, const p11e_pin *new_pin)
+/* A token to set a new PIN on, and a new PIN it takes. */
+static p11e_status new_pin_ready(p11e_ctx *ctx, const p11e_pin *new_pin)
 {
 	p11e_status st;
-	CK_RV rv;
 
 	p11e__clear_error(ctx);
 	if (!ctx->have_slot)
 		return p11e__fail(ctx, P11E_ERR_USAGE, "no token selected");
 	st = p11e__slot_refresh(ctx);
-	if (st == P11E_OK)
-		st = check_new_pin(ctx, new_pin);
+	return st == P11E_OK ? check_new_pin(ctx, new_pin) : st;
+}
+
+p11e_status p11e_pin_change(p11e_ctx *ctx, const p11e_pin *old_pin, const p11e_pin *new_pin)
+{
+	p11e_status st;
+	CK_RV rv;
+
+	st = new_pin_ready(ctx, new_pin);
 	if (st == P11E_OK)
 		st = p11e_login(ctx, P11E_PIN_USER, old_pin);
 	if (st != P11E_OK)
@@ -317,14 +324,8 @@ p11e_status p11e_pin_change(p11e_ctx *ctx, const p11e_pin *old_pin, const p11e_p
 
 p11e_status p11e_pin_init(p11e_ctx *ctx, const p11e_pin *so_pin, const p11e_pin *new_pin)
 {
-	p11e_status st;
+	p11e_status st = new_pin_ready(ctx, new_pin);
 
-	p11e__clear_error(ctx);
-	if (!ctx->have_slot)
-		return p11e__fail(ctx, P11E_ERR_USAGE, "no token selected");
-	st = p11e__slot_refresh(ctx);
-	if (st == P11E_OK)
-		st = check_new_pin(ctx, new_pin);
 	if (st == P11E_OK)
 		st = init_user_pin(ctx, so_pin, new_pin);
 	if (st == P11E_OK)

@@ -134,7 +134,7 @@ p11e_status p11e__object_spec(p11e_ctx *ctx, const char *spec, struct p11e__objs
 	P11KitUri *uri;
 	CK_ATTRIBUTE *a;
 	CK_TOKEN_INFO ti;
-	int rc;
+	p11e_status st;
 
 	memset(out, 0, sizeof(*out));
 	if (strncmp(spec, "pkcs11:", 7) != 0) {
@@ -142,17 +142,8 @@ p11e_status p11e__object_spec(p11e_ctx *ctx, const char *spec, struct p11e__objs
 		out->has_label = 1;
 		return P11E_OK;
 	}
-	uri = p11_kit_uri_new();
-	if (!uri)
-		return p11e__fail(ctx, P11E_ERR_FAILED, "out of memory");
-	rc = p11_kit_uri_parse(spec, P11_KIT_URI_FOR_ANY, uri);
-	if (rc != P11_KIT_URI_OK) {
-		p11_kit_uri_free(uri);
-		return p11e__fail(ctx, P11E_ERR_INPUT,
-		                  "bad object URI: %s: give a pkcs11: URI as printed by p11enroll, "
-		                  "or a label",
-		                  p11_kit_uri_message(rc));
-	}
+	if ((st = p11e__uri_parse(ctx, spec, "object", &uri)) != P11E_OK)
+		return st;
 	/* the URI must name this token, if it names one at all */
 	memset(&ti, 0, sizeof(ti));
 	p11e__pad(ti.label, sizeof(ti.label), ctx->slot.label);

@@ -205,6 +205,26 @@ static int admits(int mode, const p11e_slot *s)
 	}
 }
 
+p11e_status p11e__uri_parse(p11e_ctx *ctx, const char *spec, const char *what, P11KitUri **out)
+{
+	P11KitUri *uri = p11_kit_uri_new();
+	int rc;
+
+	*out = NULL;
+	if (!uri)
+		return p11e__fail(ctx, P11E_ERR_FAILED, "out of memory");
+	rc = p11_kit_uri_parse(spec, P11_KIT_URI_FOR_ANY, uri);
+	if (rc != P11_KIT_URI_OK) {
+		p11_kit_uri_free(uri);
+		return p11e__fail(ctx, P11E_ERR_INPUT,
+		                  "bad %s URI: %s: give an RFC 7512 pkcs11: URI as p11enroll prints "
+		                  "it, or a label",
+		                  what, p11_kit_uri_message(rc));
+	}
+	*out = uri;
+	return P11E_OK;
+}
+
 static int uri_matches(P11KitUri *uri, const p11e_slot *s)
 {
 	CK_TOKEN_INFO ti;
@@ -224,21 +244,11 @@ p11e_status p11e__token_match(p11e_ctx *ctx, const char *spec, const p11e_slot *
 	P11KitUri *uri = NULL;
 	size_t matches = 0, i;
 	char list[384];
-	int rc;
+	p11e_status st;
 
-	if (spec && strncmp(spec, "pkcs11:", 7) == 0) {
-		uri = p11_kit_uri_new();
-		if (!uri)
-			return p11e__fail(ctx, P11E_ERR_FAILED, "out of memory");
-		rc = p11_kit_uri_parse(spec, P11_KIT_URI_FOR_ANY, uri);
-		if (rc != P11_KIT_URI_OK) {
-			p11_kit_uri_free(uri);
-			return p11e__fail(ctx, P11E_ERR_INPUT,
-			                  "bad token URI: %s: give an RFC 7512 pkcs11: URI as printed "
-			                  "by 'p11enroll tokens', or a token label",
-			                  p11_kit_uri_message(rc));
-		}
-	}
+	if (spec && strncmp(spec, "pkcs11:", 7) == 0 &&
+	    (st = p11e__uri_parse(ctx, spec, "token", &uri)) != P11E_OK)
+		return st;
 	for (i = 0; i < n; i++) {
 		if (!admits(mode, &slots[i]))
 			continue;
@@ -287,15 +297,13 @@ static p11e_status keep_selection(p11e_ctx *ctx, p11e_slot *chosen, const char *
 	ctx->uri_pin_value = ctx->uri_pin_source = NULL;
 	if (!spec || strncmp(spec, "pkcs11:", 7) != 0)
 		return P11E_OK;
-	uri = p11_kit_uri_new();
-	if (!uri)
-		return p11e__fail(ctx, P11E_ERR_FAILED, "out of memory");
-	if (p11_kit_uri_parse(spec, P11_KIT_URI_FOR_ANY, uri) == P11_KIT_URI_OK) {
-		if (p11_kit_uri_get_pin_value(uri))
-			ctx->uri_pin_value = strdup(p11_kit_uri_get_pin_value(uri));
-		if (p11_kit_uri_get_pin_source(uri))
-			ctx->uri_pin_source = strdup(p11_kit_uri_get_pin_source(uri));
-	}
+	/* it parsed a moment ago in p11e__token_match */
+	if (p11e__uri_parse(ctx, spec, "token", &uri) != P11E_OK)
+		return P11E_ERR_FAILED;
+	if (p11_kit_uri_get_pin_value(uri))
+		ctx->uri_pin_value = strdup(p11_kit_uri_get_pin_value(uri));
+	if (p11_kit_uri_get_pin_source(uri))
+		ctx->uri_pin_source = strdup(p11_kit_uri_get_pin_source(uri));
 	/* p11-kit keeps its own copy of pin-value; it frees without wiping */
 	p11_kit_uri_free(uri);
 	return P11E_OK;

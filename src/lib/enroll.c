@@ -126,6 +126,8 @@ p11e_status p11e_enroll(p11e_ctx *ctx, const char *type, const char *label,
 	}
 	if (st == P11E_OK)
 		st = p11e__req_finish(ctx, key, o, md, req, out, outlen);
+	if (st != P11E_OK)
+		p11e_key_clear(key);
 	X509_REQ_free(req);
 	return st;
 }

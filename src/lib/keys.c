@@ -327,5 +327,7 @@ p11e_status p11e_key_find(p11e_ctx *ctx, const char *spec, p11e_key *key)
 		                "pkcs11: URI with its id",
 		                spec, count, ctx->slot.label);
 	free(found);
+	if (st != P11E_OK)
+		p11e_key_clear(key);
 	return st;
 }

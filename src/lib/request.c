@@ -222,15 +222,21 @@ static p11e_status parse_subject(p11e_ctx *ctx, const char *subj, unsigned long 
 	return st;
 }
 
-/* Put ext into sk, replacing one of the same kind (the command line wins). */
+/*
+ * Put a copy of ext into sk, replacing one of the same kind (the command line
+ * wins), and free ext.
+ */
 static int ext_put(STACK_OF(X509_EXTENSION) **sk, X509_EXTENSION *ext)
 {
 	int nid = OBJ_obj2nid(X509_EXTENSION_get_object(ext));
 	int at = X509v3_get_ext_by_NID(*sk, nid, -1);
+	int ok;
 
 	if (at >= 0)
 		X509_EXTENSION_free(X509v3_delete_ext(*sk, at));
-	return X509v3_add_ext(sk, ext, -1) != NULL;
+	ok = X509v3_add_ext(sk, ext, -1) != NULL;
+	X509_EXTENSION_free(ext);
+	return ok;
 }
 
 static p11e_status ossl_input(p11e_ctx *ctx, const char *what)
@@ -274,7 +280,6 @@ static p11e_status build_extensions(p11e_ctx *ctx, const struct req_conf *rc,
 	if (san) {
 		ext = X509V3_EXT_conf_nid(NULL, &v3, NID_subject_alt_name, san);
 		if (!ext || !ext_put(&sk, ext)) {
-			X509_EXTENSION_free(ext);
 			snprintf(what, sizeof(what), "--san '%s'", san);
 			st = ossl_input(ctx, what);
 			goto done;
@@ -294,7 +299,6 @@ static p11e_status build_extensions(p11e_ctx *ctx, const struct req_conf *rc,
 		ext = X509V3_EXT_nconf(rc ? rc->conf : NULL, &v3, spec, eq + 1);
 		free(spec);
 		if (!ext || !ext_put(&sk, ext)) {
-			X509_EXTENSION_free(ext);
 			snprintf(what, sizeof(what), "--ext '%s'", o->ext[i]);
 			st = ossl_input(ctx, what);
 			goto done;

@@ -22,7 +22,7 @@ static p11e_status refuse_existing(p11e_ctx *ctx, CK_ATTRIBUTE *a, const char *w
 	unsigned char *label = NULL, *id = NULL;
 	CK_ULONG llen = 0, ilen = 0;
 	char lbuf[129] = "", *uri;
-	size_t n = 0;
+	size_t n = 0, at = 0;
 	p11e_status st;
 
 	st = p11e__find_objects(ctx, a, 1, &found, &n);
@@ -30,11 +30,17 @@ static p11e_status refuse_existing(p11e_ctx *ctx, CK_ATTRIBUTE *a, const char *w
 		free(found);
 		return st;
 	}
-	P11_CALL(ctx, C_GetAttributeValue, ctx->session, found[0], &ca, 1);
-	if (p11e__attr_get(ctx, found[0], CKA_LABEL, &label, &llen) == P11E_OK &&
+	/* name the private key if there is one: its URI is what --key and engines take */
+	for (size_t i = 0; i < n; i++) {
+		at = i;
+		if (P11_CALL(ctx, C_GetAttributeValue, ctx->session, found[i], &ca, 1) == CKR_OK &&
+		    cls == CKO_PRIVATE_KEY)
+			break;
+	}
+	if (p11e__attr_get(ctx, found[at], CKA_LABEL, &label, &llen) == P11E_OK &&
 	    llen < sizeof(lbuf))
 		memcpy(lbuf, label, llen);
-	p11e__attr_get(ctx, found[0], CKA_ID, &id, &ilen);
+	p11e__attr_get(ctx, found[at], CKA_ID, &id, &ilen);
 	uri = p11e__object_uri(ctx, cls, lbuf[0] ? lbuf : NULL, id, ilen);
 	st = p11e__fail(ctx, P11E_ERR_USAGE,
 	                "%s '%s' is already on token '%s' (%s): choose another, or use 'enroll' "

@@ -39,13 +39,19 @@ void p11e__libctx_free(p11e_ctx *ctx)
 
 p11e_status p11e__fail_ossl(p11e_ctx *ctx, p11e_status st, const char *what)
 {
-	char buf[256];
-	unsigned long e = ERR_peek_last_error();
+	const char *data = NULL;
+	int flags = 0;
+	/* the earliest error is the cause; later ones say where it surfaced */
+	unsigned long e = ERR_get_error_all(NULL, NULL, NULL, &data, &flags);
+	const char *reason = e ? ERR_reason_error_string(e) : NULL;
+	char detail[160] = "";
 
-	if (e) {
-		ERR_error_string_n(e, buf, sizeof(buf));
-		ERR_clear_error();
-		return p11e__fail(ctx, st, "%s: %s", what, buf);
-	}
+	if (e && data && *data && (flags & ERR_TXT_STRING))
+		snprintf(detail, sizeof(detail), " (%s)", data);
+	ERR_clear_error();
+	if (reason)
+		return p11e__fail(ctx, st, "%s: %s%s", what, reason, detail);
+	if (e)
+		return p11e__fail(ctx, st, "%s: OpenSSL error 0x%lx", what, e);
 	return p11e__fail(ctx, st, "%s", what);
 }

@@ -259,7 +259,8 @@ static p11e_status build_extensions(p11e_ctx *ctx, const struct req_conf *rc,
 		X509V3_set_nconf(&v3, rc->conf);
 	if (rc && rc->ext_section &&
 	    !X509V3_EXT_add_nconf_sk(rc->conf, &v3, rc->ext_section, &sk)) {
-		snprintf(what, sizeof(what), "%s: bad extension in [%s]", rc->file, rc->ext_section);
+		snprintf(what, sizeof(what), "%s: fix the extension in [%s] or a section it names",
+		         rc->file, rc->ext_section);
 		st = ossl_input(ctx, what);
 		goto done;
 	}
@@ -280,7 +281,7 @@ static p11e_status build_extensions(p11e_ctx *ctx, const struct req_conf *rc,
 	if (san) {
 		ext = X509V3_EXT_conf_nid(NULL, &v3, NID_subject_alt_name, san);
 		if (!ext || !ext_put(&sk, ext)) {
-			snprintf(what, sizeof(what), "--san '%s'", san);
+			snprintf(what, sizeof(what), "--san '%s' (as in DNS:a.example,IP:192.0.2.1)", san);
 			st = ossl_input(ctx, what);
 			goto done;
 		}
@@ -299,7 +300,7 @@ static p11e_status build_extensions(p11e_ctx *ctx, const struct req_conf *rc,
 		ext = X509V3_EXT_nconf(rc ? rc->conf : NULL, &v3, spec, eq + 1);
 		free(spec);
 		if (!ext || !ext_put(&sk, ext)) {
-			snprintf(what, sizeof(what), "--ext '%s'", o->ext[i]);
+			snprintf(what, sizeof(what), "--ext '%s' (OpenSSL's extension syntax)", o->ext[i]);
 			st = ossl_input(ctx, what);
 			goto done;
 		}

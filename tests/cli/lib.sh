@@ -200,3 +200,68 @@ pin_file() {
 	chmod 600 "$T/$1"
 	echo "$T/$1"
 }
+
+# --- token objects, seen by other tools (keygen, csr and enroll tests) ---
+
+# p11t ARGS...: pkcs11-tool on token $TL, logged in with $USER_PIN.
+p11t() {
+	pkcs11-tool --module "$SOFTHSM_MODULE" --token-label "$TL" --login --pin "$USER_PIN" "$@"
+}
+
+# count_objects: `pkcs11-tool -O` into $T/objs.txt; prints the object count.
+count_objects() {
+	p11t -O >"$T/objs.txt" 2>"$T/objs.err" || echo "pkcs11-tool -O failed" >>"$T/objs.txt"
+	grep -c ' Object;' "$T/objs.txt"
+}
+
+# obj FIELD CLASS LABEL: FIELD (ID, Access, ...) of each "CLASS Object"
+# ("Private Key", "Public Key", "Certificate") labelled LABEL in the last
+# count_objects listing, one a line.
+obj() {
+	awk -v f="$1" -v c="$2" -v l="$3" '
+		/^[^ ]/ { cls = $0; lab = ""; next }
+		/^  label:/ { sub(/^  label: +/, ""); lab = $0; next }
+		index(cls, c " Object") == 1 && lab == l && index($0, "  " f ":") == 1 {
+			sub(/^ +[^:]+: +/, ""); print }' "$T/objs.txt"
+}
+
+# pct HEX: an id as p11enroll's URIs write it (%0A%0B...).
+pct() {
+	echo "$1" | tr 'a-f' 'A-F' | sed 's/../%&/g'
+}
+
+# pubkey_der ID FILE: the public key object with CKA_ID ID, as a DER
+# SubjectPublicKeyInfo in FILE; by pkcs11-tool, or by p11tool where
+# pkcs11-tool cannot (OpenSC 0.23 fails on P-384: "cannot create EVP_PKEY").
+pubkey_der() {
+	rm -f "$T/pub.raw" "$T/pub.pem" "$2"
+	if p11t --read-object --type pubkey --id "$1" -o "$T/pub.raw" >/dev/null 2>&1; then
+		openssl pkey -pubin -inform DER -in "$T/pub.raw" -outform DER -out "$2"
+	else
+		GNUTLS_PIN=$USER_PIN p11tool --provider "$SOFTHSM_MODULE" --login --export-pubkey \
+			--outfile "$T/pub.pem" "pkcs11:token=$TL;id=$(pct "$1");type=public" >/dev/null 2>&1
+		openssl pkey -pubin -in "$T/pub.pem" -outform DER -out "$2"
+	fi 2>/dev/null
+}
+
+# is_sha1 TEXT: TEXT is one line of 40 lowercase hex digits.
+is_sha1() {
+	[ "$(printf '%s\n' "$1" | wc -l)" = 1 ] && printf '%s\n' "$1" | grep -q -x '[0-9a-f]\{40\}'
+}
+
+# no_file FILE: an assertion that FILE was not created.
+no_file() {
+	check_not "no $(basename "$1")" test -e "$1"
+}
+
+# req_verifies FILE [OPENSSL REQ OPTIONS]: the request's self-signature verifies.
+req_verifies() {
+	_f=$1
+	shift
+	openssl req -in "$_f" "$@" -verify -noout >/dev/null 2>&1
+}
+
+# req_pubkey FILE: the request's public key, PEM.
+req_pubkey() {
+	openssl req -in "$1" -pubkey -noout 2>&1
+}

@@ -162,6 +162,9 @@ void p11e__engine_free(p11e_ctx *ctx);
 p11e_status p11e__engine_sign(p11e_ctx *ctx, const p11e_key *key, const p11e_pin *pin,
                               const char *md, int pss, X509_REQ *req);
 
+/* certfile.c: every certificate in a PEM, DER or PKCS#7 file. */
+p11e_status p11e__certs_read(p11e_ctx *ctx, const char *path, STACK_OF(X509) **out);
+
 /* enroll.c: certificates on the token with the key's CKA_ID. */
 p11e_status p11e__key_cert_count(p11e_ctx *ctx, const p11e_key *key, size_t *count);
 

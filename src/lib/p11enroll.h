@@ -268,6 +268,78 @@ p11e_status p11e_enroll(p11e_ctx *ctx, const char *type, const char *label,
                         const unsigned char *id, size_t id_len, const p11e_csr_opts *opts,
                         p11e_key *key, int *reused, unsigned char **out, size_t *outlen);
 
+/* --- certificates on the token ----------------------------------------- */
+
+typedef struct p11e_import_result {
+	int already;          /* the certificate was on the token already */
+	size_t chain_written; /* authority certificates written */
+	char label[129];
+	char *uri;            /* the certificate's URI */
+	p11e_key key;         /* the key it belongs to */
+} p11e_import_result;
+
+/*
+ * Write the certificate in path (PEM, DER or PKCS#7) whose public key
+ * matches a private key on the token, with that key's CKA_ID and label (or
+ * label), and the other certificates of path and chain_path as authority
+ * certificates.  keyspec (URI or label) names the key, or NULL to find it by
+ * public key.  Refused, with the token untouched: no matching key, only CA
+ * certificates, unreadable input, a certificate outside its validity period
+ * (unless allow_expired).
+ */
+p11e_status p11e_import(p11e_ctx *ctx, const char *path, const char *chain_path,
+                        const char *keyspec, const char *label, int allow_expired,
+                        p11e_import_result *result);
+void p11e_import_result_clear(p11e_import_result *result);
+
+/*
+ * The certificate named by spec (URI or label), PEM or DER; with chain, PEM
+ * followed by its issuers found on the token, up to a self-signed root.
+ */
+p11e_status p11e_export(p11e_ctx *ctx, const char *spec, int chain, int der,
+                        unsigned char **out, size_t *outlen);
+
+typedef enum p11e_obj_class {
+	P11E_OBJ_PRIVATE_KEY = 1,
+	P11E_OBJ_PUBLIC_KEY = 2,
+	P11E_OBJ_CERTIFICATE = 3,
+} p11e_obj_class;
+
+typedef struct p11e_object {
+	p11e_obj_class cls;
+	char label[129];
+	unsigned char id[64];
+	size_t id_len;
+	char *uri;
+	p11e_key key;         /* keys: type, bits, curve, attributes */
+	char *subject;        /* certificates: RFC 2253 */
+	char *issuer;
+	char *serial;         /* hex */
+	long long not_before; /* seconds since the epoch */
+	long long not_after;
+	int authority;        /* a CA certificate */
+	int paired;           /* key: a certificate has its id; certificate: a private key has */
+} p11e_object;
+
+/*
+ * Everything on the selected token: with want_keys, private keys (needs a
+ * login), public keys and certificates; else certificates only (no login).
+ */
+p11e_status p11e_list(p11e_ctx *ctx, int want_keys, p11e_object **list, size_t *count);
+void p11e_list_free(p11e_object *list, size_t count);
+
+typedef enum p11e_cert_state {
+	P11E_CERT_OK = 0,
+	P11E_CERT_RENEW = 1,    /* fewer than warn_days left */
+	P11E_CERT_CRITICAL = 2, /* fewer than crit_days left */
+	P11E_CERT_EXPIRED = 3,
+	P11E_CERT_NOT_YET_VALID = 4,
+} p11e_cert_state;
+
+p11e_cert_state p11e_cert_state_of(const p11e_object *cert, long long now, int warn_days,
+                                   int crit_days, long *days_left);
+const char *p11e_cert_state_name(p11e_cert_state state);
+
 #ifdef __cplusplus
 }
 #endif

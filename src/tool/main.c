@@ -18,6 +18,10 @@ static const struct command commands[] = {
 	{ "keygen", cmd_keygen, "generate a key pair on the token", usage_keygen },
 	{ "csr", cmd_csr, "write a request signed by a token key", usage_csr },
 	{ "enroll", cmd_enroll, "keygen and csr in one step, idempotent", usage_enroll },
+	{ "import", cmd_import, "write a certificate (and chain) onto the token", usage_import },
+	{ "list", cmd_list, "keys, certificates, pairing and expiry", usage_list },
+	{ "status", cmd_status, "renewal state, with monitoring exit codes", usage_status },
+	{ "export", cmd_export, "write a certificate (and chain) from the token", usage_export },
 	{ "lint", cmd_lint, "check a request or certificate against a profile", usage_lint },
 };
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))

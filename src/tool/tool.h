@@ -35,9 +35,14 @@ int cmd_keygen(struct tool *t, int argc, char **argv);
 int cmd_csr(struct tool *t, int argc, char **argv);
 int cmd_enroll(struct tool *t, int argc, char **argv);
 int cmd_lint(struct tool *t, int argc, char **argv);
+int cmd_import(struct tool *t, int argc, char **argv);
+int cmd_list(struct tool *t, int argc, char **argv);
+int cmd_status(struct tool *t, int argc, char **argv);
+int cmd_export(struct tool *t, int argc, char **argv);
 
 extern const char usage_modules[], usage_tokens[], usage_init_token[], usage_pin[],
-	usage_keygen[], usage_csr[], usage_enroll[], usage_lint[];
+	usage_keygen[], usage_csr[], usage_enroll[], usage_lint[], usage_import[], usage_list[],
+	usage_status[], usage_export[];
 
 /* cmd-keygen.c: p11e_keygen with elapsed time on a terminal */
 p11e_status tool_keygen_timed(struct tool *t, const char *type, const char *label,

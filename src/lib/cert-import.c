@@ -1,0 +1,312 @@
+/*
+ * cert-import.c - certificates onto the token, bound to their key: the leaf
+ * is matched by public key (never by label) and written with the key's
+ * CKA_ID; the rest of the file and --chain go on as authority certificates,
+ * each once.  Anything refused leaves the token as it was; a failure half
+ * way takes back what this run wrote.
+ */
+#include "config.h"
+
+#include <openssl/err.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+void p11e_import_result_clear(p11e_import_result *r)
+{
+	if (!r)
+		return;
+	free(r->uri);
+	p11e_key_clear(&r->key);
+	memset(r, 0, sizeof(*r));
+}
+
+static int der_of(X509 *c, unsigned char **der)
+{
+	*der = NULL;
+	return i2d_X509(c, der);
+}
+
+/* Is this exact certificate on the token already? */
+static p11e_status cert_present(p11e_ctx *ctx, X509 *c, int *present)
+{
+	CK_OBJECT_CLASS cls = CKO_CERTIFICATE;
+	unsigned char *der = NULL;
+	int len = der_of(c, &der);
+	CK_ATTRIBUTE t[2] = { { CKA_CLASS, &cls, sizeof(cls) }, { CKA_VALUE, der, (CK_ULONG)len } };
+	CK_OBJECT_HANDLE *found = NULL;
+	size_t n = 0;
+	p11e_status st;
+
+	if (len <= 0)
+		return p11e__fail(ctx, P11E_ERR_INPUT, "a certificate cannot be encoded");
+	st = p11e__find_objects(ctx, t, 2, &found, &n);
+	*present = n > 0;
+	free(found);
+	OPENSSL_free(der);
+	return st;
+}
+
+/* The private key on the token whose public key is the certificate's. */
+static p11e_status key_for_cert(p11e_ctx *ctx, X509 *c, p11e_key *key, int *found)
+{
+	CK_OBJECT_CLASS cls = CKO_PRIVATE_KEY;
+	unsigned char id[20];
+	CK_ATTRIBUTE t[2] = { { CKA_CLASS, &cls, sizeof(cls) }, { CKA_ID, id, sizeof(id) } };
+	CK_OBJECT_HANDLE *hits = NULL;
+	EVP_PKEY *cert_pub = X509_get0_pubkey(c), *pub = NULL;
+	size_t n = 0;
+	p11e_status st;
+
+	*found = 0;
+	if (!cert_pub)
+		return p11e__fail(ctx, P11E_ERR_INPUT, "the certificate's public key is unreadable");
+	/* the usual id first, then every key: ids chosen by the user differ */
+	st = p11e__key_id_of(ctx, cert_pub, id);
+	if (st == P11E_OK)
+		st = p11e__find_objects(ctx, t, 2, &hits, &n);
+	if (st == P11E_OK && n == 0) {
+		free(hits);
+		hits = NULL;
+		st = p11e__find_objects(ctx, t, 1, &hits, &n);
+	}
+	for (size_t i = 0; st == P11E_OK && i < n && !*found; i++) {
+		if (p11e__key_describe(ctx, hits[i], key) != P11E_OK ||
+		    p11e__key_public(ctx, key, &pub) != P11E_OK) {
+			p11e__clear_error(ctx);
+			continue;
+		}
+		*found = EVP_PKEY_eq(pub, cert_pub) == 1;
+		EVP_PKEY_free(pub);
+		pub = NULL;
+	}
+	free(hits);
+	if (!*found)
+		p11e_key_clear(key);
+	return st;
+}
+
+static p11e_status check_validity(p11e_ctx *ctx, X509 *c, const char *path, int allow_expired)
+{
+	if (allow_expired)
+		return P11E_OK;
+	if (X509_cmp_current_time(X509_get0_notBefore(c)) > 0)
+		return p11e__fail(ctx, P11E_ERR_INPUT,
+		                  "%s: the certificate is not valid yet: check the clock, or add "
+		                  "--allow-expired to import it anyway",
+		                  path);
+	if (X509_cmp_current_time(X509_get0_notAfter(c)) < 0)
+		return p11e__fail(ctx, P11E_ERR_INPUT,
+		                  "%s: the certificate has expired: get a new one, or add "
+		                  "--allow-expired to import it anyway",
+		                  path);
+	return P11E_OK;
+}
+
+/* The CN, else the whole subject, for a CA certificate's label. */
+static void cert_label(X509 *c, char *out, size_t len)
+{
+	X509_NAME *name = X509_get_subject_name(c);
+	int idx = X509_NAME_get_index_by_NID(name, NID_commonName, -1);
+
+	out[0] = '\0';
+	if (idx >= 0) {
+		const ASN1_STRING *s = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, idx));
+
+		snprintf(out, len, "%.*s", ASN1_STRING_length(s), ASN1_STRING_get0_data(s));
+	}
+	if (!out[0])
+		X509_NAME_oneline(name, out, (int)len);
+}
+
+/* C_CreateObject of one X.509 certificate. */
+static p11e_status write_cert(p11e_ctx *ctx, X509 *c, const char *label, const unsigned char *id,
+                              size_t id_len, CK_ULONG category, CK_OBJECT_HANDLE *h)
+{
+	static CK_BBOOL yes = CK_TRUE, no = CK_FALSE;
+	CK_OBJECT_CLASS cls = CKO_CERTIFICATE;
+	CK_CERTIFICATE_TYPE type = CKC_X_509;
+	unsigned char *der = NULL, *subj = NULL, *iss = NULL, *serial = NULL;
+	int dlen = der_of(c, &der);
+	int slen = i2d_X509_NAME(X509_get_subject_name(c), &subj);
+	int ilen = i2d_X509_NAME(X509_get_issuer_name(c), &iss);
+	int nlen = i2d_ASN1_INTEGER(X509_get0_serialNumber(c), &serial);
+	CK_ATTRIBUTE t[] = {
+		{ CKA_CLASS, &cls, sizeof(cls) },
+		{ CKA_CERTIFICATE_TYPE, &type, sizeof(type) },
+		{ CKA_TOKEN, &yes, sizeof(yes) },
+		{ CKA_PRIVATE, &no, sizeof(no) },
+		{ CKA_LABEL, (void *)label, strlen(label) },
+		{ CKA_SUBJECT, subj, (CK_ULONG)slen },
+		{ CKA_ISSUER, iss, (CK_ULONG)ilen },
+		{ CKA_SERIAL_NUMBER, serial, (CK_ULONG)nlen },
+		{ CKA_VALUE, der, (CK_ULONG)dlen },
+		{ CKA_CERTIFICATE_CATEGORY, &category, sizeof(category) },
+		{ CKA_ID, (void *)id, id_len },
+	};
+	p11e_status st = P11E_OK;
+	CK_RV rv;
+
+	if (dlen <= 0 || slen <= 0 || ilen <= 0 || nlen <= 0)
+		st = p11e__fail(ctx, P11E_ERR_INPUT, "a certificate cannot be encoded");
+	else if ((rv = P11_CALL(ctx, C_CreateObject, ctx->session, t,
+	                        sizeof(t) / sizeof(t[0]) - (id_len ? 0 : 1), h)) != CKR_OK)
+		st = p11e__fail_rv(ctx, "writing the certificate", "C_CreateObject", rv);
+	OPENSSL_free(der);
+	OPENSSL_free(subj);
+	OPENSSL_free(iss);
+	OPENSSL_free(serial);
+	return st;
+}
+
+/* Every certificate of a and b but the leaf, each once. */
+static STACK_OF(X509) *authorities(STACK_OF(X509) *a, STACK_OF(X509) *b, X509 *leaf)
+{
+	STACK_OF(X509) *out = sk_X509_new_null();
+	STACK_OF(X509) *both[2] = { a, b };
+
+	for (int s = 0; out && s < 2; s++) {
+		for (int i = 0; both[s] && i < sk_X509_num(both[s]); i++) {
+			X509 *c = sk_X509_value(both[s], i);
+			int dup = X509_cmp(c, leaf) == 0;
+
+			for (int j = 0; !dup && j < sk_X509_num(out); j++)
+				dup = X509_cmp(c, sk_X509_value(out, j)) == 0;
+			if (!dup)
+				sk_X509_push(out, c);
+		}
+	}
+	return out;
+}
+
+p11e_status p11e_import(p11e_ctx *ctx, const char *path, const char *chain_path,
+                        const char *keyspec, const char *label, int allow_expired,
+                        p11e_import_result *res)
+{
+	STACK_OF(X509) *certs = NULL, *chain = NULL, *cas = NULL;
+	CK_OBJECT_HANDLE written[64];
+	size_t nwritten = 0;
+	X509 *leaf = NULL;
+	p11e_key want;
+	int found = 0, present = 0, non_ca = 0;
+	p11e_status st;
+
+	p11e__clear_error(ctx);
+	memset(res, 0, sizeof(*res));
+	memset(&want, 0, sizeof(want));
+	if (!ctx->logged_in)
+		return p11e__fail(ctx, P11E_ERR_USAGE, "log in to the token first");
+	if (!p11e__libctx(ctx))
+		return p11e__fail_ossl(ctx, P11E_ERR_FAILED, "cannot set up OpenSSL");
+	st = p11e__certs_read(ctx, path, &certs);
+	if (st == P11E_OK && chain_path)
+		st = p11e__certs_read(ctx, chain_path, &chain);
+	if (st == P11E_OK && keyspec)
+		st = p11e_key_find(ctx, keyspec, &want);
+	if (st != P11E_OK)
+		goto done;
+
+	/* the leaf: the first non-CA certificate whose key is on the token */
+	for (int i = 0; i < sk_X509_num(certs) && !found; i++) {
+		X509 *c = sk_X509_value(certs, i);
+		EVP_PKEY *pub = NULL;
+
+		if (X509_check_ca(c) > 0)
+			continue;
+		non_ca++;
+		if (keyspec) {
+			found = p11e__key_public(ctx, &want, &pub) == P11E_OK &&
+			        EVP_PKEY_eq(pub, X509_get0_pubkey(c)) == 1;
+			EVP_PKEY_free(pub);
+			if (found) {
+				res->key = want;
+				memset(&want, 0, sizeof(want));
+			}
+		} else if ((st = key_for_cert(ctx, c, &res->key, &found)) != P11E_OK) {
+			goto done;
+		}
+		if (found)
+			leaf = c;
+	}
+	if (!leaf) {
+		if (!non_ca)
+			st = p11e__fail(ctx, P11E_ERR_INPUT,
+			                "%s holds only CA certificates: import the client certificate "
+			                "(give CA certificates with --chain)",
+			                path);
+		else if (keyspec)
+			st = p11e__fail(ctx, P11E_ERR_INPUT,
+			                "the certificate in %s is for another key than '%s': check "
+			                "--key, or leave it out to find the key by public key",
+			                path, keyspec);
+		else
+			st = p11e__fail(ctx, P11E_ERR_NOT_FOUND,
+			                "no private key on token '%s' matches the certificate in %s: "
+			                "import it into the token that holds its key",
+			                ctx->slot.label, path);
+		goto done;
+	}
+	st = check_validity(ctx, leaf, path, allow_expired);
+	if (st == P11E_OK)
+		st = cert_present(ctx, leaf, &present);
+	if (st != P11E_OK)
+		goto done;
+	res->already = present;
+	snprintf(res->label, sizeof(res->label), "%s", label ? label : res->key.label);
+	if (!present) {
+		st = write_cert(ctx, leaf, res->label, res->key.id, res->key.id_len, 1,
+		                &written[nwritten]);
+		if (st != P11E_OK)
+			goto done;
+		nwritten++;
+	}
+	res->uri = p11e__object_uri(ctx, CKO_CERTIFICATE, res->label, res->key.id,
+	                            res->key.id_len);
+
+	cas = authorities(certs, chain, leaf);
+	for (int i = 0; cas && i < sk_X509_num(cas); i++) {
+		X509 *c = sk_X509_value(cas, i);
+		unsigned char id[20];
+		char lbl[129];
+
+		st = cert_present(ctx, c, &present);
+		if (st != P11E_OK)
+			break;
+		if (present)
+			continue;
+		if (nwritten == sizeof(written) / sizeof(written[0])) {
+			st = p11e__fail(ctx, P11E_ERR_INPUT, "more than %zu certificates in one import",
+			                nwritten);
+			break;
+		}
+		cert_label(c, lbl, sizeof(lbl));
+		st = p11e__key_id_of(ctx, X509_get0_pubkey(c), id);
+		if (st == P11E_OK)
+			st = write_cert(ctx, c, lbl, id, sizeof(id), 2, &written[nwritten]);
+		if (st != P11E_OK)
+			break;
+		nwritten++;
+		res->chain_written++;
+	}
+done:
+	if (st != P11E_OK) {
+		/* nothing half-written: take back what this run put on the token */
+		CK_RV saved_rv = ctx->last_rv;
+		const char *saved_call = ctx->last_call;
+
+		for (size_t i = 0; i < nwritten; i++)
+			P11_CALL(ctx, C_DestroyObject, ctx->session, written[i]);
+		ctx->last_rv = saved_rv;
+		ctx->last_call = saved_call;
+		p11e_import_result_clear(res);
+	}
+	sk_X509_free(cas);
+	sk_X509_pop_free(certs, X509_free);
+	sk_X509_pop_free(chain, X509_free);
+	p11e_key_clear(&want);
+	return st;
+}

@@ -1,0 +1,75 @@
+/*
+ * cmd-export.c - p11enroll export
+ */
+#include "config.h"
+
+#include <getopt.h>
+#include <stdio.h>
+
+#include "tool.h"
+
+const char usage_export[] =
+	"Usage: p11enroll [GLOBAL OPTIONS] export --cert URI|LABEL [--chain] [-o FILE] [--der]\n"
+	"Write a certificate from the token, and with --chain its issuers found on the\n"
+	"token up to the root.  The private key stays on the token: there is no PKCS#12.\n"
+	"\n"
+	"Options:\n"
+	"  --cert URI|LABEL   the certificate\n"
+	"  --chain            its issuers too (PEM)\n"
+	"  -o, --out FILE     where to write it (default: stdout)\n"
+	"  --der              DER instead of PEM\n"
+	"  --pkcs12           (refused: explains how to use the key where it is)\n"
+	"  --help             show this help\n";
+
+enum { OPT_CERT = 256, OPT_CHAIN, OPT_DER, OPT_PKCS12, OPT_OUT };
+
+int cmd_export(struct tool *t, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "cert", required_argument, NULL, OPT_CERT },
+		{ "chain", no_argument, NULL, OPT_CHAIN },
+		{ "out", required_argument, NULL, OPT_OUT },
+		{ "der", no_argument, NULL, OPT_DER },
+		{ "pkcs12", no_argument, NULL, OPT_PKCS12 },
+		{ "pfx", no_argument, NULL, OPT_PKCS12 },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *cert = NULL, *out = NULL;
+	int chain = 0, der = 0, opt, ret;
+	unsigned char *data = NULL;
+	size_t len = 0;
+	p11e_status st;
+
+	while ((opt = getopt_long(argc, argv, "ho:", opts, NULL)) != -1) {
+		switch (opt) {
+		case OPT_CERT: cert = optarg; break;
+		case OPT_CHAIN: chain = 1; break;
+		case 'o':
+		case OPT_OUT: out = optarg; break;
+		case OPT_DER: der = 1; break;
+		case OPT_PKCS12:
+			fprintf(stderr,
+			        "p11enroll: a PKCS#12/PFX file would hold the private key, which never "
+			        "leaves the token: export the certificate and point the client at the "
+			        "key's pkcs11: URI instead (curl --engine pkcs11 --key-type ENG --key "
+			        "'pkcs11:...;type=private' --cert client.pem, or openssl -engine "
+			        "pkcs11 -keyform engine -key 'pkcs11:...')\n");
+			return P11E_ERR_USAGE;
+		case 'h': fputs(usage_export, stdout); return 0;
+		default: return tool_bad_option("export", argv);
+		}
+	}
+	if (optind < argc)
+		return tool_usage_error("export", "unexpected argument '%s'", argv[optind]);
+	if (!cert)
+		return tool_usage_error("export", "--cert is required");
+	if ((ret = tool_select_token(t)) != 0)
+		return ret;
+	st = p11e_export(t->ctx, cert, chain, der, &data, &len);
+	if (st != P11E_OK)
+		return tool_fail(t, st, NULL);
+	ret = tool_write_output(out, data, len);
+	p11e_free(data);
+	return ret;
+}

@@ -1,0 +1,75 @@
+/*
+ * cmd-import.c - p11enroll import
+ */
+#include "config.h"
+
+#include <getopt.h>
+#include <stdio.h>
+
+#include "tool.h"
+
+const char usage_import[] =
+	"Usage: p11enroll [GLOBAL OPTIONS] import CERTFILE [--chain FILE] [--key URI|LABEL]\n"
+	"                 [--label L] [--allow-expired]\n"
+	"Write the certificate in CERTFILE (PEM, DER or PKCS#7) onto the token, bound\n"
+	"to the private key whose public key it carries; the file's other certificates\n"
+	"and --chain go on as CA certificates, each once.\n"
+	"\n"
+	"Options:\n"
+	"  --chain FILE       CA certificates to write too\n"
+	"  --key URI|LABEL    the key it must belong to (default: found by public key)\n"
+	"  --label L          the certificate's label (default: the key's)\n"
+	"  --allow-expired    import a certificate outside its validity period\n"
+	"  --help             show this help\n";
+
+enum { OPT_CHAIN = 256, OPT_KEY, OPT_LABEL, OPT_ALLOW_EXPIRED };
+
+int cmd_import(struct tool *t, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "chain", required_argument, NULL, OPT_CHAIN },
+		{ "key", required_argument, NULL, OPT_KEY },
+		{ "label", required_argument, NULL, OPT_LABEL },
+		{ "allow-expired", no_argument, NULL, OPT_ALLOW_EXPIRED },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *chain = NULL, *key = NULL, *label = NULL;
+	int allow_expired = 0, opt, ret;
+	p11e_import_result r;
+	p11e_status st;
+
+	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (opt) {
+		case OPT_CHAIN: chain = optarg; break;
+		case OPT_KEY: key = optarg; break;
+		case OPT_LABEL: label = optarg; break;
+		case OPT_ALLOW_EXPIRED: allow_expired = 1; break;
+		case 'h': fputs(usage_import, stdout); return 0;
+		default: return tool_bad_option("import", argv);
+		}
+	}
+	if (optind + 1 != argc)
+		return tool_usage_error("import", "give one certificate file");
+	if ((ret = tool_login(t, NULL)) != 0)
+		return ret;
+	st = p11e_import(t->ctx, argv[optind], chain, key, label, allow_expired, &r);
+	if (st != P11E_OK)
+		return tool_fail(t, st, NULL);
+	if (t->json) {
+		ret = tool_json_emit(json_pack("{s:s, s:s, s:b, s:i, s:s}", "label", r.label, "uri",
+		                               r.uri ? r.uri : "", "already", r.already,
+		                               "chain_written", (int)r.chain_written, "key_uri",
+		                               r.key.uri ? r.key.uri : ""));
+	} else {
+		if (r.already)
+			tool_info(t, "the certificate is on the token already\n");
+		if (r.chain_written)
+			tool_info(t, "%zu CA certificate%s written\n", r.chain_written,
+			          r.chain_written == 1 ? "" : "s");
+		printf("%s\n", r.uri ? r.uri : "");
+		ret = 0;
+	}
+	p11e_import_result_clear(&r);
+	return ret;
+}

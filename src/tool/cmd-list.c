@@ -1,0 +1,150 @@
+/*
+ * cmd-list.c - p11enroll list
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <time.h>
+
+#include "tool.h"
+
+const char usage_list[] =
+	"Usage: p11enroll [GLOBAL OPTIONS] list\n"
+	"List the token's keys and certificates, how they pair up by id, their\n"
+	"attributes and expiry (logs in with --pin to see private keys).\n"
+	"\n"
+	"Options:\n"
+	"  --help    show this help\n";
+
+static void iso(long long t, char *out, size_t len)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (!gmtime_r(&tt, &tm) || !strftime(out, len, "%Y-%m-%dT%H:%M:%SZ", &tm))
+		snprintf(out, len, "?");
+}
+
+static const char *class_name(p11e_obj_class c)
+{
+	return c == P11E_OBJ_PRIVATE_KEY ? "private-key"
+	       : c == P11E_OBJ_PUBLIC_KEY ? "public-key"
+	                                  : "certificate";
+}
+
+/* The id (hex) of the private key a certificate belongs to, or NULL. */
+static json_t *key_id_of(const p11e_object *o)
+{
+	char hex[2 * sizeof(o->id) + 1] = "";
+
+	if (!o->paired)
+		return json_null();
+	for (size_t i = 0; i < o->id_len; i++)
+		snprintf(hex + 2 * i, 3, "%02x", o->id[i]);
+	return json_string(hex);
+}
+
+static json_t *object_json(const p11e_object *o, long long now)
+{
+	char nb[32], na[32];
+	long days;
+	json_t *j;
+
+	if (o->cls != P11E_OBJ_CERTIFICATE) {
+		j = tool_key_json(&o->key);
+		json_object_set_new(j, "class", json_string(class_name(o->cls)));
+		json_object_set_new(j, "label", json_string(o->label));
+		json_object_set_new(j, "uri", json_string(o->uri ? o->uri : ""));
+		json_object_set_new(j, "has_certificate", json_boolean(o->paired));
+		return j;
+	}
+	j = json_object();
+	iso(o->not_before, nb, sizeof(nb));
+	iso(o->not_after, na, sizeof(na));
+	p11e_cert_state_of(o, now, 30, 5, &days);
+	json_object_set_new(j, "class", json_string("certificate"));
+	json_object_set_new(j, "label", json_string(o->label));
+	json_object_set_new(j, "id", json_string(""));
+	json_object_set_new(j, "uri", json_string(o->uri ? o->uri : ""));
+	json_object_set_new(j, "subject", json_string(o->subject ? o->subject : ""));
+	json_object_set_new(j, "issuer", json_string(o->issuer ? o->issuer : ""));
+	json_object_set_new(j, "serial", json_string(o->serial ? o->serial : ""));
+	json_object_set_new(j, "not_before", json_string(nb));
+	json_object_set_new(j, "not_after", json_string(na));
+	json_object_set_new(j, "days_left", json_integer(days));
+	json_object_set_new(j, "authority", json_boolean(o->authority));
+	json_object_set_new(j, "key_id", key_id_of(o));
+	return j;
+}
+
+static void object_print(const p11e_object *o, long long now)
+{
+	char na[32];
+	long days;
+
+	if (o->cls == P11E_OBJ_CERTIFICATE) {
+		iso(o->not_after, na, sizeof(na));
+		p11e_cert_state_of(o, now, 30, 5, &days);
+		printf("certificate '%s'%s%s\n", o->label, o->authority ? " (CA)" : "",
+		       o->authority || o->paired ? "" : " (no key on the token)");
+		printf("  %-13s %s\n", "subject:", o->subject ? o->subject : "?");
+		printf("  %-13s %s\n", "issuer:", o->issuer ? o->issuer : "?");
+		printf("  %-13s %s (%ld days left)\n", "not after:", na, days);
+	} else {
+		printf("%s '%s'%s\n", o->cls == P11E_OBJ_PRIVATE_KEY ? "private key" : "public key",
+		       o->label,
+		       o->cls == P11E_OBJ_PRIVATE_KEY && !o->paired ? " (no certificate yet)" : "");
+		if (o->key.type == P11E_KEY_EC)
+			printf("  %-13s ec:%s\n", "type:", o->key.curve[0] ? o->key.curve : "?");
+		else
+			printf("  %-13s rsa:%u\n", "type:", o->key.bits);
+	}
+	printf("  %-13s %s\n", "uri:", o->uri ? o->uri : "");
+}
+
+/* id hex in JSON for every object, as DESIGN.md's list schema asks */
+static void set_id(json_t *j, const p11e_object *o)
+{
+	char hex[2 * sizeof(o->id) + 1] = "";
+
+	for (size_t i = 0; i < o->id_len; i++)
+		snprintf(hex + 2 * i, 3, "%02x", o->id[i]);
+	json_object_set_new(j, "id", json_string(hex));
+}
+
+int cmd_list(struct tool *t, int argc, char **argv)
+{
+	p11e_object *objs = NULL;
+	size_t n = 0;
+	long long now = (long long)time(NULL);
+	p11e_status st;
+	json_t *arr;
+	int ret = tool_no_options("list", usage_list, argc, argv);
+
+	if (ret >= 0)
+		return ret;
+	if ((ret = tool_login(t, NULL)) != 0)
+		return ret;
+	st = p11e_list(t->ctx, 1, &objs, &n);
+	if (st != P11E_OK)
+		return tool_fail(t, st, NULL);
+	if (t->json) {
+		arr = json_array();
+		for (size_t i = 0; arr && i < n; i++) {
+			json_t *j = object_json(&objs[i], now);
+
+			set_id(j, &objs[i]);
+			json_array_append_new(arr, j);
+		}
+		ret = tool_json_emit(arr);
+	} else {
+		if (!n)
+			printf("token '%s' holds no keys or certificates\n",
+			       p11e_token_selected(t->ctx)->label);
+		for (size_t i = 0; i < n; i++)
+			object_print(&objs[i], now);
+		ret = 0;
+	}
+	p11e_list_free(objs, n);
+	return ret;
+}

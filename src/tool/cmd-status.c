@@ -1,0 +1,126 @@
+/*
+ * cmd-status.c - p11enroll status: renewal state for monitoring.  Exit
+ * codes follow the Nagios plugin convention, not the other commands'.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "tool.h"
+
+const char usage_status[] =
+	"Usage: p11enroll [GLOBAL OPTIONS] status [--warn-days N] [--crit-days N]\n"
+	"Days left and state of each client certificate on the token (no PIN needed).\n"
+	"Exit status, as monitoring plugins use it: 0 all ok, 1 one to renew soon,\n"
+	"2 critical, expired or not yet valid, 3 unknown (an error, or no certificate).\n"
+	"\n"
+	"Options:\n"
+	"  --warn-days N    renew soon below N days left (default 30)\n"
+	"  --crit-days N    critical below N days left (default 5)\n"
+	"  --help           show this help\n";
+
+enum { OPT_WARN = 256, OPT_CRIT };
+enum { NAGIOS_OK = 0, NAGIOS_WARNING = 1, NAGIOS_CRITICAL = 2, NAGIOS_UNKNOWN = 3 };
+
+static int days_arg(const char *s, int *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || *end || !*s || v < 0 || v > 3650)
+		return -1;
+	*out = (int)v;
+	return 0;
+}
+
+int cmd_status(struct tool *t, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "warn-days", required_argument, NULL, OPT_WARN },
+		{ "crit-days", required_argument, NULL, OPT_CRIT },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int warn = 30, crit = 5, opt, worst = NAGIOS_OK, seen = 0;
+	long long now = (long long)time(NULL);
+	p11e_object *objs = NULL;
+	size_t n = 0;
+	p11e_status st;
+	json_t *arr = NULL;
+
+	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (opt) {
+		case OPT_WARN:
+		case OPT_CRIT:
+			if (days_arg(optarg, opt == OPT_WARN ? &warn : &crit) != 0) {
+				tool_usage_error("status", "'%s' is not a number of days", optarg);
+				return NAGIOS_UNKNOWN;
+			}
+			break;
+		case 'h': fputs(usage_status, stdout); return 0;
+		default: tool_bad_option("status", argv); return NAGIOS_UNKNOWN;
+		}
+	}
+	if (optind < argc) {
+		tool_usage_error("status", "unexpected argument '%s'", argv[optind]);
+		return NAGIOS_UNKNOWN;
+	}
+	if (crit > warn) {
+		tool_usage_error("status", "--crit-days %d is more than --warn-days %d", crit, warn);
+		return NAGIOS_UNKNOWN;
+	}
+	/* certificates are public objects: monitoring needs no PIN */
+	if (tool_select_token(t) != 0)
+		return NAGIOS_UNKNOWN;
+	st = p11e_list(t->ctx, 0, &objs, &n);
+	if (st != P11E_OK) {
+		tool_fail(t, st, NULL);
+		return NAGIOS_UNKNOWN;
+	}
+	if (t->json)
+		arr = json_array();
+	for (size_t i = 0; i < n; i++) {
+		const p11e_object *o = &objs[i];
+		long days;
+		p11e_cert_state s;
+		int code;
+
+		if (o->authority)
+			continue;
+		seen++;
+		s = p11e_cert_state_of(o, now, warn, crit, &days);
+		code = s == P11E_CERT_OK ? NAGIOS_OK : s == P11E_CERT_RENEW ? NAGIOS_WARNING
+		                                                            : NAGIOS_CRITICAL;
+		if (code > worst)
+			worst = code;
+		if (arr)
+			json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:I, s:s}", "label", o->label,
+			                                     "uri", o->uri ? o->uri : "", "subject",
+			                                     o->subject ? o->subject : "", "days_left",
+			                                     (json_int_t)days, "state",
+			                                     p11e_cert_state_name(s)));
+		else
+			printf("%-13s %5ld days  %s  %s\n", p11e_cert_state_name(s), days, o->label,
+			       o->subject ? o->subject : "");
+	}
+	if (!seen) {
+		if (!t->json)
+			printf("no client certificate on token '%s'\n", p11e_token_selected(t->ctx)->label);
+		worst = NAGIOS_UNKNOWN;
+	}
+	if (arr) {
+		static const char *const names[] = { "ok", "warning", "critical", "unknown" };
+
+		tool_json_emit(json_pack("{s:s, s:s, s:i, s:i, s:o}", "token",
+		                         p11e_token_selected(t->ctx)->label, "worst", names[worst],
+		                         "warn_days", warn, "crit_days", crit, "certificates", arr));
+	}
+	p11e_list_free(objs, n);
+	return worst;
+}

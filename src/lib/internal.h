@@ -153,6 +153,8 @@ p11e_status p11e__key_id_of(p11e_ctx *ctx, EVP_PKEY *pkey, unsigned char id[20])
 /* request.c: a request in two steps, so enroll can check input before keygen. */
 p11e_status p11e__req_prepare(p11e_ctx *ctx, const p11e_csr_opts *o, X509_REQ **req,
                               const char **mdname);
+p11e_status p11e__req_from_cert(p11e_ctx *ctx, X509 *cert, const p11e_csr_opts *o,
+                                X509_REQ **out, const char **mdname);
 p11e_status p11e__req_finish(p11e_ctx *ctx, const p11e_key *key, const p11e_csr_opts *o,
                              const char *md, X509_REQ *req, unsigned char **out,
                              size_t *outlen);

@@ -299,6 +299,25 @@ void p11e_import_result_clear(p11e_import_result *result);
 p11e_status p11e_export(p11e_ctx *ctx, const char *spec, int chain, int der,
                         unsigned char **out, size_t *outlen);
 
+/*
+ * A new key next to the old one (label with a generation suffix, "client.2",
+ * new CKA_ID, the old key's type unless type is given) and a request that
+ * repeats the old key's newest certificate: subject, subjectAltName,
+ * extendedKeyUsage, keyUsage, each replaced by the options that are given.
+ * The old key and certificate stay.
+ */
+p11e_status p11e_renew(p11e_ctx *ctx, const char *keyspec, const char *type,
+                       const p11e_csr_opts *opts, p11e_key *newkey, unsigned char **out,
+                       size_t *outlen);
+/*
+ * Find the key to retire and count its certificates; refused (policy) when it
+ * is the only key with a valid certificate, unless force.
+ */
+p11e_status p11e_retire_plan(p11e_ctx *ctx, const char *keyspec, int force, p11e_key *key,
+                             size_t *ncerts);
+/* Remove the key's certificates, then the key pair. CA certificates stay. */
+p11e_status p11e_retire(p11e_ctx *ctx, const p11e_key *key);
+
 typedef enum p11e_obj_class {
 	P11E_OBJ_PRIVATE_KEY = 1,
 	P11E_OBJ_PUBLIC_KEY = 2,

@@ -244,8 +244,10 @@ static p11e_status ossl_input(p11e_ctx *ctx, const char *what)
 	return p11e__fail_ossl(ctx, P11E_ERR_INPUT, what);
 }
 
+/* base: extensions to start from (renew: the old certificate's), or NULL. */
 static p11e_status build_extensions(p11e_ctx *ctx, const struct req_conf *rc,
-                                    const p11e_csr_opts *o, X509_REQ *req)
+                                    const p11e_csr_opts *o, const STACK_OF(X509_EXTENSION) *base,
+                                    X509_REQ *req)
 {
 	STACK_OF(X509_EXTENSION) *sk = NULL;
 	X509V3_CTX v3;
@@ -254,6 +256,14 @@ static p11e_status build_extensions(p11e_ctx *ctx, const struct req_conf *rc,
 	size_t san_len = 0;
 	p11e_status st = P11E_OK;
 
+	for (int i = 0; base && i < sk_X509_EXTENSION_num(base); i++) {
+		X509_EXTENSION *e = X509_EXTENSION_dup(sk_X509_EXTENSION_value(base, i));
+
+		if (!e || !ext_put(&sk, e)) {
+			st = p11e__fail(ctx, P11E_ERR_FAILED, "out of memory");
+			goto done;
+		}
+	}
 	X509V3_set_ctx(&v3, NULL, NULL, req, NULL, 0);
 	if (rc && rc->conf)
 		X509V3_set_nconf(&v3, rc->conf);
@@ -421,7 +431,7 @@ p11e_status p11e__req_prepare(p11e_ctx *ctx, const p11e_csr_opts *o, X509_REQ **
 		st = p11e__fail_ossl(ctx, P11E_ERR_FAILED, "cannot set the subject");
 		goto cleanup;
 	}
-	st = build_extensions(ctx, o->config ? &rc : NULL, o, req);
+	st = build_extensions(ctx, o->config ? &rc : NULL, o, NULL, req);
 	if (st == P11E_OK && o->profile)
 		st = check_profile(ctx, o->profile, req, NULL);
 	if (st == P11E_OK) {
@@ -434,6 +444,60 @@ cleanup:
 	X509_REQ_free(req);
 	NCONF_free(rc.conf);
 	ERR_clear_error();
+	return st;
+}
+
+/*
+ * A request that repeats a certificate: its subject (unless --subject), its
+ * subjectAltName, extendedKeyUsage and keyUsage (each unless overridden by
+ * --san / --ext).  A --config replaces all of it.
+ */
+p11e_status p11e__req_from_cert(p11e_ctx *ctx, X509 *cert, const p11e_csr_opts *o,
+                                X509_REQ **out, const char **mdname)
+{
+	static const int kept[] = { NID_subject_alt_name, NID_ext_key_usage, NID_key_usage };
+	STACK_OF(X509_EXTENSION) *base = NULL;
+	X509_REQ *req = NULL;
+	X509_NAME *name = NULL;
+	p11e_status st;
+
+	*out = NULL;
+	if (o->config)
+		return p11e__req_prepare(ctx, o, out, mdname);
+	*mdname = digest_name(ctx, o->digest);
+	if (!*mdname)
+		return P11E_ERR_USAGE;
+	req = X509_REQ_new_ex(p11e__libctx(ctx), NULL);
+	name = o->subject ? X509_NAME_new() : X509_NAME_dup(X509_get_subject_name(cert));
+	if (!req || !name || !X509_REQ_set_version(req, X509_REQ_VERSION_1)) {
+		st = p11e__fail(ctx, P11E_ERR_FAILED, "out of memory");
+		goto done;
+	}
+	if (o->subject && (st = parse_subject(ctx, o->subject, MBSTRING_UTF8, name)) != P11E_OK)
+		goto done;
+	if (!X509_REQ_set_subject_name(req, name)) {
+		st = p11e__fail(ctx, P11E_ERR_FAILED, "out of memory");
+		goto done;
+	}
+	for (size_t i = 0; i < sizeof(kept) / sizeof(kept[0]); i++) {
+		int at = X509_get_ext_by_NID(cert, kept[i], -1);
+
+		if (at >= 0 && !X509v3_add_ext(&base, X509_get_ext(cert, at), -1)) {
+			st = p11e__fail(ctx, P11E_ERR_FAILED, "out of memory");
+			goto done;
+		}
+	}
+	st = build_extensions(ctx, NULL, o, base, req);
+	if (st == P11E_OK && o->profile)
+		st = check_profile(ctx, o->profile, req, NULL);
+	if (st == P11E_OK) {
+		*out = req;
+		req = NULL;
+	}
+done:
+	sk_X509_EXTENSION_pop_free(base, X509_EXTENSION_free);
+	X509_NAME_free(name);
+	X509_REQ_free(req);
 	return st;
 }
 

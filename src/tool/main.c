@@ -21,6 +21,8 @@ static const struct command commands[] = {
 	{ "import", cmd_import, "write a certificate (and chain) onto the token", usage_import },
 	{ "list", cmd_list, "keys, certificates, pairing and expiry", usage_list },
 	{ "status", cmd_status, "renewal state, with monitoring exit codes", usage_status },
+	{ "renew", cmd_renew, "a new key and request next to the old ones", usage_renew },
+	{ "retire", cmd_retire, "remove a key pair and its certificates", usage_retire },
 	{ "export", cmd_export, "write a certificate (and chain) from the token", usage_export },
 	{ "lint", cmd_lint, "check a request or certificate against a profile", usage_lint },
 };

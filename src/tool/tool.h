@@ -39,10 +39,12 @@ int cmd_import(struct tool *t, int argc, char **argv);
 int cmd_list(struct tool *t, int argc, char **argv);
 int cmd_status(struct tool *t, int argc, char **argv);
 int cmd_export(struct tool *t, int argc, char **argv);
+int cmd_renew(struct tool *t, int argc, char **argv);
+int cmd_retire(struct tool *t, int argc, char **argv);
 
 extern const char usage_modules[], usage_tokens[], usage_init_token[], usage_pin[],
 	usage_keygen[], usage_csr[], usage_enroll[], usage_lint[], usage_import[], usage_list[],
-	usage_status[], usage_export[];
+	usage_status[], usage_export[], usage_renew[], usage_retire[];
 
 /* cmd-keygen.c: p11e_keygen with elapsed time on a terminal */
 p11e_status tool_keygen_timed(struct tool *t, const char *type, const char *label,

@@ -1,0 +1,239 @@
+/*
+ * lifecycle.c - renew and retire.  Renewal puts a new key next to the old
+ * one (the overlap API providers' rotation flows ask for); retiring removes
+ * a key pair and its certificates, never the last valid one by accident.
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <openssl/x509.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "internal.h"
+
+/* Handles of the non-CA certificates with the key's id. */
+static p11e_status key_certs(p11e_ctx *ctx, const p11e_key *key, CK_OBJECT_HANDLE **hs,
+                             size_t *n)
+{
+	CK_OBJECT_CLASS cls = CKO_CERTIFICATE;
+	CK_ATTRIBUTE t[2] = { { CKA_CLASS, &cls, sizeof(cls) },
+		              { CKA_ID, (void *)key->id, key->id_len } };
+
+	*hs = NULL;
+	*n = 0;
+	if (!key->id_len)
+		return P11E_OK;
+	return p11e__find_objects(ctx, t, 2, hs, n);
+}
+
+static X509 *cert_of(p11e_ctx *ctx, CK_OBJECT_HANDLE h)
+{
+	unsigned char *der = NULL;
+	const unsigned char *p;
+	CK_ULONG len = 0;
+	X509 *c = NULL;
+
+	if (p11e__attr_get(ctx, h, CKA_VALUE, &der, &len) == P11E_OK) {
+		p = der;
+		c = d2i_X509(NULL, &p, (long)len);
+	}
+	free(der);
+	return c;
+}
+
+/* The key's certificate that runs longest. */
+static p11e_status newest_cert(p11e_ctx *ctx, const p11e_key *key, X509 **out)
+{
+	CK_OBJECT_HANDLE *hs = NULL;
+	size_t n = 0;
+	p11e_status st = key_certs(ctx, key, &hs, &n);
+
+	*out = NULL;
+	for (size_t i = 0; st == P11E_OK && i < n; i++) {
+		X509 *c = cert_of(ctx, hs[i]);
+
+		if (c && (!*out || ASN1_TIME_compare(X509_get0_notAfter(c),
+		                                     X509_get0_notAfter(*out)) > 0)) {
+			X509_free(*out);
+			*out = c;
+		} else {
+			X509_free(c);
+		}
+	}
+	free(hs);
+	if (st == P11E_OK && !*out)
+		st = p11e__fail(ctx, P11E_ERR_NOT_FOUND,
+		                "key '%s' has no certificate on the token to renew: use 'csr' or "
+		                "'enroll' for a first certificate",
+		                key->label);
+	return st;
+}
+
+/* "client" -> "client.2", "client.2" -> "client.3": the next free label. */
+static p11e_status next_label(p11e_ctx *ctx, const char *label, char *out, size_t len)
+{
+	const char *dot = strrchr(label, '.');
+	size_t base = strlen(label);
+	unsigned gen = 2;
+	p11e_key probe;
+
+	if (dot && dot[1] && strspn(dot + 1, "0123456789") == strlen(dot + 1)) {
+		base = (size_t)(dot - label);
+		gen = (unsigned)strtoul(dot + 1, NULL, 10) + 1;
+	}
+	for (; gen < 1000; gen++) {
+		snprintf(out, len, "%.*s.%u", (int)base, label, gen);
+		if (p11e_key_find(ctx, out, &probe) == P11E_ERR_NOT_FOUND)
+			return P11E_OK;
+		p11e_key_clear(&probe);
+	}
+	return p11e__fail(ctx, P11E_ERR_USAGE, "no free generation label for '%s'", label);
+}
+
+p11e_status p11e_renew(p11e_ctx *ctx, const char *keyspec, const char *type,
+                       const p11e_csr_opts *o, p11e_key *newkey, unsigned char **out,
+                       size_t *outlen)
+{
+	p11e_key old;
+	X509 *cert = NULL;
+	X509_REQ *req = NULL;
+	const char *md = NULL;
+	char label[160], typebuf[32];
+	p11e_status st;
+
+	p11e__clear_error(ctx);
+	memset(newkey, 0, sizeof(*newkey));
+	*out = NULL;
+	*outlen = 0;
+	if (!ctx->logged_in)
+		return p11e__fail(ctx, P11E_ERR_USAGE, "log in to the token first");
+	st = p11e_key_find(ctx, keyspec, &old);
+	if (st != P11E_OK)
+		return st;
+	if (!type) {
+		if (old.type == P11E_KEY_RSA)
+			snprintf(typebuf, sizeof(typebuf), "rsa:%u", old.bits);
+		else
+			snprintf(typebuf, sizeof(typebuf), "ec:%s", old.curve);
+		type = typebuf;
+	}
+	st = newest_cert(ctx, &old, &cert);
+	/* the request is checked before the new key exists */
+	if (st == P11E_OK)
+		st = p11e__req_from_cert(ctx, cert, o, &req, &md);
+	if (st == P11E_OK)
+		st = next_label(ctx, old.label, label, sizeof(label));
+	if (st == P11E_OK)
+		st = p11e_keygen(ctx, type, label, NULL, 0, newkey);
+	if (st == P11E_OK)
+		st = p11e__req_finish(ctx, newkey, o, md, req, out, outlen);
+	if (st != P11E_OK)
+		p11e_key_clear(newkey);
+	X509_REQ_free(req);
+	X509_free(cert);
+	p11e_key_clear(&old);
+	return st;
+}
+
+static int valid_now(X509 *c)
+{
+	return c && X509_cmp_current_time(X509_get0_notBefore(c)) < 0 &&
+	       X509_cmp_current_time(X509_get0_notAfter(c)) > 0;
+}
+
+/* Does the key have a certificate valid right now? */
+static int has_valid_cert(p11e_ctx *ctx, const p11e_key *key)
+{
+	CK_OBJECT_HANDLE *hs = NULL;
+	size_t n = 0;
+	int valid = 0;
+
+	if (key_certs(ctx, key, &hs, &n) != P11E_OK)
+		return 0;
+	for (size_t i = 0; i < n && !valid; i++) {
+		X509 *c = cert_of(ctx, hs[i]);
+
+		valid = valid_now(c);
+		X509_free(c);
+	}
+	free(hs);
+	return valid;
+}
+
+/* How many private keys on the token have a valid certificate? */
+static p11e_status count_valid_keys(p11e_ctx *ctx, size_t *count)
+{
+	CK_OBJECT_CLASS cls = CKO_PRIVATE_KEY;
+	CK_ATTRIBUTE t = { CKA_CLASS, &cls, sizeof(cls) };
+	CK_OBJECT_HANDLE *hs = NULL;
+	size_t n = 0;
+	p11e_status st = p11e__find_objects(ctx, &t, 1, &hs, &n);
+
+	*count = 0;
+	for (size_t i = 0; st == P11E_OK && i < n; i++) {
+		p11e_key k = { .label = "" };
+
+		if (p11e__key_describe(ctx, hs[i], &k) == P11E_OK && has_valid_cert(ctx, &k))
+			(*count)++;
+		p11e_key_clear(&k);
+		p11e__clear_error(ctx);
+	}
+	free(hs);
+	return st;
+}
+
+p11e_status p11e_retire_plan(p11e_ctx *ctx, const char *keyspec, int force, p11e_key *key,
+                             size_t *ncerts)
+{
+	CK_OBJECT_HANDLE *hs = NULL;
+	size_t valid_keys = 0;
+	p11e_status st;
+
+	p11e__clear_error(ctx);
+	*ncerts = 0;
+	if (!ctx->logged_in)
+		return p11e__fail(ctx, P11E_ERR_USAGE, "log in to the token first");
+	st = p11e_key_find(ctx, keyspec, key);
+	if (st == P11E_OK)
+		st = key_certs(ctx, key, &hs, ncerts);
+	free(hs);
+	if (st == P11E_OK && has_valid_cert(ctx, key) && !force &&
+	    (st = count_valid_keys(ctx, &valid_keys)) == P11E_OK && valid_keys <= 1)
+		st = p11e__fail(ctx, P11E_ERR_POLICY,
+		                "key '%s' is the only key on token '%s' with a valid certificate: "
+		                "renew and import its successor first, or add --force",
+		                key->label, ctx->slot.label);
+	if (st != P11E_OK)
+		p11e_key_clear(key);
+	return st;
+}
+
+p11e_status p11e_retire(p11e_ctx *ctx, const p11e_key *key)
+{
+	CK_OBJECT_HANDLE *hs = NULL;
+	size_t n = 0;
+	p11e_status st;
+	CK_RV rv = CKR_OK;
+
+	p11e__clear_error(ctx);
+	/*
+	 * Certificates first, then the private key, then the public one: cut
+	 * short anywhere, what is left is never a certificate without its key
+	 * or a private key without its public half.
+	 */
+	st = key_certs(ctx, key, &hs, &n);
+	for (size_t i = 0; st == P11E_OK && i < n; i++)
+		if ((rv = P11_CALL(ctx, C_DestroyObject, ctx->session, hs[i])) != CKR_OK)
+			st = p11e__fail_rv(ctx, "removing a certificate", "C_DestroyObject", rv);
+	free(hs);
+	if (st == P11E_OK &&
+	    (rv = P11_CALL(ctx, C_DestroyObject, ctx->session, key->handle)) != CKR_OK)
+		st = p11e__fail_rv(ctx, "removing the private key", "C_DestroyObject", rv);
+	if (st == P11E_OK && key->pub_handle &&
+	    (rv = P11_CALL(ctx, C_DestroyObject, ctx->session, key->pub_handle)) != CKR_OK)
+		st = p11e__fail_rv(ctx, "removing the public key", "C_DestroyObject", rv);
+	return st;
+}

@@ -1,0 +1,102 @@
+/*
+ * cmd-retire.c - p11enroll retire
+ */
+#include "config.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "tool.h"
+
+const char usage_retire[] =
+	"Usage: p11enroll [GLOBAL OPTIONS] retire --key URI|LABEL [--yes] [--force]\n"
+	"Remove a key pair and its certificates from the token (CA certificates stay).\n"
+	"Asks on a terminal; scripts give --yes.  The only key with a valid\n"
+	"certificate is kept unless --force.\n"
+	"\n"
+	"Options:\n"
+	"  --key URI|LABEL   the key to remove\n"
+	"  --yes             do not ask\n"
+	"  --force           remove it even if it is the only key with a valid certificate\n"
+	"  --help            show this help\n";
+
+enum { OPT_KEY = 256, OPT_YES, OPT_FORCE };
+
+static int confirm(const char *question)
+{
+	char answer[16] = "";
+	FILE *tty = fopen("/dev/tty", "r+");
+
+	if (!tty)
+		return -1;
+	fprintf(tty, "%s [y/N] ", question);
+	fflush(tty);
+	if (!fgets(answer, sizeof(answer), tty))
+		answer[0] = '\0';
+	fclose(tty);
+	return answer[0] == 'y' || answer[0] == 'Y';
+}
+
+int cmd_retire(struct tool *t, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "key", required_argument, NULL, OPT_KEY },
+		{ "yes", no_argument, NULL, OPT_YES },
+		{ "force", no_argument, NULL, OPT_FORCE },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *keyspec = NULL;
+	int yes = 0, force = 0, opt, ret, ok;
+	char question[512];
+	size_t ncerts = 0;
+	p11e_key key;
+	p11e_status st;
+
+	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (opt) {
+		case OPT_KEY: keyspec = optarg; break;
+		case OPT_YES: yes = 1; break;
+		case OPT_FORCE: force = 1; break;
+		case 'h': fputs(usage_retire, stdout); return 0;
+		default: return tool_bad_option("retire", argv);
+		}
+	}
+	if (optind < argc)
+		return tool_usage_error("retire", "unexpected argument '%s'", argv[optind]);
+	if (!keyspec)
+		return tool_usage_error("retire", "--key is required");
+	if ((ret = tool_login(t, NULL)) != 0)
+		return ret;
+	st = p11e_retire_plan(t->ctx, keyspec, force, &key, &ncerts);
+	if (st != P11E_OK)
+		return tool_fail(t, st, NULL);
+	if (!yes) {
+		snprintf(question, sizeof(question),
+		         "Remove key '%s' and %zu certificate%s from token '%s'? This cannot be undone.",
+		         key.label, ncerts, ncerts == 1 ? "" : "s", p11e_token_selected(t->ctx)->label);
+		ok = confirm(question);
+		if (ok < 0) {
+			p11e_key_clear(&key);
+			return tool_usage_error("retire", "no terminal to ask on: add --yes");
+		}
+		if (!ok) {
+			fprintf(stderr, "p11enroll: nothing removed\n");
+			p11e_key_clear(&key);
+			return P11E_ERR_USAGE;
+		}
+	}
+	st = p11e_retire(t->ctx, &key);
+	if (st != P11E_OK)
+		ret = tool_fail(t, st, NULL);
+	else if (t->json)
+		ret = tool_json_emit(json_pack("{s:s, s:s, s:i}", "label", key.label, "uri", key.uri,
+		                               "certificates_removed", (int)ncerts));
+	else
+		tool_info(t, "removed key '%s' and %zu certificate%s\n", key.label, ncerts,
+		          ncerts == 1 ? "" : "s");
+	p11e_key_clear(&key);
+	return ret;
+}

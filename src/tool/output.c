@@ -244,47 +244,6 @@ int tool_no_options(const char *cmd, const char *usage, int argc, char **argv)
 	return -1;
 }
 
-int tool_load_module(struct tool *t)
-{
-	p11e_status st = p11e_module_load(t->ctx, t->module);
-
-	return st == P11E_OK ? 0 : tool_fail(t, st, NULL);
-}
-
-int tool_select_token(struct tool *t)
-{
-	p11e_status st;
-	int ret = tool_load_module(t);
-
-	if (ret)
-		return ret;
-	st = p11e_token_select(t->ctx, t->token);
-	return st == P11E_OK ? 0 : tool_fail(t, st, NULL);
-}
-
-int tool_login(struct tool *t, p11e_pin **keep)
-{
-	p11e_pin *pin = NULL;
-	p11e_status st;
-	int ret = tool_select_token(t);
-
-	if (ret)
-		return ret;
-	/* a locked PIN or a last try is refused before any PIN is asked for */
-	st = p11e_pin_guard(t->ctx, P11E_PIN_USER);
-	if (st != P11E_OK)
-		return tool_fail(t, st, NULL);
-	st = p11e_pin_read(t->ctx, t->pin, P11E_PIN_USER, &pin);
-	if (st != P11E_OK)
-		return tool_fail(t, st, "--pin");
-	st = p11e_login(t->ctx, P11E_PIN_USER, pin);
-	if (st == P11E_OK && keep)
-		*keep = pin;
-	else
-		p11e_pin_free(pin);
-	return st == P11E_OK ? 0 : tool_fail(t, st, NULL);
-}
-
 static void id_hex(const p11e_key *k, char *out, size_t len)
 {
 	out[0] = '\0';
@@ -337,48 +296,4 @@ void tool_key_print(const p11e_key *k)
 	       "attributes:", k->sensitive, k->extractable, k->always_sensitive,
 	       k->never_extractable, k->local);
 	printf("  %-13s %s\n", "uri:", k->uri ? k->uri : "");
-}
-
-int tool_write_output(const char *path, const unsigned char *data, size_t len)
-{
-	char tmp[4096];
-	int fd;
-
-	if (!path || strcmp(path, "-") == 0) {
-		if (fwrite(data, 1, len, stdout) != len || fflush(stdout) != 0) {
-			fprintf(stderr, "p11enroll: writing to stdout failed\n");
-			return P11E_ERR_FAILED;
-		}
-		return 0;
-	}
-	/* never a half-written file under the final name */
-	snprintf(tmp, sizeof(tmp), "%s.tmp-XXXXXX", path);
-	fd = mkstemp(tmp);
-	if (fd < 0) {
-		fprintf(stderr, "p11enroll: cannot write %s: %s: check the directory\n", path,
-		        strerror(errno));
-		return P11E_ERR_INPUT;
-	}
-	if (fchmod(fd, 0644) != 0 || write(fd, data, len) != (ssize_t)len || fsync(fd) != 0 ||
-	    close(fd) != 0 || rename(tmp, path) != 0) {
-		fprintf(stderr, "p11enroll: cannot write %s: %s\n", path, strerror(errno));
-		unlink(tmp);
-		return P11E_ERR_INPUT;
-	}
-	return 0;
-}
-
-int tool_hex_decode(const char *hex, unsigned char *out, size_t max, size_t *len)
-{
-	long n = 0;
-	unsigned char *buf = OPENSSL_hexstr2buf(hex, &n);
-
-	if (!buf || n <= 0 || (size_t)n > max) {
-		OPENSSL_free(buf);
-		return -1;
-	}
-	memcpy(out, buf, (size_t)n);
-	*len = (size_t)n;
-	OPENSSL_free(buf);
-	return 0;
 }

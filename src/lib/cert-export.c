@@ -43,6 +43,7 @@ static p11e_status find_cert(p11e_ctx *ctx, const char *spec, X509 **out)
 	size_t count = 0;
 	p11e_status st = p11e__object_spec(ctx, spec, &os);
 
+	*out = NULL;
 	if (st != P11E_OK)
 		return st;
 	t[n++] = (CK_ATTRIBUTE){ CKA_CLASS, &cls, sizeof(cls) };
@@ -51,16 +52,27 @@ static p11e_status find_cert(p11e_ctx *ctx, const char *spec, X509 **out)
 	if (os.has_id)
 		t[n++] = (CK_ATTRIBUTE){ CKA_ID, os.id, os.id_len };
 	st = p11e__find_objects(ctx, t, n, &hs, &count);
-	if (st == P11E_OK && count == 1)
-		st = cert_at(ctx, hs[0], out);
-	else if (st == P11E_OK && count == 0)
+	if (st == P11E_OK && count == 0)
 		st = p11e__fail(ctx, P11E_ERR_NOT_FOUND,
 		                "no certificate '%s' on token '%s': 'p11enroll list' shows what is there",
 		                spec, ctx->slot.label);
-	else if (st == P11E_OK)
-		st = p11e__fail(ctx, P11E_ERR_NOT_FOUND,
-		                "'%s' matches %zu certificates: give the certificate's pkcs11: URI",
-		                spec, count);
+	/* several (a key's old and renewed certificates): the one that runs longest */
+	for (size_t i = 0; st == P11E_OK && i < count; i++) {
+		X509 *c = NULL;
+
+		st = cert_at(ctx, hs[i], &c);
+		if (st == P11E_OK && (!*out || ASN1_TIME_compare(X509_get0_notAfter(c),
+		                                                 X509_get0_notAfter(*out)) > 0)) {
+			X509_free(*out);
+			*out = c;
+		} else {
+			X509_free(c);
+		}
+	}
+	if (st != P11E_OK) {
+		X509_free(*out);
+		*out = NULL;
+	}
 	free(hs);
 	return st;
 }

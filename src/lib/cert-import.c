@@ -31,8 +31,8 @@ static int der_of(X509 *c, unsigned char **der)
 	return i2d_X509(c, der);
 }
 
-/* Is this exact certificate on the token already? */
-static p11e_status cert_present(p11e_ctx *ctx, X509 *c, int *present)
+/* Is this exact certificate on the token already? Its handle in *h. */
+static p11e_status cert_present(p11e_ctx *ctx, X509 *c, int *present, CK_OBJECT_HANDLE *h)
 {
 	CK_OBJECT_CLASS cls = CKO_CERTIFICATE;
 	unsigned char *der = NULL;
@@ -46,6 +46,8 @@ static p11e_status cert_present(p11e_ctx *ctx, X509 *c, int *present)
 		return p11e__fail(ctx, P11E_ERR_INPUT, "a certificate cannot be encoded");
 	st = p11e__find_objects(ctx, t, 2, &found, &n);
 	*present = n > 0;
+	if (n > 0 && h)
+		*h = found[0];
 	free(found);
 	OPENSSL_free(der);
 	return st;
@@ -191,6 +193,7 @@ p11e_status p11e_import(p11e_ctx *ctx, const char *path, const char *chain_path,
 	CK_OBJECT_HANDLE written[64];
 	size_t nwritten = 0;
 	X509 *leaf = NULL;
+	CK_OBJECT_HANDLE existing = 0;
 	p11e_key want;
 	int found = 0, present = 0, non_ca = 0;
 	p11e_status st;
@@ -252,11 +255,24 @@ p11e_status p11e_import(p11e_ctx *ctx, const char *path, const char *chain_path,
 	}
 	st = check_validity(ctx, leaf, path, allow_expired);
 	if (st == P11E_OK)
-		st = cert_present(ctx, leaf, &present);
+		st = cert_present(ctx, leaf, &present, &existing);
 	if (st != P11E_OK)
 		goto done;
 	res->already = present;
 	snprintf(res->label, sizeof(res->label), "%s", label ? label : res->key.label);
+	if (present) {
+		/* name the object that is there, whatever label was asked for now */
+		unsigned char *v = NULL;
+		CK_ULONG len = 0;
+
+		if (p11e__attr_get(ctx, existing, CKA_LABEL, &v, &len) == P11E_OK &&
+		    len < sizeof(res->label)) {
+			memcpy(res->label, v, len);
+			res->label[len] = '\0';
+		}
+		free(v);
+		p11e__clear_error(ctx);
+	}
 	if (!present) {
 		st = write_cert(ctx, leaf, res->label, res->key.id, res->key.id_len, 1,
 		                &written[nwritten]);
@@ -273,7 +289,15 @@ p11e_status p11e_import(p11e_ctx *ctx, const char *path, const char *chain_path,
 		unsigned char id[20];
 		char lbl[129];
 
-		st = cert_present(ctx, c, &present);
+		/* a CA goes on as an authority; another client certificate does not */
+		if (X509_check_ca(c) <= 0) {
+			cert_label(c, lbl, sizeof(lbl));
+			p11e__log(ctx, P11E_LOG_WARN,
+			          "skipped certificate '%s': not a CA, and its key is not on the token",
+			          lbl);
+			continue;
+		}
+		st = cert_present(ctx, c, &present, NULL);
 		if (st != P11E_OK)
 			break;
 		if (present)

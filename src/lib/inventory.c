@@ -162,7 +162,7 @@ p11e_status p11e_list(p11e_ctx *ctx, int want_keys, p11e_object **list, size_t *
 				o->key.type = kt == CKK_EC ? P11E_KEY_EC : P11E_KEY_RSA;
 				o->key.handle = o->key.pub_handle = hs[i];
 				if (p11e__key_public(ctx, &o->key, &pub) == P11E_OK)
-					o->key.bits = (unsigned)EVP_PKEY_get_bits(pub);
+					p11e__key_size_of(&o->key, pub);
 				EVP_PKEY_free(pub);
 				o->key.sensitive = o->key.extractable = o->key.always_sensitive = -1;
 				o->key.never_extractable = o->key.local = -1;
@@ -180,13 +180,20 @@ p11e_status p11e_list(p11e_ctx *ctx, int want_keys, p11e_object **list, size_t *
 		p11e_list_free(out, n);
 		return st;
 	}
-	/* pairing: a key and the certificates with its id */
-	for (size_t i = 0; i < n; i++)
-		for (size_t j = 0; j < n; j++)
-			if (i != j && same_id(&out[i], &out[j]) &&
-			    ((out[i].cls == P11E_OBJ_CERTIFICATE) != (out[j].cls == P11E_OBJ_CERTIFICATE)) &&
-			    (out[i].cls == P11E_OBJ_PRIVATE_KEY || out[j].cls == P11E_OBJ_PRIVATE_KEY))
-				out[i].paired = 1;
+	/*
+	 * pairing by CKA_ID: a key (either half) has a certificate; a certificate
+	 * has a private key
+	 */
+	for (size_t i = 0; i < n; i++) {
+		for (size_t j = 0; j < n && !out[i].paired; j++) {
+			if (i == j || !same_id(&out[i], &out[j]))
+				continue;
+			if (out[i].cls == P11E_OBJ_CERTIFICATE)
+				out[i].paired = out[j].cls == P11E_OBJ_PRIVATE_KEY;
+			else
+				out[i].paired = out[j].cls == P11E_OBJ_CERTIFICATE;
+		}
+	}
 	*list = out;
 	*count = n;
 	return P11E_OK;

@@ -273,16 +273,19 @@ p11e_status p11e__key_describe(p11e_ctx *ctx, CK_OBJECT_HANDLE h, p11e_key *key)
 	st = p11e__key_public(ctx, key, &pkey);
 	if (st != P11E_OK)
 		return st;
-	key->bits = (unsigned)EVP_PKEY_get_bits(pkey);
-	if (key->type == P11E_KEY_EC) {
-		char group[64];
-
-		if (EVP_PKEY_get_group_name(pkey, group, sizeof(group), NULL) &&
-		    curve_of_nid(OBJ_sn2nid(group)))
-			snprintf(key->curve, sizeof(key->curve), "%s", curve_of_nid(OBJ_sn2nid(group)));
-	}
+	p11e__key_size_of(key, pkey);
 	EVP_PKEY_free(pkey);
 	return P11E_OK;
+}
+
+void p11e__key_size_of(p11e_key *key, EVP_PKEY *pub)
+{
+	char group[64];
+
+	key->bits = (unsigned)EVP_PKEY_get_bits(pub);
+	if (key->type == P11E_KEY_EC && EVP_PKEY_get_group_name(pub, group, sizeof(group), NULL) &&
+	    curve_of_nid(OBJ_sn2nid(group)))
+		snprintf(key->curve, sizeof(key->curve), "%s", curve_of_nid(OBJ_sn2nid(group)));
 }
 
 p11e_status p11e_key_find(p11e_ctx *ctx, const char *spec, p11e_key *key)

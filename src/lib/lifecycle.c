@@ -7,12 +7,15 @@
 
 #include <ctype.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "internal.h"
+
+static X509 *cert_of(p11e_ctx *ctx, CK_OBJECT_HANDLE h);
 
 /* Handles of the non-CA certificates with the key's id. */
 static p11e_status key_certs(p11e_ctx *ctx, const p11e_key *key, CK_OBJECT_HANDLE **hs,
@@ -21,12 +24,24 @@ static p11e_status key_certs(p11e_ctx *ctx, const p11e_key *key, CK_OBJECT_HANDL
 	CK_OBJECT_CLASS cls = CKO_CERTIFICATE;
 	CK_ATTRIBUTE t[2] = { { CKA_CLASS, &cls, sizeof(cls) },
 		              { CKA_ID, (void *)key->id, key->id_len } };
+	size_t kept = 0;
+	p11e_status st;
 
 	*hs = NULL;
 	*n = 0;
 	if (!key->id_len)
 		return P11E_OK;
-	return p11e__find_objects(ctx, t, 2, hs, n);
+	st = p11e__find_objects(ctx, t, 2, hs, n);
+	/* a CA certificate that happens to share the id is not the key's */
+	for (size_t i = 0; st == P11E_OK && i < *n; i++) {
+		X509 *c = cert_of(ctx, (*hs)[i]);
+
+		if (!c || X509_check_ca(c) <= 0)
+			(*hs)[kept++] = (*hs)[i];
+		X509_free(c);
+	}
+	*n = kept;
+	return st;
 }
 
 static X509 *cert_of(p11e_ctx *ctx, CK_OBJECT_HANDLE h)
@@ -72,40 +87,73 @@ static p11e_status newest_cert(p11e_ctx *ctx, const p11e_key *key, X509 **out)
 	return st;
 }
 
-/* "client" -> "client.2", "client.2" -> "client.3": the next free label. */
-static p11e_status next_label(p11e_ctx *ctx, const char *label, char *out, size_t len)
+/*
+ * The successor's label: "client" -> "client.2", "client.2" -> "client.3".
+ * A successor that exists without a certificate yet (an earlier renew whose
+ * certificate never came) is reused, so renew can run again safely.
+ */
+static p11e_status successor(p11e_ctx *ctx, const char *label, char *out, size_t len,
+                             p11e_key *reuse, int *reused)
 {
 	const char *dot = strrchr(label, '.');
-	size_t base = strlen(label);
+	size_t base = strlen(label), certs;
 	unsigned gen = 2;
-	p11e_key probe;
+	p11e_status st;
 
-	if (dot && dot[1] && strspn(dot + 1, "0123456789") == strlen(dot + 1)) {
+	*reused = 0;
+	if (dot && dot[1] && strspn(dot + 1, "0123456789") == strlen(dot + 1) &&
+	    strlen(dot + 1) < 4) {
 		base = (size_t)(dot - label);
 		gen = (unsigned)strtoul(dot + 1, NULL, 10) + 1;
 	}
 	for (; gen < 1000; gen++) {
 		snprintf(out, len, "%.*s.%u", (int)base, label, gen);
-		if (p11e_key_find(ctx, out, &probe) == P11E_ERR_NOT_FOUND)
+		st = p11e_key_find(ctx, out, reuse);
+		if (st == P11E_ERR_NOT_FOUND) {
+			p11e__clear_error(ctx);
 			return P11E_OK;
-		p11e_key_clear(&probe);
+		}
+		if (st != P11E_OK)
+			return st;
+		st = p11e__key_cert_count(ctx, reuse, &certs);
+		if (st != P11E_OK || certs == 0) {
+			*reused = st == P11E_OK;
+			return st;
+		}
+		p11e_key_clear(reuse);
 	}
 	return p11e__fail(ctx, P11E_ERR_USAGE, "no free generation label for '%s'", label);
 }
 
+static void destroy_key(p11e_ctx *ctx, const p11e_key *key)
+{
+	CK_RV saved_rv = ctx->last_rv;
+	const char *saved_call = ctx->last_call;
+
+	P11_CALL(ctx, C_DestroyObject, ctx->session, key->handle);
+	if (key->pub_handle)
+		P11_CALL(ctx, C_DestroyObject, ctx->session, key->pub_handle);
+	ctx->last_rv = saved_rv;
+	ctx->last_call = saved_call;
+}
+
 p11e_status p11e_renew(p11e_ctx *ctx, const char *keyspec, const char *type,
-                       const p11e_csr_opts *o, p11e_key *newkey, unsigned char **out,
-                       size_t *outlen)
+                       const p11e_csr_opts *o, p11e_key *newkey, int *reused,
+                       unsigned char **out, size_t *outlen)
 {
 	p11e_key old;
 	X509 *cert = NULL;
 	X509_REQ *req = NULL;
-	const char *md = NULL;
+	const char *md = NULL, *curve;
 	char label[160], typebuf[32];
+	p11e_key_type kt;
+	unsigned bits;
+	int made = 0;
 	p11e_status st;
 
 	p11e__clear_error(ctx);
 	memset(newkey, 0, sizeof(*newkey));
+	*reused = 0;
 	*out = NULL;
 	*outlen = 0;
 	if (!ctx->logged_in)
@@ -120,18 +168,30 @@ p11e_status p11e_renew(p11e_ctx *ctx, const char *keyspec, const char *type,
 			snprintf(typebuf, sizeof(typebuf), "ec:%s", old.curve);
 		type = typebuf;
 	}
-	st = newest_cert(ctx, &old, &cert);
-	/* the request is checked before the new key exists */
+	/* everything is checked before a new key exists */
+	st = p11e_key_type_parse(ctx, type, &kt, &bits, &curve);
+	if (st == P11E_OK && o->pss && kt != P11E_KEY_RSA)
+		st = p11e__fail(ctx, P11E_ERR_USAGE, "--pss needs an RSA key; the new key is %s", type);
+	if (st == P11E_OK && o->profile)
+		st = p11e__profile_check_type(ctx, o->profile, kt, bits, curve);
+	if (st == P11E_OK)
+		st = newest_cert(ctx, &old, &cert);
 	if (st == P11E_OK)
 		st = p11e__req_from_cert(ctx, cert, o, &req, &md);
 	if (st == P11E_OK)
-		st = next_label(ctx, old.label, label, sizeof(label));
-	if (st == P11E_OK)
+		st = successor(ctx, old.label, label, sizeof(label), newkey, reused);
+	if (st == P11E_OK && !*reused) {
 		st = p11e_keygen(ctx, type, label, NULL, 0, newkey);
+		made = st == P11E_OK;
+	}
 	if (st == P11E_OK)
 		st = p11e__req_finish(ctx, newkey, o, md, req, out, outlen);
-	if (st != P11E_OK)
+	if (st != P11E_OK) {
+		/* a key made by this run and left without its request is taken back */
+		if (made)
+			destroy_key(ctx, newkey);
 		p11e_key_clear(newkey);
+	}
 	X509_REQ_free(req);
 	X509_free(cert);
 	p11e_key_clear(&old);
@@ -225,9 +285,10 @@ p11e_status p11e_retire(p11e_ctx *ctx, const p11e_key *key)
 	 * or a private key without its public half.
 	 */
 	st = key_certs(ctx, key, &hs, &n);
-	for (size_t i = 0; st == P11E_OK && i < n; i++)
+	for (size_t i = 0; st == P11E_OK && i < n; i++) {
 		if ((rv = P11_CALL(ctx, C_DestroyObject, ctx->session, hs[i])) != CKR_OK)
 			st = p11e__fail_rv(ctx, "removing a certificate", "C_DestroyObject", rv);
+	}
 	free(hs);
 	if (st == P11E_OK &&
 	    (rv = P11_CALL(ctx, C_DestroyObject, ctx->session, key->handle)) != CKR_OK)

@@ -304,11 +304,13 @@ p11e_status p11e_export(p11e_ctx *ctx, const char *spec, int chain, int der,
  * new CKA_ID, the old key's type unless type is given) and a request that
  * repeats the old key's newest certificate: subject, subjectAltName,
  * extendedKeyUsage, keyUsage, each replaced by the options that are given.
- * The old key and certificate stay.
+ * The old key and certificate stay.  A successor without a certificate yet
+ * (an earlier renew) is reused (*reused = 1); a key this call made is
+ * removed again if the request fails.
  */
 p11e_status p11e_renew(p11e_ctx *ctx, const char *keyspec, const char *type,
-                       const p11e_csr_opts *opts, p11e_key *newkey, unsigned char **out,
-                       size_t *outlen);
+                       const p11e_csr_opts *opts, p11e_key *newkey, int *reused,
+                       unsigned char **out, size_t *outlen);
 /*
  * Find the key to retire and count its certificates; refused (policy) when it
  * is the only key with a valid certificate, unless force.

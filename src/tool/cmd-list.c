@@ -11,7 +11,7 @@
 const char usage_list[] =
 	"Usage: p11enroll [GLOBAL OPTIONS] list\n"
 	"List the token's keys and certificates, how they pair up by id, their\n"
-	"attributes and expiry (logs in with --pin to see private keys).\n"
+	"attributes and expiry.  Logs in (--pin): private keys are private objects.\n"
 	"\n"
 	"Options:\n"
 	"  --help    show this help\n";

@@ -37,7 +37,7 @@ int cmd_renew(struct tool *t, int argc, char **argv)
 	p11e_key key;
 	p11e_pin *pin = NULL;
 	p11e_status st;
-	int opt, ret;
+	int opt, ret, reused = 0;
 
 	csr_args_init(&a);
 	while ((opt = getopt_long(argc, argv, "ho:", opts, NULL)) != -1) {
@@ -59,15 +59,19 @@ int cmd_renew(struct tool *t, int argc, char **argv)
 	if ((ret = tool_login(t, a.opts.engine ? &pin : NULL)) != 0)
 		return ret;
 	a.opts.pin = pin;
-	st = p11e_renew(t->ctx, keyspec, type, &a.opts, &key, &req, &len);
+	st = p11e_renew(t->ctx, keyspec, type, &a.opts, &key, &reused, &req, &len);
 	if (st != P11E_OK) {
 		ret = tool_fail(t, st, NULL);
 		goto cleanup;
 	}
+	if (reused)
+		tool_info(t, "p11enroll: note: reusing '%s', made by an earlier renew and still "
+		             "without a certificate\n", key.label);
 	ret = tool_write_output(a.out, req, len);
 	if (ret == 0 && t->json) {
 		json_t *doc = tool_key_json(&key);
 
+		json_object_set_new(doc, "reused", json_boolean(reused));
 		json_object_set_new(doc, "csr", a.out ? json_string(a.out) : json_null());
 		ret = tool_json_emit(doc);
 	} else if (ret == 0 && a.out) {

@@ -94,10 +94,11 @@ void tool_info(struct tool *t, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (t->verbosity < 1 || t->json)
+	/* stdout carries the result (a URI, a file, JSON); what happened goes to stderr */
+	if (t->verbosity < 1)
 		return;
 	va_start(ap, fmt);
-	vfprintf(stdout, fmt, ap);
+	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 }
 

@@ -70,6 +70,26 @@ not_contains "$T/api3.txt" "api2.example"
 contains "$T/api3.txt" "TLS Web Client Authentication"
 contains "$T/api3.txt" "rsaEncryption"
 
+case_ "renew again before the certificate came: the successor is reused"
+expect_rc 0 p renew --key api.2 -o "$T/api3b.csr"
+case $(cat "$OUT") in
+*";object=api.3;type=private") ok "still api.3" ;;
+*) fail "still api.3" "$(cat "$OUT")" ;;
+esac
+contains "$ERR" "reusing 'api.3'"
+equal "same key as before" "$(openssl req -in "$T/api3b.csr" -pubkey -noout)" \
+	"$(openssl req -in "$T/api3.csr" -pubkey -noout)"
+
+case_ "renew: a type the profile refuses makes no key"
+before=$(count_objects)
+mkdir -p "$T/profiles"
+printf '[profile]\ninherits = mtls-client\nec_curves = P-256\n' >"$T/profiles/p256.conf"
+P11ENROLL_PROFILE_PATH="$T/profiles:$TOP_SRCDIR/profiles" expect_rc 6 p renew --key api \
+	--type ec:P-384 --profile p256 -o "$T/p384.csr"
+equal "objects unchanged" "$(count_objects)" "$before"
+expect_rc 2 p renew --key api --pss -o "$T/pss.csr"
+equal "objects unchanged (--pss on EC)" "$(count_objects)" "$before"
+
 case_ "renew: bad input makes no key"
 before=$(count_objects)
 expect_rc 2 p renew --key api.2 --subject "no-slash" -o "$T/never.csr"

@@ -13,7 +13,7 @@ openssl genrsa -out "$T/good.key" 2048 2>/dev/null
 case_ "a request that meets mtls-client"
 sw "$T/good.key" "/C=US/O=Example/CN=a.example" -addext "subjectAltName=DNS:a.example,IP:192.0.2.1" "$T/good.csr"
 expect_rc 0 "$P11ENROLL" lint "$T/good.csr"
-contains "$OUT" "meets profile 'mtls-client'"
+contains "$ERR" "meets profile 'mtls-client'"
 
 case_ "every violation is listed"
 sw "$T/weak.key" "/C=US/CN=*.b.example" -addext "subjectAltName=DNS:*.b.example,DNS:c.example" "$T/bad.csr"

@@ -265,3 +265,82 @@ req_verifies() {
 req_pubkey() {
 	openssl req -in "$1" -pubkey -noout 2>&1
 }
+
+# --- certificates (import, status, list/export and mTLS tests) ---
+
+# utc OFFSET: the time OFFSET from now ('+20 days', '-12 hours') as
+# openssl ca's -startdate/-enddate want it (UTC, YYYYMMDDHHMMSSZ).
+utc() {
+	date -u -d "$1" +%Y%m%d%H%M%SZ
+}
+
+# mk_ca NAME SUBJECT [DAYS]: a software test CA in $T/NAME.key, $T/NAME.pem
+# (basicConstraints CA:TRUE) and its openssl ca state in $T/NAME.d.
+mk_ca() {
+	mkdir -p "$T/$1.d/new"
+	: >"$T/$1.d/index.txt"
+	echo 1000 >"$T/$1.d/serial"
+	cat >"$T/$1.d/ca.cnf" <<EOC
+[ca]
+default_ca = test_ca
+[test_ca]
+database = $T/$1.d/index.txt
+new_certs_dir = $T/$1.d/new
+serial = $T/$1.d/serial
+default_md = sha256
+policy = any
+copy_extensions = copy
+unique_subject = no
+[any]
+organizationName = optional
+commonName = supplied
+[client]
+basicConstraints = CA:FALSE
+keyUsage = critical,digitalSignature
+extendedKeyUsage = clientAuth
+[server]
+basicConstraints = CA:FALSE
+extendedKeyUsage = serverAuth
+[req]
+distinguished_name = dn
+[dn]
+[v3_ca]
+basicConstraints = critical,CA:TRUE
+keyUsage = critical,keyCertSign,cRLSign
+subjectKeyIdentifier = hash
+EOC
+	openssl req -x509 -config "$T/$1.d/ca.cnf" -extensions v3_ca -newkey ec \
+		-pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$T/$1.key" -out "$T/$1.pem" \
+		-subj "$2" -days "${3:-365}" >/dev/null 2>&1 || echo "mk_ca $1 failed" >&2
+}
+
+# ca_sign CA CSR OUT [START END [EXT]]: OUT (PEM) is the request CSR signed
+# by CA, valid from START to END (utc form; default an hour ago to 90 days
+# on) with the extensions of section EXT (default client: EKU clientAuth);
+# the request's own extensions are copied.
+ca_sign() {
+	openssl ca -batch -notext -config "$T/$1.d/ca.cnf" -cert "$T/$1.pem" -keyfile "$T/$1.key" \
+		-in "$2" -out "$3" -startdate "${4:-$(utc '-1 hour')}" -enddate "${5:-$(utc '+90 days')}" \
+		-extensions "${6:-client}" >"$T/ca_sign.log" 2>&1 ||
+		echo "ca_sign $*: $(cat "$T/ca_sign.log")" >&2
+}
+
+# snap: `pkcs11-tool -O` of token $TL into $T/snap.txt, to compare later.
+snap() {
+	p11t -O >"$T/snap.txt" 2>&1
+}
+
+# unchanged: an assertion that the object listing is byte-for-byte $T/snap.txt.
+unchanged() {
+	p11t -O >"$T/snap2.txt" 2>&1
+	if cmp -s "$T/snap.txt" "$T/snap2.txt"; then
+		ok "token objects unchanged"
+	else
+		fail "token objects unchanged" "$(diff "$T/snap.txt" "$T/snap2.txt" | head -20)"
+	fi
+}
+
+# certs_in FILE: how many certificates a PEM file holds.
+certs_in() {
+	grep -c -- '-----BEGIN CERTIFICATE-----' "$1"
+}

@@ -2,6 +2,7 @@
  * harness.c - per-suite SoftHSMv2 token directory and a log collector.
  */
 #define _XOPEN_SOURCE 700
+#include <CUnit/Basic.h>
 #include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -85,4 +86,17 @@ void harness_log_reset(void)
 {
 	loglen = 0;
 	logbuf[0] = '\0';
+}
+
+int harness_run(void)
+{
+	unsigned failures;
+
+	CU_basic_set_mode(CU_BRM_VERBOSE);
+	CU_basic_run_tests();
+	/* a suite whose setup failed ran nothing: that is a failure too */
+	failures = CU_get_number_of_failures() + CU_get_number_of_tests_failed() +
+	           CU_get_number_of_suites_failed();
+	CU_cleanup_registry();
+	return failures ? 1 : 0;
 }

@@ -22,4 +22,7 @@ void harness_log(void *data, p11e_log_level level, const char *msg);
 const char *harness_log_text(void);
 void harness_log_reset(void);
 
+/* Run the registered CUnit suites, print their summary; 0 if all passed. */
+int harness_run(void);
+
 #endif

@@ -35,23 +35,12 @@ static p11e_status cert_at(p11e_ctx *ctx, CK_OBJECT_HANDLE h, X509 **out)
 /* The certificate named by spec: a URI or a label. */
 static p11e_status find_cert(p11e_ctx *ctx, const char *spec, X509 **out)
 {
-	CK_OBJECT_CLASS cls = CKO_CERTIFICATE;
-	CK_ATTRIBUTE t[3];
-	CK_ULONG n = 0;
 	CK_OBJECT_HANDLE *hs = NULL;
-	struct p11e__objspec os;
 	size_t count = 0;
-	p11e_status st = p11e__object_spec(ctx, spec, &os);
+	p11e_status st;
 
 	*out = NULL;
-	if (st != P11E_OK)
-		return st;
-	t[n++] = (CK_ATTRIBUTE){ CKA_CLASS, &cls, sizeof(cls) };
-	if (os.has_label)
-		t[n++] = (CK_ATTRIBUTE){ CKA_LABEL, os.label, strlen(os.label) };
-	if (os.has_id)
-		t[n++] = (CK_ATTRIBUTE){ CKA_ID, os.id, os.id_len };
-	st = p11e__find_objects(ctx, t, n, &hs, &count);
+	st = p11e__find_spec(ctx, spec, CKO_CERTIFICATE, &hs, &count);
 	if (st == P11E_OK && count == 0)
 		st = p11e__fail(ctx, P11E_ERR_NOT_FOUND,
 		                "no certificate '%s' on token '%s': 'p11enroll list' shows what is there",

@@ -131,6 +131,9 @@ struct p11e__objspec {
 	int other_token; /* the URI's token attributes do not match the selected token */
 };
 p11e_status p11e__object_spec(p11e_ctx *ctx, const char *spec, struct p11e__objspec *out);
+/* The objects of class cls that a URI or label names, on the selected token. */
+p11e_status p11e__find_spec(p11e_ctx *ctx, const char *spec, CK_OBJECT_CLASS cls,
+                            CK_OBJECT_HANDLE **hs, size_t *count);
 
 /* ossl.c: the library's OpenSSL context, made on first use. */
 OSSL_LIB_CTX *p11e__libctx(p11e_ctx *ctx);

@@ -290,11 +290,7 @@ void p11e__key_size_of(p11e_key *key, EVP_PKEY *pub)
 
 p11e_status p11e_key_find(p11e_ctx *ctx, const char *spec, p11e_key *key)
 {
-	CK_OBJECT_CLASS cls = CKO_PRIVATE_KEY;
-	CK_ATTRIBUTE tmpl[3];
-	CK_ULONG n = 0;
 	CK_OBJECT_HANDLE *found = NULL;
-	struct p11e__objspec os;
 	size_t count = 0;
 	p11e_status st;
 
@@ -302,19 +298,7 @@ p11e_status p11e_key_find(p11e_ctx *ctx, const char *spec, p11e_key *key)
 	memset(key, 0, sizeof(*key));
 	if (!ctx->have_session)
 		return p11e__fail(ctx, P11E_ERR_USAGE, "log in to the token first");
-	st = p11e__object_spec(ctx, spec, &os);
-	if (st != P11E_OK)
-		return st;
-	if (os.other_token)
-		return p11e__fail(ctx, P11E_ERR_NOT_FOUND,
-		                  "the key URI names another token than '%s': check --key and --token",
-		                  ctx->slot.label);
-	tmpl[n++] = (CK_ATTRIBUTE){ CKA_CLASS, &cls, sizeof(cls) };
-	if (os.has_label)
-		tmpl[n++] = (CK_ATTRIBUTE){ CKA_LABEL, os.label, strlen(os.label) };
-	if (os.has_id)
-		tmpl[n++] = (CK_ATTRIBUTE){ CKA_ID, os.id, os.id_len };
-	st = p11e__find_objects(ctx, tmpl, n, &found, &count);
+	st = p11e__find_spec(ctx, spec, CKO_PRIVATE_KEY, &found, &count);
 	if (st != P11E_OK)
 		return st;
 	if (count == 1)

@@ -167,3 +167,28 @@ p11e_status p11e__object_spec(p11e_ctx *ctx, const char *spec, struct p11e__objs
 		                  "the URI names no object (no object= or id=): add one");
 	return P11E_OK;
 }
+
+p11e_status p11e__find_spec(p11e_ctx *ctx, const char *spec, CK_OBJECT_CLASS cls,
+                            CK_OBJECT_HANDLE **hs, size_t *count)
+{
+	struct p11e__objspec os;
+	CK_ATTRIBUTE t[3];
+	CK_ULONG n = 0;
+	p11e_status st;
+
+	*hs = NULL;
+	*count = 0;
+	st = p11e__object_spec(ctx, spec, &os);
+	if (st != P11E_OK)
+		return st;
+	if (os.other_token)
+		return p11e__fail(ctx, P11E_ERR_NOT_FOUND,
+		                  "the URI '%s' names another token than '%s': check it and --token",
+		                  spec, ctx->slot.label);
+	t[n++] = (CK_ATTRIBUTE){ CKA_CLASS, &cls, sizeof(cls) };
+	if (os.has_label)
+		t[n++] = (CK_ATTRIBUTE){ CKA_LABEL, os.label, strlen(os.label) };
+	if (os.has_id)
+		t[n++] = (CK_ATTRIBUTE){ CKA_ID, os.id, os.id_len };
+	return p11e__find_objects(ctx, t, n, hs, count);
+}

@@ -309,7 +309,6 @@ static void test_enroll_idempotent(void)
 int main(void)
 {
 	CU_pSuite s;
-	unsigned failures;
 
 	if (CU_initialize_registry() != CUE_SUCCESS)
 		return 1;
@@ -321,11 +320,5 @@ int main(void)
 	CU_add_test(s, "engine backend", test_csr_engine);
 	CU_add_test(s, "configs match openssl req", test_configs_match_openssl);
 	CU_add_test(s, "enroll is idempotent", test_enroll_idempotent);
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failures = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
-	if (CU_get_number_of_suites_failed())
-		failures++;
-	CU_cleanup_registry();
-	return failures ? 1 : 0;
+	return harness_run();
 }

@@ -221,7 +221,6 @@ static void test_no_pin_in_log(void)
 int main(void)
 {
 	CU_pSuite s;
-	unsigned failures;
 
 	if (CU_initialize_registry() != CUE_SUCCESS)
 		return 1;
@@ -235,11 +234,5 @@ int main(void)
 	CU_add_test(s, "PIN init / unblock", test_pin_init_unblock);
 	CU_add_test(s, "reinitialise", test_reinitialize);
 	CU_add_test(s, "no PIN in the log", test_no_pin_in_log);
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	/* a suite whose setup failed ran nothing: that is a failure too */
-	failures = CU_get_number_of_failures() + CU_get_number_of_tests_failed() +
-	           CU_get_number_of_suites_failed();
-	CU_cleanup_registry();
-	return failures ? 1 : 0;
+	return harness_run();
 }

@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "harness.h"
 #include "internal.h"
 
 static p11e_ctx *ctx;
@@ -327,7 +328,6 @@ static void test_pad(void)
 int main(void)
 {
 	CU_pSuite s;
-	unsigned failures;
 
 	if (CU_initialize_registry() != CUE_SUCCESS)
 		return 1;
@@ -343,11 +343,5 @@ int main(void)
 	CU_add_test(s, "PKCS#11 failure message", test_fail_rv_message);
 	CU_add_test(s, "token selection", test_token_match);
 	CU_add_test(s, "blank padding", test_pad);
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	/* a suite whose setup failed ran nothing: that is a failure too */
-	failures = CU_get_number_of_failures() + CU_get_number_of_tests_failed() +
-	           CU_get_number_of_suites_failed();
-	CU_cleanup_registry();
-	return failures ? 1 : 0;
+	return harness_run();
 }

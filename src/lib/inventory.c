@@ -53,22 +53,56 @@ static long long asn1_time_epoch(const ASN1_TIME *t)
 	return (long long)timegm(&tm);
 }
 
+/*
+ * Label, id and a certificate's category in one C_GetAttributeValue: listing
+ * a thousand objects costs a thousand calls, not three thousand.  An
+ * attribute the token cannot give in that call is left empty.
+ */
+static void read_common(p11e_ctx *ctx, CK_OBJECT_HANDLE h, p11e_object *o, int is_cert)
+{
+	unsigned char label[sizeof(o->label) - 1], id[sizeof(o->id)];
+	CK_ULONG category = 0;
+	CK_ATTRIBUTE t[3] = {
+		{ CKA_LABEL, label, sizeof(label) },
+		{ CKA_ID, id, sizeof(id) },
+		{ CKA_CERTIFICATE_CATEGORY, &category, sizeof(category) },
+	};
+	CK_RV rv = P11_CALL(ctx, C_GetAttributeValue, ctx->session, h, t, is_cert ? 3 : 2);
+
+	/* these codes still fill every attribute that fits (PKCS#11 2.40, 5.7) */
+	if (rv != CKR_OK && rv != CKR_ATTRIBUTE_TYPE_INVALID && rv != CKR_BUFFER_TOO_SMALL &&
+	    rv != CKR_ATTRIBUTE_SENSITIVE)
+		return;
+	if (t[0].ulValueLen != CK_UNAVAILABLE_INFORMATION && t[0].ulValueLen <= sizeof(label))
+		memcpy(o->label, label, t[0].ulValueLen);
+	if (t[1].ulValueLen != CK_UNAVAILABLE_INFORMATION && t[1].ulValueLen <= sizeof(id)) {
+		memcpy(o->id, id, t[1].ulValueLen);
+		o->id_len = t[1].ulValueLen;
+	}
+	if (is_cert && t[2].ulValueLen == sizeof(category))
+		o->authority = category == 2;
+	p11e__clear_error(ctx);
+}
+
 /* Fill a certificate entry from its DER value. */
 static void describe_cert(p11e_ctx *ctx, CK_OBJECT_HANDLE h, p11e_object *o)
 {
-	unsigned char *der = NULL;
+	unsigned char buf[4096], *der = buf, *big = NULL;
 	const unsigned char *p;
-	CK_ULONG len = 0, category = 0;
-	CK_ATTRIBUTE a = { CKA_CERTIFICATE_CATEGORY, &category, sizeof(category) };
+	CK_ATTRIBUTE a = { CKA_VALUE, buf, sizeof(buf) };
+	CK_ULONG len;
 	X509 *c = NULL;
 	BIGNUM *bn = NULL;
 
-	if (P11_CALL(ctx, C_GetAttributeValue, ctx->session, h, &a, 1) != CKR_OK)
-		category = 0;
-	o->authority = category == 2;
-	if (p11e__attr_get(ctx, h, CKA_VALUE, &der, &len) != P11E_OK) {
-		p11e__clear_error(ctx);
-		return;
+	/* most certificates fit the stack buffer: one call, not two */
+	if (P11_CALL(ctx, C_GetAttributeValue, ctx->session, h, &a, 1) != CKR_OK) {
+		if (p11e__attr_get(ctx, h, CKA_VALUE, &big, &len) != P11E_OK) {
+			p11e__clear_error(ctx);
+			return;
+		}
+		der = big;
+	} else {
+		len = a.ulValueLen;
 	}
 	p = der;
 	c = d2i_X509(NULL, &p, (long)len);
@@ -88,23 +122,7 @@ static void describe_cert(p11e_ctx *ctx, CK_OBJECT_HANDLE h, p11e_object *o)
 	}
 	BN_free(bn);
 	X509_free(c);
-	free(der);
-}
-
-static void read_label_id(p11e_ctx *ctx, CK_OBJECT_HANDLE h, p11e_object *o)
-{
-	unsigned char *v = NULL;
-	CK_ULONG len = 0;
-
-	if (p11e__attr_get(ctx, h, CKA_LABEL, &v, &len) == P11E_OK && len < sizeof(o->label))
-		memcpy(o->label, v, len);
-	free(v);
-	v = NULL;
-	if (p11e__attr_get(ctx, h, CKA_ID, &v, &len) == P11E_OK && len <= sizeof(o->id)) {
-		memcpy(o->id, v, len);
-		o->id_len = len;
-	}
-	free(v);
+	free(big);
 	p11e__clear_error(ctx);
 }
 
@@ -150,9 +168,15 @@ p11e_status p11e_list(p11e_ctx *ctx, int want_keys, p11e_object **list, size_t *
 			o->cls = cls == CKO_PRIVATE_KEY  ? P11E_OBJ_PRIVATE_KEY
 			         : cls == CKO_PUBLIC_KEY ? P11E_OBJ_PUBLIC_KEY
 			                                 : P11E_OBJ_CERTIFICATE;
-			if (o->cls == P11E_OBJ_PRIVATE_KEY) {
-				if (p11e__key_describe(ctx, hs[i], &o->key) != P11E_OK)
-					p11e__clear_error(ctx);
+			if (o->cls == P11E_OBJ_PRIVATE_KEY &&
+			    p11e__key_describe(ctx, hs[i], &o->key) == P11E_OK) {
+				/* describe read label and id already */
+				memcpy(o->label, o->key.label, sizeof(o->label));
+				memcpy(o->id, o->key.id, sizeof(o->id));
+				o->id_len = o->key.id_len;
+			} else if (o->cls == P11E_OBJ_PRIVATE_KEY) {
+				p11e__clear_error(ctx);
+				read_common(ctx, hs[i], o, 0);
 			} else if (o->cls == P11E_OBJ_PUBLIC_KEY) {
 				EVP_PKEY *pub = NULL;
 				CK_KEY_TYPE kt = 0;
@@ -167,10 +191,11 @@ p11e_status p11e_list(p11e_ctx *ctx, int want_keys, p11e_object **list, size_t *
 				o->key.sensitive = o->key.extractable = o->key.always_sensitive = -1;
 				o->key.never_extractable = o->key.local = -1;
 				p11e__clear_error(ctx);
+				read_common(ctx, hs[i], o, 0);
 			} else {
+				read_common(ctx, hs[i], o, 1);
 				describe_cert(ctx, hs[i], o);
 			}
-			read_label_id(ctx, hs[i], o);
 			o->uri = p11e__object_uri(ctx, cls, o->label[0] ? o->label : NULL, o->id,
 			                          o->id_len);
 		}

@@ -22,6 +22,7 @@ struct p11e_ctx {
 	void *log_data;
 	int force;
 	int warned_low; /* the PIN-count-low warning was given */
+	int warned_final; /* the last-try warning was given */
 
 	/* the last failure */
 	char message[512];
@@ -88,6 +89,7 @@ int p11e__pad(unsigned char *dst, size_t dstlen, const char *src);
 /* Fill a p11e_slot from the module (uri allocated). */
 p11e_status p11e__slot_read(p11e_ctx *ctx, CK_SLOT_ID id, p11e_slot *out);
 /* Re-read the selected token's info into ctx->slot. */
+int p11e__init_unfinished(const p11e_ctx *ctx, const char *label, int reinit);
 p11e_status p11e__slot_refresh(p11e_ctx *ctx);
 void p11e__slot_clear(p11e_slot *slot);
 /*
@@ -118,6 +120,11 @@ p11e_status p11e__find_objects(p11e_ctx *ctx, CK_ATTRIBUTE *tmpl, CK_ULONG n,
 p11e_status p11e__attr_get(p11e_ctx *ctx, CK_OBJECT_HANDLE h, CK_ATTRIBUTE_TYPE type,
                            unsigned char **val, CK_ULONG *len);
 /* 1 true, 0 false, -1 unreadable. */
+/* Like p11e__attr_get, but an attribute the object lacks gives OK, NULL, 0. */
+p11e_status p11e__attr_opt(p11e_ctx *ctx, CK_OBJECT_HANDLE h, CK_ATTRIBUTE_TYPE type,
+                           unsigned char **val, CK_ULONG *len);
+/* A CK_BBOOL: *out 1, 0, or -1 when the object lacks it; a failing token is an error. */
+p11e_status p11e__attr_flag(p11e_ctx *ctx, CK_OBJECT_HANDLE h, CK_ATTRIBUTE_TYPE type, int *out);
 int p11e__attr_bool(p11e_ctx *ctx, CK_OBJECT_HANDLE h, CK_ATTRIBUTE_TYPE type);
 char *p11e__object_uri(p11e_ctx *ctx, CK_OBJECT_CLASS cls, const char *label,
                        const unsigned char *id, size_t id_len);

@@ -241,21 +241,28 @@ p11e_status p11e__key_describe(p11e_ctx *ctx, CK_OBJECT_HANDLE h, p11e_key *key)
 	else
 		return p11e__fail(ctx, P11E_ERR_POLICY,
 		                  "the key is neither RSA nor EC (CKA_KEY_TYPE 0x%lx)", kt);
-	if (p11e__attr_get(ctx, h, CKA_LABEL, &v, &len) == P11E_OK && len < sizeof(key->label))
+	/* a label or id that cannot be read is a failing token, not an empty one */
+	st = p11e__attr_opt(ctx, h, CKA_LABEL, &v, &len);
+	if (st != P11E_OK)
+		return st;
+	if (len < sizeof(key->label))
 		memcpy(key->label, v, len);
 	free(v);
-	v = NULL;
-	if (p11e__attr_get(ctx, h, CKA_ID, &v, &len) == P11E_OK && len <= sizeof(key->id)) {
+	st = p11e__attr_opt(ctx, h, CKA_ID, &v, &len);
+	if (st != P11E_OK)
+		return st;
+	if (len <= sizeof(key->id)) {
 		memcpy(key->id, v, len);
 		key->id_len = len;
 	}
 	free(v);
-	p11e__clear_error(ctx);
-	key->sensitive = p11e__attr_bool(ctx, h, CKA_SENSITIVE);
-	key->extractable = p11e__attr_bool(ctx, h, CKA_EXTRACTABLE);
-	key->always_sensitive = p11e__attr_bool(ctx, h, CKA_ALWAYS_SENSITIVE);
-	key->never_extractable = p11e__attr_bool(ctx, h, CKA_NEVER_EXTRACTABLE);
-	key->local = p11e__attr_bool(ctx, h, CKA_LOCAL);
+	if ((st = p11e__attr_flag(ctx, h, CKA_SENSITIVE, &key->sensitive)) != P11E_OK ||
+	    (st = p11e__attr_flag(ctx, h, CKA_EXTRACTABLE, &key->extractable)) != P11E_OK ||
+	    (st = p11e__attr_flag(ctx, h, CKA_ALWAYS_SENSITIVE, &key->always_sensitive)) != P11E_OK ||
+	    (st = p11e__attr_flag(ctx, h, CKA_NEVER_EXTRACTABLE, &key->never_extractable)) !=
+	            P11E_OK ||
+	    (st = p11e__attr_flag(ctx, h, CKA_LOCAL, &key->local)) != P11E_OK)
+		return st;
 
 	if (key->id_len) {
 		pub_tmpl[0] = (CK_ATTRIBUTE){ CKA_CLASS, &pub_class, sizeof(pub_class) };

@@ -15,7 +15,7 @@
 
 #include "internal.h"
 
-static X509 *cert_of(p11e_ctx *ctx, CK_OBJECT_HANDLE h);
+static p11e_status cert_of(p11e_ctx *ctx, CK_OBJECT_HANDLE h, X509 **out);
 
 /* Handles of the non-CA certificates with the key's id. */
 static p11e_status key_certs(p11e_ctx *ctx, const p11e_key *key, CK_OBJECT_HANDLE **hs,
@@ -34,29 +34,37 @@ static p11e_status key_certs(p11e_ctx *ctx, const p11e_key *key, CK_OBJECT_HANDL
 	st = p11e__find_objects(ctx, t, 2, hs, n);
 	/* a CA certificate that happens to share the id is not the key's */
 	for (size_t i = 0; st == P11E_OK && i < *n; i++) {
-		X509 *c = cert_of(ctx, (*hs)[i]);
+		X509 *c = NULL;
 
-		if (!c || X509_check_ca(c) <= 0)
+		st = cert_of(ctx, (*hs)[i], &c);
+		if (st == P11E_OK && (!c || X509_check_ca(c) <= 0))
 			(*hs)[kept++] = (*hs)[i];
 		X509_free(c);
 	}
 	*n = kept;
+	if (st != P11E_OK) {
+		free(*hs);
+		*hs = NULL;
+		*n = 0;
+	}
 	return st;
 }
 
-static X509 *cert_of(p11e_ctx *ctx, CK_OBJECT_HANDLE h)
+/* The certificate object's value parsed; *out NULL if it is not X.509 DER. */
+static p11e_status cert_of(p11e_ctx *ctx, CK_OBJECT_HANDLE h, X509 **out)
 {
 	unsigned char *der = NULL;
 	const unsigned char *p;
 	CK_ULONG len = 0;
-	X509 *c = NULL;
+	p11e_status st = p11e__attr_get(ctx, h, CKA_VALUE, &der, &len);
 
-	if (p11e__attr_get(ctx, h, CKA_VALUE, &der, &len) == P11E_OK) {
+	*out = NULL;
+	if (st == P11E_OK) {
 		p = der;
-		c = d2i_X509(NULL, &p, (long)len);
+		*out = d2i_X509(NULL, &p, (long)len);
 	}
 	free(der);
-	return c;
+	return st;
 }
 
 /* The key's certificate that runs longest. */
@@ -68,8 +76,9 @@ static p11e_status newest_cert(p11e_ctx *ctx, const p11e_key *key, X509 **out)
 
 	*out = NULL;
 	for (size_t i = 0; st == P11E_OK && i < n; i++) {
-		X509 *c = cert_of(ctx, hs[i]);
+		X509 *c = NULL;
 
+		st = cert_of(ctx, hs[i], &c);
 		if (c && (!*out || ASN1_TIME_compare(X509_get0_notAfter(c),
 		                                     X509_get0_notAfter(*out)) > 0)) {
 			X509_free(*out);
@@ -79,11 +88,15 @@ static p11e_status newest_cert(p11e_ctx *ctx, const p11e_key *key, X509 **out)
 		}
 	}
 	free(hs);
-	if (st == P11E_OK && !*out)
+	if (st != P11E_OK) {
+		X509_free(*out);
+		*out = NULL;
+	} else if (!*out) {
 		st = p11e__fail(ctx, P11E_ERR_NOT_FOUND,
 		                "key '%s' has no certificate on the token to renew: use 'csr' or "
 		                "'enroll' for a first certificate",
 		                key->label);
+	}
 	return st;
 }
 
@@ -204,23 +217,26 @@ static int valid_now(X509 *c)
 	       X509_cmp_current_time(X509_get0_notAfter(c)) > 0;
 }
 
-/* Does the key have a certificate valid right now? */
-static int has_valid_cert(p11e_ctx *ctx, const p11e_key *key)
+/*
+ * Does the key have a certificate valid right now?  A token that cannot be
+ * read is an error, never a "no": the last-key guard must not fail open.
+ */
+static p11e_status has_valid_cert(p11e_ctx *ctx, const p11e_key *key, int *valid)
 {
 	CK_OBJECT_HANDLE *hs = NULL;
 	size_t n = 0;
-	int valid = 0;
+	p11e_status st = key_certs(ctx, key, &hs, &n);
 
-	if (key_certs(ctx, key, &hs, &n) != P11E_OK)
-		return 0;
-	for (size_t i = 0; i < n && !valid; i++) {
-		X509 *c = cert_of(ctx, hs[i]);
+	*valid = 0;
+	for (size_t i = 0; st == P11E_OK && i < n && !*valid; i++) {
+		X509 *c = NULL;
 
-		valid = valid_now(c);
+		st = cert_of(ctx, hs[i], &c);
+		*valid = st == P11E_OK && valid_now(c);
 		X509_free(c);
 	}
 	free(hs);
-	return valid;
+	return st;
 }
 
 /* How many private keys on the token have a valid certificate? */
@@ -230,18 +246,77 @@ static p11e_status count_valid_keys(p11e_ctx *ctx, size_t *count)
 	CK_ATTRIBUTE t = { CKA_CLASS, &cls, sizeof(cls) };
 	CK_OBJECT_HANDLE *hs = NULL;
 	size_t n = 0;
+	int valid;
 	p11e_status st = p11e__find_objects(ctx, &t, 1, &hs, &n);
 
 	*count = 0;
 	for (size_t i = 0; st == P11E_OK && i < n; i++) {
 		p11e_key k = { .label = "" };
 
-		if (p11e__key_describe(ctx, hs[i], &k) == P11E_OK && has_valid_cert(ctx, &k))
+		st = p11e__key_describe(ctx, hs[i], &k);
+		/* a key of a type we do not handle has no certificate of ours */
+		if (st == P11E_ERR_POLICY) {
+			p11e__clear_error(ctx);
+			st = P11E_OK;
+		} else if (st == P11E_OK && (st = has_valid_cert(ctx, &k, &valid)) == P11E_OK &&
+		           valid) {
 			(*count)++;
+		}
 		p11e_key_clear(&k);
-		p11e__clear_error(ctx);
 	}
 	free(hs);
+	return st;
+}
+
+/*
+ * A public key left behind by a retire cut short after the private key was
+ * removed: found by the same spec, with no private key sharing its id.
+ */
+static p11e_status leftover_public(p11e_ctx *ctx, const char *keyspec, p11e_key *key, int *found)
+{
+	CK_OBJECT_CLASS priv = CKO_PRIVATE_KEY;
+	CK_OBJECT_HANDLE *hs = NULL, *privs = NULL;
+	unsigned char *v = NULL;
+	CK_ULONG len = 0;
+	size_t n = 0, np = 0;
+	p11e_status st;
+
+	*found = 0;
+	st = p11e__find_spec(ctx, keyspec, CKO_PUBLIC_KEY, &hs, &n);
+	if (st != P11E_OK || n != 1)
+		goto done;
+	memset(key, 0, sizeof(*key));
+	key->pub_handle = hs[0];
+	if ((st = p11e__attr_opt(ctx, hs[0], CKA_LABEL, &v, &len)) != P11E_OK)
+		goto done;
+	if (len < sizeof(key->label))
+		memcpy(key->label, v, len);
+	free(v);
+	if ((st = p11e__attr_opt(ctx, hs[0], CKA_ID, &v, &len)) != P11E_OK)
+		goto done;
+	if (len <= sizeof(key->id)) {
+		memcpy(key->id, v, len);
+		key->id_len = len;
+	}
+	if (key->id_len) {
+		CK_ATTRIBUTE t[2] = { { CKA_CLASS, &priv, sizeof(priv) },
+			              { CKA_ID, key->id, key->id_len } };
+
+		if ((st = p11e__find_objects(ctx, t, 2, &privs, &np)) != P11E_OK || np)
+			goto done;
+	}
+	key->uri = p11e__object_uri(ctx, CKO_PUBLIC_KEY, key->label, key->id, key->id_len);
+	*found = 1;
+	p11e__log(ctx, P11E_LOG_NOTE,
+	          "key '%s' has no private key left, only its public key: removing that "
+	          "(an earlier retire was cut short)",
+	          key->label);
+done:
+	free(v);
+	free(hs);
+	free(privs);
+	if (!*found)
+		p11e_key_clear(key);
 	return st;
 }
 
@@ -249,19 +324,29 @@ p11e_status p11e_retire_plan(p11e_ctx *ctx, const char *keyspec, int force, p11e
                              size_t *ncerts)
 {
 	CK_OBJECT_HANDLE *hs = NULL;
-	size_t valid_keys = 0;
+	size_t valid_keys = 0, nprivs = 0;
+	int valid = 0, leftover = 0;
 	p11e_status st;
 
 	p11e__clear_error(ctx);
+	memset(key, 0, sizeof(*key));
 	*ncerts = 0;
 	if (!ctx->logged_in)
 		return p11e__fail(ctx, P11E_ERR_USAGE, "log in to the token first");
-	st = p11e_key_find(ctx, keyspec, key);
+	st = p11e__find_spec(ctx, keyspec, CKO_PRIVATE_KEY, &hs, &nprivs);
+	free(hs);
+	hs = NULL;
+	if (st == P11E_OK && nprivs == 0)
+		st = leftover_public(ctx, keyspec, key, &leftover);
+	if (st == P11E_OK && !leftover)
+		st = p11e_key_find(ctx, keyspec, key);
 	if (st == P11E_OK)
 		st = key_certs(ctx, key, &hs, ncerts);
 	free(hs);
-	if (st == P11E_OK && has_valid_cert(ctx, key) && !force &&
-	    (st = count_valid_keys(ctx, &valid_keys)) == P11E_OK && valid_keys <= 1)
+	if (st == P11E_OK && !leftover && !force)
+		st = has_valid_cert(ctx, key, &valid);
+	if (st == P11E_OK && valid && (st = count_valid_keys(ctx, &valid_keys)) == P11E_OK &&
+	    valid_keys <= 1)
 		st = p11e__fail(ctx, P11E_ERR_POLICY,
 		                "key '%s' is the only key on token '%s' with a valid certificate: "
 		                "renew and import its successor first, or add --force",
@@ -282,7 +367,8 @@ p11e_status p11e_retire(p11e_ctx *ctx, const p11e_key *key)
 	/*
 	 * Certificates first, then the private key, then the public one: cut
 	 * short anywhere, what is left is never a certificate without its key
-	 * or a private key without its public half.
+	 * or a private key without its public half; a public key left alone
+	 * is found and removed by running retire again (leftover_public).
 	 */
 	st = key_certs(ctx, key, &hs, &n);
 	for (size_t i = 0; st == P11E_OK && i < n; i++) {
@@ -290,7 +376,7 @@ p11e_status p11e_retire(p11e_ctx *ctx, const p11e_key *key)
 			st = p11e__fail_rv(ctx, "removing a certificate", "C_DestroyObject", rv);
 	}
 	free(hs);
-	if (st == P11E_OK &&
+	if (st == P11E_OK && key->handle &&
 	    (rv = P11_CALL(ctx, C_DestroyObject, ctx->session, key->handle)) != CKR_OK)
 		st = p11e__fail_rv(ctx, "removing the private key", "C_DestroyObject", rv);
 	if (st == P11E_OK && key->pub_handle &&

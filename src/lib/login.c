@@ -41,7 +41,7 @@ p11e_status p11e_pin_guard(p11e_ctx *ctx, p11e_pin_role role)
 		                  "the %s of token '%s' has one try left and a wrong PIN would lock "
 		                  "it: nothing was sent; re-run with --force if you are sure of the PIN",
 		                  who, ctx->slot.label);
-	if (ctx->slot.token_flags & final)
+	if ((ctx->slot.token_flags & final) && !ctx->warned_final++)
 		p11e__log(ctx, P11E_LOG_WARN, "spending the last %s try of token '%s' (--force)", who,
 		          ctx->slot.label);
 	else if ((ctx->slot.token_flags & low) && !ctx->warned_low++)
@@ -120,6 +120,20 @@ p11e_status p11e_logout(p11e_ctx *ctx)
 	return P11E_OK;
 }
 
+/*
+ * The logout after a PIN was set: the PIN is set whatever C_Logout says, so
+ * a failure here is a warning, not a failed command (the token logs out when
+ * the session closes).
+ */
+static void logout_after(p11e_ctx *ctx, const char *what)
+{
+	if (p11e_logout(ctx) == P11E_OK)
+		return;
+	p11e__log(ctx, P11E_LOG_WARN, "%s, but logging out failed (%s): the session is closed "
+	          "instead", what, p11e_rv_name(ctx->last_rv));
+	p11e__clear_error(ctx);
+}
+
 static p11e_status check_new_pin(p11e_ctx *ctx, const p11e_pin *pin)
 {
 	unsigned long min = ctx->slot.min_pin_len, max = ctx->slot.max_pin_len;
@@ -156,9 +170,9 @@ static p11e_status init_user_pin(p11e_ctx *ctx, const p11e_pin *so_pin, const p1
 		p11e__session_close(ctx);
 		return st;
 	}
-	st = p11e_logout(ctx);
+	logout_after(ctx, "the user PIN is set");
 	p11e__session_close(ctx);
-	return st;
+	return P11E_OK;
 }
 
 /*
@@ -199,11 +213,33 @@ static p11e_status find_initialised(p11e_ctx *ctx, const char *label, const CK_S
 		st = P11E_OK;
 	} else {
 		st = p11e__fail(ctx, P11E_ERR_TOKEN,
-		                "token '%s' was initialised but cannot be found again: "
-		                "run 'p11enroll tokens' and set its user PIN with 'p11enroll pin init'",
-		                label);
+		                "token '%s' cannot be found again after C_InitToken", label);
 	}
 	p11e_slot_list_free(slots, n);
+	return st;
+}
+
+/*
+ * An init-token cut short after C_InitToken: the token has the label but no
+ * user PIN.  Running init-token again finishes it (C_InitPIN only) rather
+ * than erasing it or initialising a second token with the same label.
+ */
+int p11e__init_unfinished(const p11e_ctx *ctx, const char *label, int reinit)
+{
+	return !reinit && (ctx->slot.token_flags & CKF_TOKEN_INITIALIZED) &&
+	       !(ctx->slot.token_flags & CKF_USER_PIN_INITIALIZED) &&
+	       strcmp(ctx->slot.label, label) == 0;
+}
+
+/* After C_InitToken succeeded, a failure must say what is done and what is not. */
+static p11e_status half_done(p11e_ctx *ctx, p11e_status st, const char *label)
+{
+	size_t len = strlen(ctx->message);
+
+	snprintf(ctx->message + len, sizeof(ctx->message) - len,
+	         "; token '%s' is initialised but its user PIN may not be set: run the same "
+	         "init-token again to finish",
+	         label);
 	return st;
 }
 
@@ -223,7 +259,7 @@ p11e_status p11e_init_token_check(p11e_ctx *ctx, const char *label, int reinit)
 	st = p11e__slot_refresh(ctx);
 	if (st != P11E_OK)
 		return st;
-	if (!(ctx->slot.token_flags & CKF_TOKEN_INITIALIZED))
+	if (!(ctx->slot.token_flags & CKF_TOKEN_INITIALIZED) || p11e__init_unfinished(ctx, label, reinit))
 		return P11E_OK;
 	if (!reinit)
 		return p11e__fail(ctx, P11E_ERR_USAGE,
@@ -269,20 +305,32 @@ p11e_status p11e_init_token(p11e_ctx *ctx, const char *label, const p11e_pin *so
 
 	/* C_InitToken fails while any session is open on the token */
 	p11e__session_close(ctx);
-	rv = P11_CALL(ctx, C_InitToken, ctx->slot.slot_id, (CK_UTF8CHAR_PTR)so_pin->data,
-	              so_pin->len, padded);
-	if (rv != CKR_OK) {
-		char what[96];
+	if (!p11e__init_unfinished(ctx, label, reinit)) {
+		rv = P11_CALL(ctx, C_InitToken, ctx->slot.slot_id, (CK_UTF8CHAR_PTR)so_pin->data,
+		              so_pin->len, padded);
+		if (rv != CKR_OK) {
+			char what[96];
 
-		snprintf(what, sizeof(what), "initialising the token in slot %lu", ctx->slot.slot_id);
-		st = pin_rejected(ctx, what, "C_InitToken", rv, P11E_PIN_SO);
-		goto cleanup;
+			snprintf(what, sizeof(what), "initialising the token in slot %lu",
+			         ctx->slot.slot_id);
+			st = pin_rejected(ctx, what, "C_InitToken", rv, P11E_PIN_SO);
+			goto cleanup;
+		}
+		st = find_initialised(ctx, label, old, nslots);
+	} else {
+		p11e__log(ctx, P11E_LOG_NOTE,
+		          "token '%s' was initialised before but has no user PIN: setting it",
+		          label);
 	}
-	st = find_initialised(ctx, label, old, nslots);
 	if (st == P11E_OK && user_pin)
 		st = init_user_pin(ctx, so_pin, user_pin);
-	if (st == P11E_OK)
-		st = p11e__slot_refresh(ctx);
+	if (st != P11E_OK) {
+		half_done(ctx, st, label);
+		goto cleanup;
+	}
+	/* the job is done: a failed re-read only leaves the description older */
+	if (p11e__slot_refresh(ctx) != P11E_OK)
+		p11e__clear_error(ctx);
 cleanup:
 	free(old);
 	return st;
@@ -317,9 +365,9 @@ p11e_status p11e_pin_change(p11e_ctx *ctx, const p11e_pin *old_pin, const p11e_p
 		p11e__session_close(ctx);
 		return st;
 	}
-	st = p11e_logout(ctx);
+	logout_after(ctx, "the user PIN is changed");
 	p11e__session_close(ctx);
-	return st;
+	return P11E_OK;
 }
 
 p11e_status p11e_pin_init(p11e_ctx *ctx, const p11e_pin *so_pin, const p11e_pin *new_pin)

@@ -57,17 +57,29 @@ p11e_status p11e__find_objects(p11e_ctx *ctx, CK_ATTRIBUTE *tmpl, CK_ULONG n,
 p11e_status p11e__attr_get(p11e_ctx *ctx, CK_OBJECT_HANDLE h, CK_ATTRIBUTE_TYPE type,
                            unsigned char **val, CK_ULONG *len)
 {
+	p11e_status st = p11e__attr_opt(ctx, h, type, val, len);
+
+	if (st == P11E_OK && !*val)
+		return p11e__fail(ctx, P11E_ERR_TOKEN, "the token has no value for attribute 0x%lx",
+		                  type);
+	return st;
+}
+
+p11e_status p11e__attr_opt(p11e_ctx *ctx, CK_OBJECT_HANDLE h, CK_ATTRIBUTE_TYPE type,
+                           unsigned char **val, CK_ULONG *len)
+{
 	CK_ATTRIBUTE a = { type, NULL, 0 };
 	CK_RV rv;
 
 	*val = NULL;
 	*len = 0;
 	rv = P11_CALL(ctx, C_GetAttributeValue, ctx->session, h, &a, 1);
+	/* an attribute the object does not have is no error; a failing token is */
+	if (rv == CKR_ATTRIBUTE_TYPE_INVALID || rv == CKR_ATTRIBUTE_SENSITIVE ||
+	    (rv == CKR_OK && a.ulValueLen == CK_UNAVAILABLE_INFORMATION))
+		return P11E_OK;
 	if (rv != CKR_OK)
 		return p11e__fail_rv(ctx, "reading an attribute", "C_GetAttributeValue", rv);
-	if (a.ulValueLen == CK_UNAVAILABLE_INFORMATION)
-		return p11e__fail(ctx, P11E_ERR_TOKEN, "the token has no value for attribute 0x%lx",
-		                  type);
 	a.pValue = malloc(a.ulValueLen ? a.ulValueLen : 1);
 	if (!a.pValue)
 		return p11e__fail(ctx, P11E_ERR_FAILED, "out of memory");
@@ -78,6 +90,22 @@ p11e_status p11e__attr_get(p11e_ctx *ctx, CK_OBJECT_HANDLE h, CK_ATTRIBUTE_TYPE 
 	}
 	*val = a.pValue;
 	*len = a.ulValueLen;
+	return P11E_OK;
+}
+
+p11e_status p11e__attr_flag(p11e_ctx *ctx, CK_OBJECT_HANDLE h, CK_ATTRIBUTE_TYPE type, int *out)
+{
+	CK_BBOOL v = CK_FALSE;
+	CK_ATTRIBUTE a = { type, &v, sizeof(v) };
+	CK_RV rv = P11_CALL(ctx, C_GetAttributeValue, ctx->session, h, &a, 1);
+
+	*out = -1;
+	if (rv == CKR_ATTRIBUTE_TYPE_INVALID || rv == CKR_ATTRIBUTE_SENSITIVE)
+		return P11E_OK;
+	if (rv != CKR_OK)
+		return p11e__fail_rv(ctx, "reading an attribute", "C_GetAttributeValue", rv);
+	if (a.ulValueLen == sizeof(v))
+		*out = v == CK_TRUE;
 	return P11E_OK;
 }
 

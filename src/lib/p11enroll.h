@@ -124,9 +124,12 @@ void p11e_slot_list_free(p11e_slot *list, size_t count);
 p11e_status p11e_token_select(p11e_ctx *ctx, const char *spec);
 /*
  * Choose a token to initialise: by spec, by slot id (>= 0), or else the only
- * uninitialised one.
+ * uninitialised one.  With neither, and a label: a token with that label
+ * whose initialisation was cut short (no user PIN yet) is chosen, so that
+ * init-token can run again and finish; a complete one is refused.
  */
-p11e_status p11e_token_select_for_init(p11e_ctx *ctx, const char *spec, long slot_id);
+p11e_status p11e_token_select_for_init(p11e_ctx *ctx, const char *spec, long slot_id,
+                                       const char *label);
 /* The selected token (refreshed), or NULL. */
 const p11e_slot *p11e_token_selected(const p11e_ctx *ctx);
 

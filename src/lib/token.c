@@ -347,10 +347,52 @@ p11e_status p11e_token_select(p11e_ctx *ctx, const char *spec)
 	return select_mode(ctx, spec, -1, spec ? P11E__MATCH_ANY : P11E__MATCH_INITIALIZED);
 }
 
-p11e_status p11e_token_select_for_init(p11e_ctx *ctx, const char *spec, long slot_id)
+/* An initialised token already labelled 'label': 1 found (in *at), 0 none, or an error. */
+static p11e_status labelled(p11e_ctx *ctx, const char *label, p11e_slot *slots, size_t n,
+                            size_t *at, int *found)
 {
+	size_t hits = 0;
+
+	*found = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (is_initialized(&slots[i]) && strcmp(slots[i].label, label) == 0 && hits++ == 0)
+			*at = i;
+	}
+	if (hits > 1)
+		return p11e__fail(ctx, P11E_ERR_USAGE,
+		                  "%zu tokens are labelled '%s' already: choose one with --token or "
+		                  "--slot, or another label",
+		                  hits, label);
+	if (hits == 1 && (slots[*at].token_flags & CKF_USER_PIN_INITIALIZED))
+		return p11e__fail(ctx, P11E_ERR_USAGE,
+		                  "token '%s' in slot %lu is already initialised and has its user "
+		                  "PIN: use it, or erase it with --slot %lu --reinitialize",
+		                  label, slots[*at].slot_id, slots[*at].slot_id);
+	*found = hits == 1;
+	return P11E_OK;
+}
+
+p11e_status p11e_token_select_for_init(p11e_ctx *ctx, const char *spec, long slot_id,
+                                       const char *label)
+{
+	p11e_slot *slots = NULL;
+	size_t n = 0, at = 0;
+	int found = 0;
+	p11e_status st;
+
 	p11e__clear_error(ctx);
-	return select_mode(ctx, spec, slot_id, spec ? P11E__MATCH_ANY : P11E__MATCH_UNINITIALIZED);
+	if (spec || slot_id >= 0 || !label)
+		return select_mode(ctx, spec, slot_id,
+		                   spec ? P11E__MATCH_ANY : P11E__MATCH_UNINITIALIZED);
+	st = p11e_slot_list(ctx, &slots, &n);
+	if (st == P11E_OK)
+		st = labelled(ctx, label, slots, n, &at, &found);
+	if (st == P11E_OK && found)
+		st = keep_selection(ctx, &slots[at], NULL);
+	p11e_slot_list_free(slots, n);
+	if (st != P11E_OK || found)
+		return st;
+	return select_mode(ctx, NULL, -1, P11E__MATCH_UNINITIALIZED);
 }
 
 const p11e_slot *p11e_token_selected(const p11e_ctx *ctx)

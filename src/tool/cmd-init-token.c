@@ -63,7 +63,7 @@ int cmd_init_token(struct tool *t, int argc, char **argv)
 
 	if ((ret = tool_load_module(t)) != 0)
 		return ret;
-	st = p11e_token_select_for_init(t->ctx, t->token, slot);
+	st = p11e_token_select_for_init(t->ctx, t->token, slot, label);
 	/* refuse before asking for any PIN */
 	if (st == P11E_OK)
 		st = p11e_init_token_check(t->ctx, label, reinit);

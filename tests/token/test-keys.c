@@ -28,7 +28,7 @@ static int suite_init(void)
 		return -1;
 	ctx = p11e_ctx_new();
 	if (!ctx || p11e_module_load(ctx, harness_softhsm_module()) != P11E_OK ||
-	    p11e_token_select_for_init(ctx, NULL, -1) != P11E_OK)
+	    p11e_token_select_for_init(ctx, NULL, -1, NULL) != P11E_OK)
 		return -1;
 	so = p11e__pin_new(SO_PIN, strlen(SO_PIN));
 	user = p11e__pin_new(USER_PIN, strlen(USER_PIN));

@@ -90,12 +90,12 @@ static void test_init_token(void)
 	const p11e_slot *s;
 
 	reopen();
-	CU_ASSERT_EQUAL_FATAL(p11e_token_select_for_init(ctx, NULL, -1), P11E_OK);
+	CU_ASSERT_EQUAL_FATAL(p11e_token_select_for_init(ctx, NULL, -1, NULL), P11E_OK);
 	/* label too long: refused before anything is sent */
 	CU_ASSERT_EQUAL(p11e_init_token(ctx, "a label that is longer than thirty-two bytes", so,
 	                                user, 0), P11E_ERR_USAGE);
 	CU_ASSERT_EQUAL(count_initialised("a label that is longer than thirty-two bytes"), 0);
-	CU_ASSERT_EQUAL_FATAL(p11e_token_select_for_init(ctx, NULL, -1), P11E_OK);
+	CU_ASSERT_EQUAL_FATAL(p11e_token_select_for_init(ctx, NULL, -1, NULL), P11E_OK);
 	CU_ASSERT_EQUAL(p11e_init_token(ctx, "suite token", so, user, 0), P11E_OK);
 	s = p11e_token_selected(ctx);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
@@ -113,7 +113,7 @@ static void test_init_refuses_initialised(void)
 	p11e_pin *so = pin(SO_PIN), *user = pin(USER_PIN);
 
 	reopen();
-	CU_ASSERT_EQUAL_FATAL(p11e_token_select_for_init(ctx, "suite token", -1), P11E_OK);
+	CU_ASSERT_EQUAL_FATAL(p11e_token_select_for_init(ctx, "suite token", -1, NULL), P11E_OK);
 	CU_ASSERT_EQUAL(p11e_init_token_check(ctx, "other", 0), P11E_ERR_USAGE);
 	CU_ASSERT_PTR_NOT_NULL(strstr(p11e_error_message(ctx), "--reinitialize"));
 	CU_ASSERT_EQUAL(p11e_init_token(ctx, "other", so, user, 0), P11E_ERR_USAGE);
@@ -197,7 +197,7 @@ static void test_reinitialize(void)
 	p11e_pin *so = pin(SO_PIN), *user = pin(USER_PIN);
 
 	reopen();
-	CU_ASSERT_EQUAL_FATAL(p11e_token_select_for_init(ctx, "suite token", -1), P11E_OK);
+	CU_ASSERT_EQUAL_FATAL(p11e_token_select_for_init(ctx, "suite token", -1, NULL), P11E_OK);
 	CU_ASSERT_EQUAL(p11e_init_token(ctx, "renamed", so, user, 1), P11E_OK);
 	CU_ASSERT_EQUAL(count_initialised("suite token"), 0);
 	CU_ASSERT_EQUAL(count_initialised("renamed"), 1);

@@ -232,7 +232,7 @@ int p11e__init_unfinished(const p11e_ctx *ctx, const char *label, int reinit)
 }
 
 /* After C_InitToken succeeded, a failure must say what is done and what is not. */
-static p11e_status half_done(p11e_ctx *ctx, p11e_status st, const char *label)
+static void half_done(p11e_ctx *ctx, const char *label)
 {
 	size_t len = strlen(ctx->message);
 
@@ -240,7 +240,6 @@ static p11e_status half_done(p11e_ctx *ctx, p11e_status st, const char *label)
 	         "; token '%s' is initialised but its user PIN may not be set: run the same "
 	         "init-token again to finish",
 	         label);
-	return st;
 }
 
 p11e_status p11e_init_token_check(p11e_ctx *ctx, const char *label, int reinit)
@@ -259,7 +258,8 @@ p11e_status p11e_init_token_check(p11e_ctx *ctx, const char *label, int reinit)
 	st = p11e__slot_refresh(ctx);
 	if (st != P11E_OK)
 		return st;
-	if (!(ctx->slot.token_flags & CKF_TOKEN_INITIALIZED) || p11e__init_unfinished(ctx, label, reinit))
+	if (!(ctx->slot.token_flags & CKF_TOKEN_INITIALIZED) ||
+	    p11e__init_unfinished(ctx, label, reinit))
 		return P11E_OK;
 	if (!reinit)
 		return p11e__fail(ctx, P11E_ERR_USAGE,
@@ -325,7 +325,7 @@ p11e_status p11e_init_token(p11e_ctx *ctx, const char *label, const p11e_pin *so
 	if (st == P11E_OK && user_pin)
 		st = init_user_pin(ctx, so_pin, user_pin);
 	if (st != P11E_OK) {
-		half_done(ctx, st, label);
+		half_done(ctx, label);
 		goto cleanup;
 	}
 	/* the job is done: a failed re-read only leaves the description older */

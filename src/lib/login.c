@@ -376,7 +376,8 @@ p11e_status p11e_pin_init(p11e_ctx *ctx, const p11e_pin *so_pin, const p11e_pin 
 
 	if (st == P11E_OK)
 		st = init_user_pin(ctx, so_pin, new_pin);
-	if (st == P11E_OK)
-		st = p11e__slot_refresh(ctx);
+	/* the PIN is set: a failed re-read only leaves the description older */
+	if (st == P11E_OK && p11e__slot_refresh(ctx) != P11E_OK)
+		p11e__clear_error(ctx);
 	return st;
 }

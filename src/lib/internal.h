@@ -157,6 +157,13 @@ int p11e__curve_nid(const char *name);
 p11e_status p11e__key_public(p11e_ctx *ctx, const p11e_key *key, EVP_PKEY **pkey);
 /* Fill key->... from the private key object h. */
 p11e_status p11e__key_describe(p11e_ctx *ctx, CK_OBJECT_HANDLE h, p11e_key *key);
+/*
+ * p11e__key_describe in two steps, for callers that know the public half
+ * already (list): type, label, id and flags in one call; then, with
+ * pub_handle set, the URI and the size.
+ */
+p11e_status p11e__key_read(p11e_ctx *ctx, CK_OBJECT_HANDLE h, p11e_key *key);
+p11e_status p11e__key_finish(p11e_ctx *ctx, p11e_key *key);
 /* bits and curve of key from its public half */
 void p11e__key_size_of(p11e_key *key, EVP_PKEY *pub);
 /* SHA-1 of the subjectPublicKey bit string: the usual CKA_ID. */

@@ -126,16 +126,119 @@ static void describe_cert(p11e_ctx *ctx, CK_OBJECT_HANDLE h, p11e_object *o)
 	p11e__clear_error(ctx);
 }
 
-static int same_id(const p11e_object *a, const p11e_object *b)
+/* Order by id (length first): objects that pair up end up side by side. */
+static int id_cmp(const p11e_object *x, const p11e_object *y)
 {
-	return a->id_len && a->id_len == b->id_len && memcmp(a->id, b->id, a->id_len) == 0;
+	if (x->id_len != y->id_len)
+		return x->id_len < y->id_len ? -1 : 1;
+	return memcmp(x->id, y->id, x->id_len);
+}
+
+static int by_id(const void *a, const void *b)
+{
+	return id_cmp(*(p11e_object *const *)a, *(p11e_object *const *)b);
+}
+
+/* Objects o[0..n) sorted by id, for lookups and pairing. */
+static p11e_object **id_index(p11e_object *o, size_t n)
+{
+	p11e_object **ix = malloc((n + 1) * sizeof(*ix));
+
+	if (!ix)
+		return NULL;
+	for (size_t i = 0; i < n; i++)
+		ix[i] = &o[i];
+	qsort(ix, n, sizeof(*ix), by_id);
+	return ix;
+}
+
+/* The public key object with key's id, from the sorted public keys. */
+static CK_OBJECT_HANDLE public_of(p11e_object *const *ix, size_t n, const p11e_object *priv)
+{
+	size_t lo = 0, hi = n;
+
+	while (priv->id_len && lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = id_cmp(ix[mid], priv);
+
+		if (c == 0)
+			return ix[mid]->key.pub_handle;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return 0;
+}
+
+static void describe_public(p11e_ctx *ctx, CK_OBJECT_HANDLE h, p11e_object *o)
+{
+	EVP_PKEY *pub = NULL;
+	CK_KEY_TYPE kt = 0;
+	CK_ATTRIBUTE a = { CKA_KEY_TYPE, &kt, sizeof(kt) };
+
+	P11_CALL(ctx, C_GetAttributeValue, ctx->session, h, &a, 1);
+	o->key.type = kt == CKK_EC ? P11E_KEY_EC : P11E_KEY_RSA;
+	o->key.handle = o->key.pub_handle = h;
+	if (p11e__key_public(ctx, &o->key, &pub) == P11E_OK)
+		p11e__key_size_of(&o->key, pub);
+	EVP_PKEY_free(pub);
+	o->key.sensitive = o->key.extractable = o->key.always_sensitive = -1;
+	o->key.never_extractable = o->key.local = -1;
+	p11e__clear_error(ctx);
+	read_common(ctx, h, o, 0);
+}
+
+/* A private key: one attribute call, and its public half from the index. */
+static void describe_private(p11e_ctx *ctx, CK_OBJECT_HANDLE h, p11e_object *o,
+                             p11e_object *const *pubs, size_t npubs)
+{
+	if (p11e__key_read(ctx, h, &o->key) != P11E_OK) {
+		p11e__clear_error(ctx);
+		read_common(ctx, h, o, 0);
+		return;
+	}
+	memcpy(o->label, o->key.label, sizeof(o->label));
+	memcpy(o->id, o->key.id, sizeof(o->id));
+	o->id_len = o->key.id_len;
+	o->key.pub_handle = public_of(pubs, npubs, o);
+	if (p11e__key_finish(ctx, &o->key) != P11E_OK)
+		p11e__clear_error(ctx);
+}
+
+/*
+ * Pairing by CKA_ID: a key (either half) is paired when a certificate has
+ * its id; a certificate, when a private key has.  Sorted by id, in n log n.
+ */
+static p11e_status pair_up(p11e_ctx *ctx, p11e_object *o, size_t n)
+{
+	p11e_object **ix = id_index(o, n);
+
+	if (!ix)
+		return p11e__fail(ctx, P11E_ERR_FAILED, "out of memory");
+	for (size_t i = 0, j; i < n; i = j) {
+		int priv = 0, cert = 0;
+
+		for (j = i; j < n && id_cmp(ix[i], ix[j]) == 0; j++) {
+			priv |= ix[j]->cls == P11E_OBJ_PRIVATE_KEY;
+			cert |= ix[j]->cls == P11E_OBJ_CERTIFICATE;
+		}
+		for (size_t k = i; k < j && ix[k]->id_len; k++)
+			ix[k]->paired = ix[k]->cls == P11E_OBJ_CERTIFICATE ? priv : cert;
+	}
+	free(ix);
+	return P11E_OK;
 }
 
 p11e_status p11e_list(p11e_ctx *ctx, int want_keys, p11e_object **list, size_t *count)
 {
 	static const CK_OBJECT_CLASS classes[] = { CKO_PRIVATE_KEY, CKO_PUBLIC_KEY, CKO_CERTIFICATE };
-	p11e_object *out = NULL, *grown;
-	size_t n = 0;
+	static const p11e_obj_class ours[] = { P11E_OBJ_PRIVATE_KEY, P11E_OBJ_PUBLIC_KEY,
+		                               P11E_OBJ_CERTIFICATE };
+	CK_OBJECT_HANDLE *hs[3] = { NULL, NULL, NULL };
+	size_t nh[3] = { 0, 0, 0 }, n = 0, c;
+	p11e_object **pubs = NULL;
+	p11e_object *out = NULL;
 	p11e_status st = P11E_OK;
 
 	p11e__clear_error(ctx);
@@ -145,79 +248,47 @@ p11e_status p11e_list(p11e_ctx *ctx, int want_keys, p11e_object **list, size_t *
 		return st;
 	if (!p11e__libctx(ctx))
 		return p11e__fail_ossl(ctx, P11E_ERR_FAILED, "cannot set up OpenSSL");
-	for (size_t c = want_keys ? 0 : 2; c < 3 && st == P11E_OK; c++) {
+	for (c = want_keys ? 0 : 2; c < 3 && st == P11E_OK; c++) {
 		CK_OBJECT_CLASS cls = classes[c];
 		CK_ATTRIBUTE t = { CKA_CLASS, &cls, sizeof(cls) };
-		CK_OBJECT_HANDLE *hs = NULL;
-		size_t nh = 0;
 
-		st = p11e__find_objects(ctx, &t, 1, &hs, &nh);
-		if (st != P11E_OK)
-			break;
-		grown = realloc(out, (n + nh + 1) * sizeof(*out));
-		if (!grown) {
-			free(hs);
-			st = p11e__fail(ctx, P11E_ERR_FAILED, "out of memory");
-			break;
-		}
-		out = grown;
-		for (size_t i = 0; i < nh; i++) {
-			p11e_object *o = &out[n++];
-
-			memset(o, 0, sizeof(*o));
-			o->cls = cls == CKO_PRIVATE_KEY  ? P11E_OBJ_PRIVATE_KEY
-			         : cls == CKO_PUBLIC_KEY ? P11E_OBJ_PUBLIC_KEY
-			                                 : P11E_OBJ_CERTIFICATE;
-			if (o->cls == P11E_OBJ_PRIVATE_KEY &&
-			    p11e__key_describe(ctx, hs[i], &o->key) == P11E_OK) {
-				/* describe read label and id already */
-				memcpy(o->label, o->key.label, sizeof(o->label));
-				memcpy(o->id, o->key.id, sizeof(o->id));
-				o->id_len = o->key.id_len;
-			} else if (o->cls == P11E_OBJ_PRIVATE_KEY) {
-				p11e__clear_error(ctx);
-				read_common(ctx, hs[i], o, 0);
-			} else if (o->cls == P11E_OBJ_PUBLIC_KEY) {
-				EVP_PKEY *pub = NULL;
-				CK_KEY_TYPE kt = 0;
-				CK_ATTRIBUTE a = { CKA_KEY_TYPE, &kt, sizeof(kt) };
-
-				P11_CALL(ctx, C_GetAttributeValue, ctx->session, hs[i], &a, 1);
-				o->key.type = kt == CKK_EC ? P11E_KEY_EC : P11E_KEY_RSA;
-				o->key.handle = o->key.pub_handle = hs[i];
-				if (p11e__key_public(ctx, &o->key, &pub) == P11E_OK)
-					p11e__key_size_of(&o->key, pub);
-				EVP_PKEY_free(pub);
-				o->key.sensitive = o->key.extractable = o->key.always_sensitive = -1;
-				o->key.never_extractable = o->key.local = -1;
-				p11e__clear_error(ctx);
-				read_common(ctx, hs[i], o, 0);
-			} else {
-				read_common(ctx, hs[i], o, 1);
-				describe_cert(ctx, hs[i], o);
-			}
-			o->uri = p11e__object_uri(ctx, cls, o->label[0] ? o->label : NULL, o->id,
-			                          o->id_len);
-		}
-		free(hs);
+		st = p11e__find_objects(ctx, &t, 1, &hs[c], &nh[c]);
 	}
+	if (st == P11E_OK && !(out = calloc(nh[0] + nh[1] + nh[2] + 1, sizeof(*out))))
+		st = p11e__fail(ctx, P11E_ERR_FAILED, "out of memory");
+	if (st != P11E_OK)
+		goto done;
+	/* listed private keys first, then public keys, then certificates */
+	for (c = 0; c < 3; c++)
+		for (size_t i = 0; i < nh[c]; i++)
+			out[n++].cls = ours[c];
+	/* the public keys first: each private key finds its half among them */
+	for (size_t i = 0; i < nh[1]; i++)
+		describe_public(ctx, hs[1][i], &out[nh[0] + i]);
+	if (!(pubs = id_index(out + nh[0], nh[1]))) {
+		st = p11e__fail(ctx, P11E_ERR_FAILED, "out of memory");
+		goto done;
+	}
+	for (size_t i = 0; i < nh[0]; i++)
+		describe_private(ctx, hs[0][i], &out[i], pubs, nh[1]);
+	for (size_t i = 0; i < nh[2]; i++) {
+		p11e_object *o = &out[nh[0] + nh[1] + i];
+
+		read_common(ctx, hs[2][i], o, 1);
+		describe_cert(ctx, hs[2][i], o);
+	}
+	for (c = 0, n = 0; c < 3; c++)
+		for (size_t i = 0; i < nh[c]; i++, n++)
+			out[n].uri = p11e__object_uri(ctx, classes[c], out[n].label[0] ? out[n].label : NULL,
+			                              out[n].id, out[n].id_len);
+	st = pair_up(ctx, out, n);
+done:
+	free(pubs);
+	for (c = 0; c < 3; c++)
+		free(hs[c]);
 	if (st != P11E_OK) {
 		p11e_list_free(out, n);
 		return st;
-	}
-	/*
-	 * pairing by CKA_ID: a key (either half) has a certificate; a certificate
-	 * has a private key
-	 */
-	for (size_t i = 0; i < n; i++) {
-		for (size_t j = 0; j < n && !out[i].paired; j++) {
-			if (i == j || !same_id(&out[i], &out[j]))
-				continue;
-			if (out[i].cls == P11E_OBJ_CERTIFICATE)
-				out[i].paired = out[j].cls == P11E_OBJ_PRIVATE_KEY;
-			else
-				out[i].paired = out[j].cls == P11E_OBJ_CERTIFICATE;
-		}
 	}
 	*list = out;
 	*count = n;

@@ -215,25 +215,45 @@ p11e_status p11e__key_id_of(p11e_ctx *ctx, EVP_PKEY *pkey, unsigned char id[20])
 	return st;
 }
 
-p11e_status p11e__key_describe(p11e_ctx *ctx, CK_OBJECT_HANDLE h, p11e_key *key)
+static int flag_of(const CK_ATTRIBUTE *a)
 {
-	CK_OBJECT_CLASS pub_class = CKO_PUBLIC_KEY;
-	CK_KEY_TYPE kt = 0;
-	CK_ATTRIBUTE a = { CKA_KEY_TYPE, &kt, sizeof(kt) };
-	CK_ATTRIBUTE pub_tmpl[2];
-	CK_OBJECT_HANDLE *pubs = NULL;
-	unsigned char *v = NULL;
-	CK_ULONG len = 0;
-	size_t npub = 0;
-	EVP_PKEY *pkey = NULL;
-	p11e_status st;
+	if (a->ulValueLen != sizeof(CK_BBOOL))
+		return -1;
+	return *(const CK_BBOOL *)a->pValue == CK_TRUE;
+}
+
+p11e_status p11e__key_read(p11e_ctx *ctx, CK_OBJECT_HANDLE h, p11e_key *key)
+{
+	CK_KEY_TYPE kt = (CK_KEY_TYPE)-1;
+	CK_BBOOL f[5] = { 0 };
+	unsigned char id[sizeof(key->id)];
+	char label[sizeof(key->label) - 1];
+	/* one call for all of it: listing a big token costs one call a key */
+	CK_ATTRIBUTE a[] = {
+		{ CKA_KEY_TYPE, &kt, sizeof(kt) },
+		{ CKA_LABEL, label, sizeof(label) },
+		{ CKA_ID, id, sizeof(id) },
+		{ CKA_SENSITIVE, &f[0], sizeof(f[0]) },
+		{ CKA_EXTRACTABLE, &f[1], sizeof(f[1]) },
+		{ CKA_ALWAYS_SENSITIVE, &f[2], sizeof(f[2]) },
+		{ CKA_NEVER_EXTRACTABLE, &f[3], sizeof(f[3]) },
+		{ CKA_LOCAL, &f[4], sizeof(f[4]) },
+	};
 	CK_RV rv;
 
 	p11e_key_clear(key);
 	key->handle = h;
-	rv = P11_CALL(ctx, C_GetAttributeValue, ctx->session, h, &a, 1);
-	if (rv != CKR_OK)
+	rv = P11_CALL(ctx, C_GetAttributeValue, ctx->session, h, a, sizeof(a) / sizeof(a[0]));
+	/*
+	 * These codes still fill every attribute that fits (PKCS#11 2.40, 5.7);
+	 * any other means the token failed, which is never read as "no label".
+	 */
+	if (rv != CKR_OK && rv != CKR_ATTRIBUTE_TYPE_INVALID && rv != CKR_ATTRIBUTE_SENSITIVE &&
+	    rv != CKR_BUFFER_TOO_SMALL)
 		return p11e__fail_rv(ctx, "reading the key", "C_GetAttributeValue", rv);
+	/* a label or id too long for us is left out, as other tools' keys may have them */
+	if (a[0].ulValueLen != sizeof(kt))
+		return p11e__fail(ctx, P11E_ERR_TOKEN, "the token gives no CKA_KEY_TYPE for the key");
 	if (kt == CKK_RSA)
 		key->type = P11E_KEY_RSA;
 	else if (kt == CKK_EC)
@@ -241,29 +261,47 @@ p11e_status p11e__key_describe(p11e_ctx *ctx, CK_OBJECT_HANDLE h, p11e_key *key)
 	else
 		return p11e__fail(ctx, P11E_ERR_POLICY,
 		                  "the key is neither RSA nor EC (CKA_KEY_TYPE 0x%lx)", kt);
-	/* a label or id that cannot be read is a failing token, not an empty one */
-	st = p11e__attr_opt(ctx, h, CKA_LABEL, &v, &len);
-	if (st != P11E_OK)
-		return st;
-	if (len < sizeof(key->label))
-		memcpy(key->label, v, len);
-	free(v);
-	st = p11e__attr_opt(ctx, h, CKA_ID, &v, &len);
-	if (st != P11E_OK)
-		return st;
-	if (len <= sizeof(key->id)) {
-		memcpy(key->id, v, len);
-		key->id_len = len;
+	if (a[1].ulValueLen <= sizeof(label))
+		memcpy(key->label, label, a[1].ulValueLen);
+	if (a[2].ulValueLen <= sizeof(id)) {
+		memcpy(key->id, id, a[2].ulValueLen);
+		key->id_len = a[2].ulValueLen;
 	}
-	free(v);
-	if ((st = p11e__attr_flag(ctx, h, CKA_SENSITIVE, &key->sensitive)) != P11E_OK ||
-	    (st = p11e__attr_flag(ctx, h, CKA_EXTRACTABLE, &key->extractable)) != P11E_OK ||
-	    (st = p11e__attr_flag(ctx, h, CKA_ALWAYS_SENSITIVE, &key->always_sensitive)) != P11E_OK ||
-	    (st = p11e__attr_flag(ctx, h, CKA_NEVER_EXTRACTABLE, &key->never_extractable)) !=
-	            P11E_OK ||
-	    (st = p11e__attr_flag(ctx, h, CKA_LOCAL, &key->local)) != P11E_OK)
-		return st;
+	key->sensitive = flag_of(&a[3]);
+	key->extractable = flag_of(&a[4]);
+	key->always_sensitive = flag_of(&a[5]);
+	key->never_extractable = flag_of(&a[6]);
+	key->local = flag_of(&a[7]);
+	return P11E_OK;
+}
 
+p11e_status p11e__key_finish(p11e_ctx *ctx, p11e_key *key)
+{
+	EVP_PKEY *pkey = NULL;
+	p11e_status st;
+
+	free(key->uri);
+	key->uri = p11e__object_uri(ctx, CKO_PRIVATE_KEY, key->label, key->id, key->id_len);
+	if (!key->uri)
+		return p11e__fail(ctx, P11E_ERR_FAILED, "cannot format the key URI");
+	st = p11e__key_public(ctx, key, &pkey);
+	if (st != P11E_OK)
+		return st;
+	p11e__key_size_of(key, pkey);
+	EVP_PKEY_free(pkey);
+	return P11E_OK;
+}
+
+p11e_status p11e__key_describe(p11e_ctx *ctx, CK_OBJECT_HANDLE h, p11e_key *key)
+{
+	CK_OBJECT_CLASS pub_class = CKO_PUBLIC_KEY;
+	CK_ATTRIBUTE pub_tmpl[2];
+	CK_OBJECT_HANDLE *pubs = NULL;
+	size_t npub = 0;
+	p11e_status st = p11e__key_read(ctx, h, key);
+
+	if (st != P11E_OK)
+		return st;
 	if (key->id_len) {
 		pub_tmpl[0] = (CK_ATTRIBUTE){ CKA_CLASS, &pub_class, sizeof(pub_class) };
 		pub_tmpl[1] = (CK_ATTRIBUTE){ CKA_ID, key->id, key->id_len };
@@ -274,15 +312,7 @@ p11e_status p11e__key_describe(p11e_ctx *ctx, CK_OBJECT_HANDLE h, p11e_key *key)
 			key->pub_handle = pubs[0];
 		free(pubs);
 	}
-	key->uri = p11e__object_uri(ctx, CKO_PRIVATE_KEY, key->label, key->id, key->id_len);
-	if (!key->uri)
-		return p11e__fail(ctx, P11E_ERR_FAILED, "cannot format the key URI");
-	st = p11e__key_public(ctx, key, &pkey);
-	if (st != P11E_OK)
-		return st;
-	p11e__key_size_of(key, pkey);
-	EVP_PKEY_free(pkey);
-	return P11E_OK;
+	return p11e__key_finish(ctx, key);
 }
 
 void p11e__key_size_of(p11e_key *key, EVP_PKEY *pub)

@@ -25,6 +25,7 @@ void p11e_ctx_free(p11e_ctx *ctx)
 	p11e__libctx_free(ctx);
 	p11e__module_release(ctx);
 	p11e__slot_clear(&ctx->slot);
+	p11e__quirks_free(ctx);
 	p11e__details_set(ctx, NULL, 0);
 	p11e__free_secret(ctx->uri_pin_value);
 	free(ctx->uri_pin_source);

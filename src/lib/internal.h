@@ -17,6 +17,20 @@ struct p11e_pin {
 	size_t len;
 };
 
+/*
+ * What a token needs beyond the standard (quirks.c), from the first file in
+ * tokens/ whose [match] fits its manufacturerID and model.
+ */
+struct p11e__quirks {
+	char file[256];         /* the file's name, without its directory */
+	char manufacturer[128]; /* fnmatch(3) patterns; "*" when not given */
+	char model[128];
+	int omit_extractable;   /* leave CKA_EXTRACTABLE out of the private-key template */
+	int certificate_private; /* write certificates with CKA_PRIVATE = TRUE */
+	int set_id_after_generation; /* CKA_ID can be set after C_GenerateKeyPair (default 1) */
+	unsigned min_rsa_bits, max_rsa_bits; /* 0: no limit */
+};
+
 struct p11e_ctx {
 	p11e_log_fn log;
 	void *log_data;
@@ -43,6 +57,13 @@ struct p11e_ctx {
 	p11e_slot slot;
 	char *uri_pin_value;  /* from the --token URI */
 	char *uri_pin_source;
+	struct p11e__quirks quirks; /* the selected token's, when have_quirks */
+	int have_quirks;
+
+	/* every quirk file on the search path, read once */
+	struct p11e__quirks *quirk_files;
+	size_t nquirk_files;
+	int quirk_files_loaded;
 
 	/* our own OpenSSL library context: default provider + ours */
 	OSSL_LIB_CTX *libctx;
@@ -197,6 +218,31 @@ p11e_status p11e__profile_check_type(p11e_ctx *ctx, const char *name, p11e_key_t
                                      unsigned bits, const char *curve);
 /* context.c: take ownership of a list of detail lines. */
 void p11e__details_set(p11e_ctx *ctx, char **items, size_t n);
+
+/*
+ * quirks.c.  Parse one quirk file's text (name is for messages): an unknown
+ * section or field, a bad boolean or number is P11E_ERR_INPUT naming the
+ * file, the section and the field.  The fuzz target calls this.
+ */
+p11e_status p11e__quirks_parse_mem(p11e_ctx *ctx, const char *name, const unsigned char *buf,
+                                   size_t len, struct p11e__quirks *out);
+p11e_status p11e__quirks_parse_file(p11e_ctx *ctx, const char *path, struct p11e__quirks *out);
+/* 1 if the token's manufacturerID and model (blanks trimmed) fit q's [match]. */
+int p11e__quirks_match(const struct p11e__quirks *q, const char *manufacturer,
+                       const char *model);
+/*
+ * The first quirk file on the search path that fits slot's token (*out NULL
+ * if none); every file on the path is read and checked the first time.
+ */
+p11e_status p11e__quirks_find(p11e_ctx *ctx, const p11e_slot *slot,
+                              const struct p11e__quirks **out);
+/* After a token is selected: keep its quirks in the context. */
+p11e_status p11e__quirks_select(p11e_ctx *ctx);
+/* The selected token's quirks; the defaults when no file matched. */
+const struct p11e__quirks *p11e__quirks_get(const p11e_ctx *ctx);
+/* cert-import: write certificates with CKA_PRIVATE = TRUE. */
+int p11e__quirk_cert_private(const p11e_ctx *ctx);
+void p11e__quirks_free(p11e_ctx *ctx);
 
 /* Session on the selected token. */
 p11e_status p11e__session_open(p11e_ctx *ctx, int rw);

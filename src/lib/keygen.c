@@ -102,6 +102,22 @@ static p11e_status check_attributes(p11e_ctx *ctx, const p11e_key *k)
 	                  ctx->slot.label, bad);
 }
 
+/* The token's RSA size limits, before anything is generated. */
+static p11e_status check_rsa_size(p11e_ctx *ctx, const struct p11e__quirks *q, unsigned bits)
+{
+	if (q->max_rsa_bits && bits > q->max_rsa_bits)
+		return p11e__fail(ctx, P11E_ERR_POLICY,
+		                  "token '%s' takes RSA keys of at most %u bits, not %u (token quirk "
+		                  "file %s): no key was made",
+		                  ctx->slot.label, q->max_rsa_bits, bits, q->file);
+	if (q->min_rsa_bits && bits < q->min_rsa_bits)
+		return p11e__fail(ctx, P11E_ERR_POLICY,
+		                  "token '%s' takes RSA keys of at least %u bits, not %u (token quirk "
+		                  "file %s): no key was made",
+		                  ctx->slot.label, q->min_rsa_bits, bits, q->file);
+	return P11E_OK;
+}
+
 p11e_status p11e_keygen(p11e_ctx *ctx, const char *type, const char *label,
                         const unsigned char *id, size_t id_len, p11e_key *key)
 {
@@ -114,6 +130,7 @@ p11e_status p11e_keygen(p11e_ctx *ctx, const char *type, const char *label,
 	CK_ATTRIBUTE pub[10], priv[12], probe;
 	CK_ULONG npub = 0, npriv = 0;
 	CK_OBJECT_HANDLE hpub = 0, hpriv = 0;
+	const struct p11e__quirks *q = p11e__quirks_get(ctx);
 	unsigned char *ec_params = NULL, *p, tmp_id[20], sha_id[20];
 	int ec_params_len = 0;
 	p11e_key_type kt;
@@ -136,6 +153,8 @@ p11e_status p11e_keygen(p11e_ctx *ctx, const char *type, const char *label,
 		                  sizeof(key->id));
 	if (!ctx->logged_in)
 		return p11e__fail(ctx, P11E_ERR_USAGE, "log in to the token first");
+	if (kt == P11E_KEY_RSA && (st = check_rsa_size(ctx, q, bits)) != P11E_OK)
+		return st;
 
 	probe = (CK_ATTRIBUTE){ CKA_LABEL, (void *)label, strlen(label) };
 	st = refuse_existing(ctx, &probe, "label", label);
@@ -165,7 +184,12 @@ p11e_status p11e_keygen(p11e_ctx *ctx, const char *type, const char *label,
 	ADD(priv, CKA_TOKEN, &yes, sizeof(yes));
 	ADD(priv, CKA_PRIVATE, &yes, sizeof(yes));
 	ADD(priv, CKA_SENSITIVE, &yes, sizeof(yes));
-	ADD(priv, CKA_EXTRACTABLE, &no, sizeof(no));
+	/* the read-back below still requires never-extractable */
+	if (!q->omit_extractable)
+		ADD(priv, CKA_EXTRACTABLE, &no, sizeof(no));
+	else
+		p11e__log(ctx, P11E_LOG_INFO,
+		          "CKA_EXTRACTABLE left out of the template (token quirk file %s)", q->file);
 	ADD(priv, CKA_SIGN, &yes, sizeof(yes));
 	ADD(priv, CKA_DECRYPT, &no, sizeof(no));
 	ADD(priv, CKA_UNWRAP, &no, sizeof(no));
@@ -204,7 +228,13 @@ p11e_status p11e_keygen(p11e_ctx *ctx, const char *type, const char *label,
 		st = p11e__fail(ctx, P11E_ERR_TOKEN, "the token did not link the key pair by id");
 	if (st == P11E_OK)
 		st = check_attributes(ctx, key);
-	if (st == P11E_OK && id == tmp_id) {
+	if (st == P11E_OK && id == tmp_id && !q->set_id_after_generation) {
+		hex(idhex, sizeof(idhex), tmp_id, sizeof(tmp_id));
+		p11e__log(ctx, P11E_LOG_NOTE,
+		          "token '%s' cannot change CKA_ID after generation (token quirk file %s): "
+		          "the key pair keeps the random id %s; give --id to choose one",
+		          ctx->slot.label, q->file, idhex);
+	} else if (st == P11E_OK && id == tmp_id) {
 		CK_ATTRIBUTE set = { CKA_ID, sha_id, sizeof(sha_id) };
 
 		st = p11e__key_public(ctx, key, &pkey);

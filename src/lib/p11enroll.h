@@ -132,6 +132,14 @@ p11e_status p11e_token_select_for_init(p11e_ctx *ctx, const char *spec, long slo
                                        const char *label);
 /* The selected token (refreshed), or NULL. */
 const p11e_slot *p11e_token_selected(const p11e_ctx *ctx);
+/*
+ * The token quirk file (tokens/NAME.conf, searched in $P11ENROLL_TOKENS_PATH
+ * then the system's and ours) whose [match] fits slot's token: its name
+ * without the directory in *file (valid while ctx lives), or NULL when none
+ * fits or no token is present.  A malformed quirk file anywhere on the path
+ * is P11E_ERR_INPUT naming it.
+ */
+p11e_status p11e_token_quirks(p11e_ctx *ctx, const p11e_slot *slot, const char **file);
 
 /* --- PINs -------------------------------------------------------------- */
 

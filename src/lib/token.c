@@ -286,12 +286,16 @@ p11e_status p11e__token_match(p11e_ctx *ctx, const char *spec, const p11e_slot *
 static p11e_status keep_selection(p11e_ctx *ctx, p11e_slot *chosen, const char *spec)
 {
 	P11KitUri *uri;
+	p11e_status st;
 
 	p11e__session_close(ctx);
 	p11e__slot_clear(&ctx->slot);
 	ctx->slot = *chosen;
 	chosen->uri = NULL; /* moved */
 	ctx->have_slot = 1;
+	/* a malformed quirk file fails the selection: no token runs without its quirks */
+	if ((st = p11e__quirks_select(ctx)) != P11E_OK)
+		return st;
 	p11e__free_secret(ctx->uri_pin_value);
 	free(ctx->uri_pin_source);
 	ctx->uri_pin_value = ctx->uri_pin_source = NULL;

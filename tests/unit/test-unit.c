@@ -1,6 +1,6 @@
 /*
  * test-unit.c - the unit suite: no token, no module.  PIN source parsing,
- * the CK_RV table, token selection, padding.
+ * the CK_RV table, token selection, padding, token quirk files.
  */
 #define _GNU_SOURCE
 #include <CUnit/Basic.h>
@@ -325,6 +325,293 @@ static void test_pad(void)
 	CU_ASSERT_STRING_EQUAL(out, "xy");
 }
 
+/* --- token quirk files (quirks.c) ------------------------------------------ */
+
+static p11e_status quirks_of(const char *text, struct p11e__quirks *q)
+{
+	return p11e__quirks_parse_mem(ctx, "/some/dir/test.conf", (const unsigned char *)text,
+	                              strlen(text), q);
+}
+
+/* The last failure names every one of the words. */
+static void message_names(const char *a, const char *b, const char *c)
+{
+	const char *m = p11e_error_message(ctx);
+
+	CU_ASSERT_PTR_NOT_NULL(strstr(m, a));
+	CU_ASSERT_PTR_NOT_NULL(strstr(m, b));
+	CU_ASSERT_PTR_NOT_NULL(strstr(m, c));
+	if (!strstr(m, a) || !strstr(m, b) || !strstr(m, c))
+		fprintf(stderr, "\n  message: %s\n", m);
+}
+
+static void test_quirks_valid(void)
+{
+	struct p11e__quirks q;
+
+	CU_ASSERT_EQUAL_FATAL(quirks_of("# a comment\n"
+	                                "[match]\n"
+	                                "manufacturer = Acme Corp\n"
+	                                "model = Token ?000*\n"
+	                                "[quirks]\n"
+	                                "omit_extractable = yes\n"
+	                                "certificate_private = TRUE\n"
+	                                "set_id_after_generation = 0\n"
+	                                "max_rsa_bits = 2048\n"
+	                                "min_rsa_bits = 1024\n",
+	                                &q),
+	                      P11E_OK);
+	CU_ASSERT_STRING_EQUAL(q.file, "test.conf");
+	CU_ASSERT_STRING_EQUAL(q.manufacturer, "Acme Corp");
+	CU_ASSERT_STRING_EQUAL(q.model, "Token ?000*");
+	CU_ASSERT_EQUAL(q.omit_extractable, 1);
+	CU_ASSERT_EQUAL(q.certificate_private, 1);
+	CU_ASSERT_EQUAL(q.set_id_after_generation, 0);
+	CU_ASSERT_EQUAL(q.max_rsa_bits, 2048);
+	CU_ASSERT_EQUAL(q.min_rsa_bits, 1024);
+
+	/* the defaults: nothing special, CKA_ID can be set */
+	CU_ASSERT_EQUAL_FATAL(quirks_of("[match]\nmodel = X\n[quirks]\n", &q), P11E_OK);
+	CU_ASSERT_STRING_EQUAL(q.manufacturer, "*");
+	CU_ASSERT_EQUAL(q.omit_extractable, 0);
+	CU_ASSERT_EQUAL(q.certificate_private, 0);
+	CU_ASSERT_EQUAL(q.set_id_after_generation, 1);
+	CU_ASSERT_EQUAL(q.max_rsa_bits, 0);
+	/* no [quirks] at all is the same */
+	CU_ASSERT_EQUAL(quirks_of("[match]\nmanufacturer = X\n", &q), P11E_OK);
+	CU_ASSERT_STRING_EQUAL(q.model, "*");
+}
+
+static void test_quirks_unknown_field(void)
+{
+	struct p11e__quirks q;
+
+	CU_ASSERT_EQUAL(quirks_of("[match]\nmodel = X\n[quirks]\nmax_rsa_bit = 2048\n", &q),
+	                P11E_ERR_INPUT);
+	message_names("/some/dir/test.conf", "[quirks]", "'max_rsa_bit'");
+	CU_ASSERT_EQUAL(quirks_of("[match]\nmodel = X\nlabel = Y\n", &q), P11E_ERR_INPUT);
+	message_names("/some/dir/test.conf", "[match]", "'label'");
+	CU_ASSERT_EQUAL(quirks_of("[match]\nmodel = X\n[quirk]\nomit_extractable = yes\n", &q),
+	                P11E_ERR_INPUT);
+	message_names("/some/dir/test.conf", "[quirk]", "section");
+	CU_ASSERT_EQUAL(quirks_of("omit_extractable = yes\n[match]\nmodel = X\n", &q),
+	                P11E_ERR_INPUT);
+	message_names("/some/dir/test.conf", "'omit_extractable'", "outside");
+	/* [match] is needed, and must not match every token */
+	CU_ASSERT_EQUAL(quirks_of("[quirks]\nomit_extractable = yes\n", &q), P11E_ERR_INPUT);
+	message_names("/some/dir/test.conf", "[match]", "manufacturer");
+	CU_ASSERT_EQUAL(quirks_of("[match]\n[quirks]\n", &q), P11E_ERR_INPUT);
+	CU_ASSERT_EQUAL(quirks_of("[match]\nmodel =\n", &q), P11E_ERR_INPUT);
+	message_names("/some/dir/test.conf", "[match]", "model");
+}
+
+static void test_quirks_bad_bool(void)
+{
+	struct p11e__quirks q;
+
+	CU_ASSERT_EQUAL(quirks_of("[match]\nmodel = X\n[quirks]\nomit_extractable = maybe\n", &q),
+	                P11E_ERR_INPUT);
+	message_names("/some/dir/test.conf", "omit_extractable", "'maybe'");
+	CU_ASSERT_EQUAL(quirks_of("[match]\nmodel = X\n[quirks]\ncertificate_private = 2\n", &q),
+	                P11E_ERR_INPUT);
+	message_names("test.conf", "certificate_private", "boolean");
+	CU_ASSERT_EQUAL(quirks_of("[match]\nmodel = X\n[quirks]\nset_id_after_generation = No\n", &q),
+	                P11E_OK);
+	CU_ASSERT_EQUAL(q.set_id_after_generation, 0);
+}
+
+static void test_quirks_bad_number(void)
+{
+	struct p11e__quirks q;
+	static const char *const bad[] = { "lots", "2048 bits", "-2048", "0x800", "512",
+		                           "99999999999999999999", "" };
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char text[128];
+
+		snprintf(text, sizeof(text), "[match]\nmodel = X\n[quirks]\nmax_rsa_bits = %s\n",
+		         bad[i]);
+		CU_ASSERT_EQUAL(quirks_of(text, &q), P11E_ERR_INPUT);
+		message_names("/some/dir/test.conf", "[quirks]", "max_rsa_bits");
+	}
+	CU_ASSERT_EQUAL(quirks_of("[match]\nmodel = X\n[quirks]\nmin_rsa_bits = 4096\n"
+	                          "max_rsa_bits = 2048\n",
+	                          &q),
+	                P11E_ERR_INPUT);
+	message_names("test.conf", "min_rsa_bits", "max_rsa_bits");
+}
+
+static void test_quirks_not_config(void)
+{
+	static const unsigned char nul[] = "[match]\nmodel = X\0\n";
+	struct p11e__quirks q;
+
+	/* a syntax error gives the line */
+	CU_ASSERT_EQUAL(quirks_of("[match\nmodel = X\n", &q), P11E_ERR_INPUT);
+	message_names("/some/dir/test.conf:1", "cannot parse", "");
+	CU_ASSERT_EQUAL(quirks_of("[match]\nmodel = X\n.include /etc\n", &q), P11E_ERR_INPUT);
+	message_names("test.conf", ".include", "");
+	CU_ASSERT_EQUAL(quirks_of("[match]\n  .include=/etc/ssl\n", &q), P11E_ERR_INPUT);
+	CU_ASSERT_EQUAL(p11e__quirks_parse_mem(ctx, "nul.conf", nul, sizeof(nul) - 1, &q),
+	                P11E_ERR_INPUT);
+	message_names("nul.conf", "NUL", "");
+}
+
+static void test_quirks_match(void)
+{
+	struct p11e__quirks q;
+
+	CU_ASSERT_EQUAL_FATAL(quirks_of("[match]\nmanufacturer = SoftHSM project\n"
+	                                "model = SoftHSM v2*\n",
+	                                &q),
+	                      P11E_OK);
+	CU_ASSERT(p11e__quirks_match(&q, "SoftHSM project", "SoftHSM v2"));
+	CU_ASSERT(p11e__quirks_match(&q, "  SoftHSM project   ", "SoftHSM v2.6 "));
+	CU_ASSERT(!p11e__quirks_match(&q, "SoftHSM project", "SoftHSM v1"));
+	CU_ASSERT(!p11e__quirks_match(&q, "softhsm project", "SoftHSM v2"));
+	CU_ASSERT(!p11e__quirks_match(&q, "Other", "SoftHSM v2"));
+
+	/* a model alone (quoted: # starts a comment); brackets as fnmatch(3) has them */
+	CU_ASSERT_EQUAL_FATAL(quirks_of("[match]\nmodel = \"PKCS#15*\"\n", &q), P11E_OK);
+	CU_ASSERT(p11e__quirks_match(&q, "piv_II", "PKCS#15 emulated"));
+	CU_ASSERT(p11e__quirks_match(&q, "", "PKCS#15"));
+	CU_ASSERT(!p11e__quirks_match(&q, "piv_II", "PKCS#11"));
+	CU_ASSERT_EQUAL_FATAL(quirks_of("[match]\nmanufacturer = Yubico*\n"
+	                                "model = YubiKey YK[45]\n",
+	                                &q),
+	                      P11E_OK);
+	CU_ASSERT(p11e__quirks_match(&q, "Yubico (www.yubico.com)", "YubiKey YK4"));
+	CU_ASSERT(!p11e__quirks_match(&q, "Yubico (www.yubico.com)", "YubiKey NEO"));
+}
+
+static char quirk_dir[64];
+
+static void quirk_file(const char *dir, const char *name, const char *text)
+{
+	char path[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "w");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+/* The quirk file p11e__quirks_find picks for manufacturer/model, in a fresh context. */
+static p11e_status find_quirks(const char *manufacturer, const char *model, char *file,
+                               size_t len, unsigned *max_bits)
+{
+	p11e_ctx *c = p11e_ctx_new();
+	const struct p11e__quirks *q = NULL;
+	p11e_slot s;
+	p11e_status st;
+
+	memset(&s, 0, sizeof(s));
+	s.token_present = 1;
+	snprintf(s.manufacturer, sizeof(s.manufacturer), "%s", manufacturer);
+	snprintf(s.model, sizeof(s.model), "%s", model);
+	st = p11e__quirks_find(c, &s, &q);
+	snprintf(file, len, "%s", q ? q->file : "");
+	if (max_bits)
+		*max_bits = q ? q->max_rsa_bits : 0;
+	if (st != P11E_OK)
+		snprintf(file, len, "%s", p11e_error_message(c));
+	p11e_ctx_free(c);
+	return st;
+}
+
+static void test_quirks_search_path(void)
+{
+	char a[80], b[80], env[512], file[512];
+	const char *old = getenv("P11ENROLL_TOKENS_PATH");
+	char *saved = old ? strdup(old) : NULL;
+	unsigned bits = 0;
+
+	snprintf(quirk_dir, sizeof(quirk_dir), "/tmp/p11e-quirks-XXXXXX");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(quirk_dir));
+	snprintf(a, sizeof(a), "%s/a", quirk_dir);
+	snprintf(b, sizeof(b), "%s/b", quirk_dir);
+	CU_ASSERT_FATAL(mkdir(a, 0700) == 0 && mkdir(b, 0700) == 0);
+	/* in a directory, name order; the first match wins */
+	quirk_file(a, "20-any.conf", "[match]\nmanufacturer = Acme\n");
+	quirk_file(a, "10-one.conf", "[match]\nmanufacturer = Acme\nmodel = One\n"
+	                             "[quirks]\nmax_rsa_bits = 2048\n");
+	quirk_file(a, "notes.txt", "not a quirk file [\n");
+	/* b is searched after a; its 10-one.conf is shadowed by a's */
+	quirk_file(b, "10-one.conf", "[match]\nmanufacturer = Other\n");
+	quirk_file(b, "30-other.conf", "[match]\nmanufacturer = Other\n");
+	snprintf(env, sizeof(env), "%s/missing:%s:%s", quirk_dir, a, b);
+	setenv("P11ENROLL_TOKENS_PATH", env, 1);
+
+	CU_ASSERT_EQUAL(find_quirks("Acme", "One", file, sizeof(file), &bits), P11E_OK);
+	CU_ASSERT_STRING_EQUAL(file, "10-one.conf");
+	CU_ASSERT_EQUAL(bits, 2048);
+	CU_ASSERT_EQUAL(find_quirks("Acme", "Two", file, sizeof(file), NULL), P11E_OK);
+	CU_ASSERT_STRING_EQUAL(file, "20-any.conf");
+	CU_ASSERT_EQUAL(find_quirks("Other", "Three", file, sizeof(file), NULL), P11E_OK);
+	CU_ASSERT_STRING_EQUAL(file, "30-other.conf");
+	CU_ASSERT_EQUAL(find_quirks("Nobody", "Four", file, sizeof(file), NULL), P11E_OK);
+	CU_ASSERT_STRING_EQUAL(file, "");
+
+	/* a malformed file anywhere on the path fails every token, naming it */
+	quirk_file(b, "40-bad.conf", "[match]\nmanufacturer = Zzz\n[quirks]\nomit = yes\n");
+	CU_ASSERT_EQUAL(find_quirks("Acme", "One", file, sizeof(file), NULL), P11E_ERR_INPUT);
+	CU_ASSERT_PTR_NOT_NULL(strstr(file, "40-bad.conf"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(file, "'omit'"));
+
+	if (saved)
+		setenv("P11ENROLL_TOKENS_PATH", saved, 1);
+	else
+		unsetenv("P11ENROLL_TOKENS_PATH");
+	free(saved);
+	snprintf(env, sizeof(env), "rm -rf '%s'", quirk_dir);
+	CU_ASSERT_EQUAL(system(env), 0);
+}
+
+/* The files in tokens/ (make check points P11ENROLL_TOKENS_PATH there). */
+static void test_quirks_shipped(void)
+{
+	char file[512];
+	unsigned bits = 1;
+
+	if (!getenv("P11ENROLL_TOKENS_PATH")) {
+		fprintf(stderr, "(P11ENROLL_TOKENS_PATH unset: shipped quirk files not checked) ");
+		return;
+	}
+	CU_ASSERT_EQUAL(find_quirks("SoftHSM project", "SoftHSM v2", file, sizeof(file), &bits),
+	                P11E_OK);
+	CU_ASSERT_STRING_EQUAL(file, "softhsm2.conf");
+	CU_ASSERT_EQUAL(bits, 0);
+	CU_ASSERT_EQUAL(find_quirks("piv_II", "PKCS#15 emulated", file, sizeof(file), NULL),
+	                P11E_OK);
+	CU_ASSERT_STRING_EQUAL(file, "opensc.conf");
+	CU_ASSERT_EQUAL(find_quirks("Yubico (www.yubico.com)", "YubiKey YK4", file, sizeof(file),
+	                            &bits),
+	                P11E_OK);
+	CU_ASSERT_STRING_EQUAL(file, "ykcs11-yk4.conf");
+	CU_ASSERT_EQUAL(bits, 2048);
+	CU_ASSERT_EQUAL(find_quirks("Yubico (www.yubico.com)", "YubiKey YK5", file, sizeof(file),
+	                            &bits),
+	                P11E_OK);
+	CU_ASSERT_STRING_EQUAL(file, "ykcs11.conf");
+	CU_ASSERT_EQUAL(bits, 0);
+}
+
+static void quirks_suite(void)
+{
+	CU_pSuite s = CU_add_suite("quirks", suite_init, suite_clean);
+
+	CU_add_test(s, "quirk file: valid", test_quirks_valid);
+	CU_add_test(s, "quirk file: unknown section or field", test_quirks_unknown_field);
+	CU_add_test(s, "quirk file: bad boolean", test_quirks_bad_bool);
+	CU_add_test(s, "quirk file: bad number", test_quirks_bad_number);
+	CU_add_test(s, "quirk file: not a config file", test_quirks_not_config);
+	CU_add_test(s, "quirk file: fnmatch on manufacturer and model", test_quirks_match);
+	CU_add_test(s, "quirk files: search path", test_quirks_search_path);
+	CU_add_test(s, "quirk files: shipped in tokens/", test_quirks_shipped);
+}
+
 int main(void)
 {
 	CU_pSuite s;
@@ -343,5 +630,6 @@ int main(void)
 	CU_add_test(s, "PKCS#11 failure message", test_fail_rv_message);
 	CU_add_test(s, "token selection", test_token_match);
 	CU_add_test(s, "blank padding", test_pad);
+	quirks_suite();
 	return harness_run();
 }

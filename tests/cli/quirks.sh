@@ -1,0 +1,129 @@
+#!/bin/sh
+# quirks.sh - token quirk files: found on $P11ENROLL_TOKENS_PATH, shown by
+# `tokens`, applied by keygen (RSA size limit, CKA_EXTRACTABLE left out,
+# CKA_ID kept), and a malformed one refused with its name.
+set -u
+. "$(dirname "$0")/lib.sh"
+setup
+
+SO_PIN=13572468 USER_PIN=86427531
+export SO_PIN USER_PIN
+mk_token cli-quirks
+TL=cli-quirks
+PINF=$(pin_file user.pin "$USER_PIN")
+Q=$T/quirks
+mkdir "$Q"
+P11ENROLL_TOKENS_PATH=$Q
+export P11ENROLL_TOKENS_PATH
+
+# bitstring_sha1 FILE: SHA-1 of the subjectPublicKey bit string of the DER
+# SPKI in FILE (the id keygen derives when it can set one)
+bitstring_sha1() {
+	_l=$(openssl asn1parse -inform DER -in "$1" 2>/dev/null | awk '/d=1/ && /BIT STRING/' |
+		sed 's/.* l= *\([0-9][0-9]*\) .*/\1/')
+	[ -n "$_l" ] || { echo "no-bit-string"; return; }
+	tail -c $((_l - 1)) "$1" | openssl sha1 -r | cut -d' ' -f1
+}
+
+# quirks LINES...: $Q/softhsm-test.conf matching SoftHSMv2, with these [quirks]
+quirks() {
+	{
+		printf '[match]\nmanufacturer = SoftHSM project\nmodel = SoftHSM v2*\n[quirks]\n'
+		for _l in "$@"; do printf '%s\n' "$_l"; done
+	} >"$Q/softhsm-test.conf"
+}
+
+case_ "the shipped files: tokens names softhsm2.conf"
+P11ENROLL_TOKENS_PATH=$TOP_SRCDIR/tokens expect_rc 0 p11 tokens
+contains "$OUT" "quirks:       softhsm2.conf"
+
+case_ "tokens --json: no quirk file matches"
+# shadows an installed softhsm2.conf of the same name later on the path
+printf '[match]\nmanufacturer = Nobody\n' >"$Q/softhsm2.conf"
+expect_rc 0 p11 --json tokens
+cp "$OUT" "$T/tokens.json"
+equal "every token has quirks null" "$(jqt '[.[] | select(.token_present) | .quirks] | unique | tostring')" '[null]'
+expect_rc 0 p11 tokens
+contains "$OUT" "quirks:       (none)"
+
+case_ "max_rsa_bits = 2048"
+quirks "max_rsa_bits = 2048"
+expect_rc 0 p11 --json tokens
+cp "$OUT" "$T/tokens.json"
+equal "tokens --json names the file" "$(jqt ".[] | select(.label == \"$TL\") | .quirks")" softhsm-test.conf
+expect_rc 0 p11 --token "$TL" tokens
+contains "$OUT" "quirks:       softhsm-test.conf"
+before=$(count_objects)
+expect_error 6 p11 --pin "file:$PINF" keygen --label big --type rsa:3072
+contains "$ERR" "at most 2048 bits, not 3072"
+contains "$ERR" "token '$TL'"
+contains "$ERR" "softhsm-test.conf"
+equal "nothing was created" "$(count_objects)" "$before"
+expect_error 6 p11 --pin "file:$PINF" enroll --label big2 --type rsa:4096 --subject /CN=big2
+contains "$ERR" "at most 2048 bits, not 4096"
+equal "enroll: nothing was created" "$(count_objects)" "$before"
+expect_rc 0 p11 --pin "file:$PINF" keygen --label small --type rsa:2048
+equal "rsa:2048 is made" "$(count_objects)" $((before + 2))
+before=$((before + 2))
+
+case_ "min_rsa_bits = 3072"
+quirks "min_rsa_bits = 3072"
+expect_error 6 p11 --pin "file:$PINF" keygen --label tiny --type rsa:2048
+contains "$ERR" "at least 3072 bits, not 2048"
+equal "nothing was created" "$(count_objects)" "$before"
+
+case_ "omit_extractable = yes"
+quirks "omit_extractable = yes"
+expect_rc 0 p11 --pin "file:$PINF" -v --json keygen --label noext --type ec:P-256
+contains "$ERR" "CKA_EXTRACTABLE left out of the template (token quirk file softhsm-test.conf)"
+equal "read back: not extractable, never extractable" \
+	"$(jq -r '[.extractable,.never_extractable,.sensitive,.always_sensitive,.local]|map(tostring)|join(" ")' "$OUT")" \
+	"false true true true true"
+equal "object count +2" "$(count_objects)" $((before + 2))
+before=$((before + 2))
+equal "pkcs11-tool: never extractable" "$(obj Access "Private Key" noext)" \
+	"sensitive, always sensitive, never extractable, local"
+
+case_ "set_id_after_generation = no"
+quirks "set_id_after_generation = no"
+expect_rc 0 p11 --pin "file:$PINF" --json keygen --label keepid --type ec:P-256
+jid=$(jq -r .id "$OUT")
+check "a 20-byte id" is_sha1 "$jid"
+contains "$ERR" "cannot change CKA_ID after generation"
+contains "$ERR" "keeps the random id $jid"
+count_objects >/dev/null
+pid=$(obj ID "Private Key" keepid)
+equal "the private key has the id" "$pid" "$jid"
+equal "the public key has the same id" "$(obj ID "Public Key" keepid)" "$jid"
+pubkey_der "$pid" "$T/keepid.der"
+sha=$(bitstring_sha1 "$T/keepid.der")
+check "the public key was read" is_sha1 "$sha"
+check_not "the id is not the SHA-1 of the public key" test "$sha" = "$jid"
+expect_rc 0 p11 --pin "file:$PINF" keygen --label withid --id 0a0b0c --type ec:P-256
+count_objects >/dev/null
+equal "--id is still used" "$(obj ID "Private Key" withid)" 0a0b0c
+not_contains "$ERR" "random id"
+
+case_ "a malformed quirk file"
+quirks "omit_extractible = yes"
+before=$(count_objects)
+expect_error 7 p11 --pin "file:$PINF" keygen --label bad --type ec:P-256
+contains "$ERR" "$Q/softhsm-test.conf"
+contains "$ERR" "'omit_extractible'"
+contains "$ERR" "[quirks]"
+equal "nothing was created" "$(count_objects)" "$before"
+expect_error 7 p11 tokens
+contains "$ERR" "softhsm-test.conf"
+# a broken file for another token breaks this one too: no token runs without its quirks
+quirks "omit_extractable = yes"
+printf '[match]\nmanufacturer = Nobody\n[quirks]\nmax_rsa_bits = lots\n' >"$Q/other.conf"
+expect_error 7 p11 --json tokens
+contains "$ERR" "other.conf"
+contains "$ERR" "max_rsa_bits"
+rm -f "$Q/other.conf"
+printf '[match\n' >"$Q/syntax.conf"
+expect_error 7 p11 tokens
+contains "$ERR" "syntax.conf:1"
+rm -f "$Q/syntax.conf"
+
+finish

@@ -3,7 +3,8 @@
  * is matched by public key (never by label) and written with the key's
  * CKA_ID; the rest of the file and --chain go on as authority certificates,
  * each once.  Anything refused leaves the token as it was; a failure half
- * way takes back what this run wrote.
+ * way takes back what this run wrote.  "Is it there? no: write it" runs
+ * under the token's lock (lock.c), so two imports at once write it once.
  */
 #include "config.h"
 
@@ -195,7 +196,7 @@ p11e_status p11e_import(p11e_ctx *ctx, const char *path, const char *chain_path,
 	X509 *leaf = NULL;
 	CK_OBJECT_HANDLE existing = 0;
 	p11e_key want;
-	int found = 0, present = 0, non_ca = 0;
+	int found = 0, present = 0, non_ca = 0, lock = -1;
 	p11e_status st;
 
 	p11e__clear_error(ctx);
@@ -254,6 +255,9 @@ p11e_status p11e_import(p11e_ctx *ctx, const char *path, const char *chain_path,
 		goto done;
 	}
 	st = check_validity(ctx, leaf, path, allow_expired);
+	/* from the first look for the certificates to the last write: one process at a time */
+	if (st == P11E_OK)
+		st = p11e__token_lock(ctx, &lock);
 	if (st == P11E_OK)
 		st = cert_present(ctx, leaf, &present, &existing);
 	if (st != P11E_OK)
@@ -328,6 +332,7 @@ done:
 		ctx->last_call = saved_call;
 		p11e_import_result_clear(res);
 	}
+	p11e__token_unlock(&lock);
 	sk_X509_free(cas);
 	sk_X509_pop_free(certs, X509_free);
 	sk_X509_pop_free(chain, X509_free);

@@ -1,6 +1,8 @@
 /*
  * enroll.c - key and request in one step, and safe to run again: a key
- * with the label and no certificate yet is reused, never duplicated.
+ * with the label and no certificate yet is reused, never duplicated, also
+ * by two runs at once: the look-up and the key generation happen under the
+ * token's lock (lock.c), so the second run finds the first one's key.
  */
 #include "config.h"
 
@@ -73,7 +75,7 @@ p11e_status p11e_enroll(p11e_ctx *ctx, const char *type, const char *label,
 	p11e_key_type kt;
 	unsigned bits;
 	size_t certs = 0;
-	int found = 0;
+	int found = 0, lock = -1;
 	p11e_status st;
 
 	p11e__clear_error(ctx);
@@ -92,7 +94,10 @@ p11e_status p11e_enroll(p11e_ctx *ctx, const char *type, const char *label,
 	st = p11e__req_prepare(ctx, o, &req, &md);
 	if (st != P11E_OK)
 		return st;
-	st = find_by_label(ctx, label, key, &found);
+	/* find-or-create: one process at a time; what it finds is what the last one made */
+	st = p11e__token_lock(ctx, &lock);
+	if (st == P11E_OK)
+		st = find_by_label(ctx, label, key, &found);
 	if (st == P11E_OK && found) {
 		if (!same_type(key, kt, bits, curve)) {
 			char have[32];
@@ -124,6 +129,8 @@ p11e_status p11e_enroll(p11e_ctx *ctx, const char *type, const char *label,
 		if (st == P11E_OK)
 			st = p11e_keygen(ctx, type, label, id, id_len, key);
 	}
+	/* the key is complete (its final CKA_ID set): others may find it now */
+	p11e__token_unlock(&lock);
 	if (st == P11E_OK)
 		st = p11e__req_finish(ctx, key, o, md, req, out, outlen);
 	if (st != P11E_OK)

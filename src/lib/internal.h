@@ -248,6 +248,17 @@ void p11e__quirks_free(p11e_ctx *ctx);
 p11e_status p11e__session_open(p11e_ctx *ctx, int rw);
 void p11e__session_close(p11e_ctx *ctx);
 
+/*
+ * lock.c: the token's cross-process lock, around find-or-create sections
+ * (PKCS#11 has no transactions).  flock(2) on a file per token (SHA-256 of
+ * manufacturer, model, serial) in $XDG_RUNTIME_DIR/p11enroll, else
+ * /tmp/p11enroll-UID (0700, ours, checked); waits P11ENROLL_LOCK_TIMEOUT
+ * seconds (30), then fails "token is busy".  Not reentrant: take it once
+ * per section.  *fd is -1 when not held; unlock is a no-op then.
+ */
+p11e_status p11e__token_lock(p11e_ctx *ctx, int *fd);
+void p11e__token_unlock(int *fd);
+
 /* Parse a PIN source spec without the prompt/URI fallbacks (unit-tested). */
 p11e_status p11e__pin_from_source(p11e_ctx *ctx, const char *src, p11e_pin **pin);
 p11e_pin *p11e__pin_new(const char *data, size_t len);

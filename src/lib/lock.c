@@ -1,0 +1,241 @@
+/*
+ * lock.c - one p11enroll at a time in a token's find-or-create sections.
+ *
+ * PKCS#11 has no transactions: "is there a key labelled L? no: make one"
+ * run by two processes at once makes two.  State lives on the token (no
+ * database of our own), so what serialises those sections is an advisory
+ * lock, flock(2) on a file named after the token (a hash of its
+ * manufacturer, model and serial), in a directory only the user can write:
+ * $XDG_RUNTIME_DIR/p11enroll, else /tmp/p11enroll-UID.  The directory is
+ * made 0700 and checked (ours, a real directory, no access for others)
+ * before it is used; the lock file is opened without following symbolic
+ * links.  The wait is bounded: P11ENROLL_LOCK_TIMEOUT seconds (30).
+ *
+ * A local lock does not reach other hosts that share a network HSM.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+#define LOCK_TIMEOUT_DEFAULT 30
+#define LOCK_TIMEOUT_MAX 86400
+#define LOCK_POLL_MS 50
+#define LOCK_NOTE_AFTER 2 /* seconds of waiting before saying so by default */
+
+/* P11ENROLL_LOCK_TIMEOUT: whole seconds, 0 to not wait. */
+static p11e_status lock_timeout(p11e_ctx *ctx, unsigned *secs)
+{
+	const char *v = getenv("P11ENROLL_LOCK_TIMEOUT");
+	unsigned long n;
+	char *end;
+
+	*secs = LOCK_TIMEOUT_DEFAULT;
+	if (!v || !*v)
+		return P11E_OK;
+	errno = 0;
+	n = strtoul(v, &end, 10);
+	if (*v < '0' || *v > '9' || *end || errno || n > LOCK_TIMEOUT_MAX)
+		return p11e__fail(ctx, P11E_ERR_USAGE,
+		                  "P11ENROLL_LOCK_TIMEOUT='%.40s' is not a number of seconds from 0 to "
+		                  "%d: set it to how long to wait for a busy token (default %d)",
+		                  v, LOCK_TIMEOUT_MAX, LOCK_TIMEOUT_DEFAULT);
+	*secs = (unsigned)n;
+	return P11E_OK;
+}
+
+/*
+ * The lock directory, made if need be and checked: its path in dir, an
+ * O_DIRECTORY descriptor of it in *dfd.
+ */
+static p11e_status lock_dir(p11e_ctx *ctx, char *dir, size_t dirlen, int *dfd)
+{
+	const char *xdg = getenv("XDG_RUNTIME_DIR");
+	uid_t uid = geteuid();
+	struct stat sb;
+	int made, n;
+
+	*dfd = -1;
+	/* the XDG spec wants an absolute path; anything else is ignored */
+	if (xdg && xdg[0] == '/')
+		n = snprintf(dir, dirlen, "%s/p11enroll", xdg);
+	else
+		n = snprintf(dir, dirlen, "/tmp/p11enroll-%lu", (unsigned long)uid);
+	if (n < 0 || (size_t)n >= dirlen)
+		return p11e__fail(ctx, P11E_ERR_USAGE,
+		                  "XDG_RUNTIME_DIR is too long for the token lock directory: unset it "
+		                  "or give a shorter path");
+	made = mkdir(dir, 0700) == 0;
+	if (!made && errno != EEXIST)
+		return p11e__fail(ctx, P11E_ERR_FAILED,
+		                  "cannot make the token lock directory %s: %s: check the parent "
+		                  "directory, or set XDG_RUNTIME_DIR",
+		                  dir, strerror(errno));
+	if (lstat(dir, &sb) == 0 && S_ISLNK(sb.st_mode))
+		return p11e__fail(ctx, P11E_ERR_POLICY,
+		                  "token lock directory %s is a symbolic link, not a directory: "
+		                  "remove it, or set XDG_RUNTIME_DIR to a directory of your own",
+		                  dir);
+	*dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (*dfd < 0)
+		return p11e__fail(ctx, errno == ENOTDIR || errno == ELOOP ? P11E_ERR_POLICY
+		                                                           : P11E_ERR_FAILED,
+		                  "cannot open the token lock directory %s: %s: remove it, or set "
+		                  "XDG_RUNTIME_DIR to a directory of your own",
+		                  dir, errno == ENOTDIR ? "not a directory" : strerror(errno));
+	/* made now: the umask must not leave it unusable */
+	if (made)
+		(void)fchmod(*dfd, 0700);
+	/* checked on the descriptor, so what is checked is what is used */
+	if (fstat(*dfd, &sb) != 0 || !S_ISDIR(sb.st_mode) || sb.st_uid != uid ||
+	    (sb.st_mode & 077) != 0) {
+		p11e_status st = p11e__fail(
+			ctx, P11E_ERR_POLICY,
+			"token lock directory %s is not safe to use: owner uid %lu, mode %03o (want "
+			"uid %lu, mode 700): remove it, or set XDG_RUNTIME_DIR to a directory of your "
+			"own",
+			dir, (unsigned long)sb.st_uid, (unsigned)(sb.st_mode & 0777),
+			(unsigned long)uid);
+
+		close(*dfd);
+		*dfd = -1;
+		return st;
+	}
+	return P11E_OK;
+}
+
+/* "token-" and the SHA-256 of manufacturer, model and serial, in hex. */
+static p11e_status lock_name(p11e_ctx *ctx, char *name, size_t len)
+{
+	const p11e_slot *s = &ctx->slot;
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned mdlen = 0;
+	OSSL_LIB_CTX *libctx = p11e__libctx(ctx);
+	EVP_MD *sha = libctx ? EVP_MD_fetch(libctx, "SHA256", "provider=default") : NULL;
+	EVP_MD_CTX *m = EVP_MD_CTX_new();
+	int ok = sha && m && EVP_DigestInit_ex2(m, sha, NULL) &&
+	         EVP_DigestUpdate(m, s->manufacturer, strlen(s->manufacturer) + 1) &&
+	         EVP_DigestUpdate(m, s->model, strlen(s->model) + 1) &&
+	         EVP_DigestUpdate(m, s->serial, strlen(s->serial) + 1) &&
+	         EVP_DigestFinal_ex(m, md, &mdlen) && 2 * mdlen + 12 <= len;
+
+	EVP_MD_CTX_free(m);
+	EVP_MD_free(sha);
+	if (!ok)
+		return p11e__fail_ossl(ctx, P11E_ERR_FAILED, "cannot name the token lock file");
+	strcpy(name, "token-");
+	for (unsigned i = 0; i < mdlen; i++)
+		snprintf(name + 6 + 2 * i, 3, "%02x", md[i]);
+	strcat(name, ".lock");
+	return P11E_OK;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+p11e_status p11e__token_lock(p11e_ctx *ctx, int *fd)
+{
+	char dir[PATH_MAX], name[80];
+	struct timespec pause = { 0, LOCK_POLL_MS * 1000000L };
+	unsigned timeout;
+	int dfd = -1, lfd = -1, waited = 0, noted = 0;
+	double start, now;
+	struct stat sb;
+	p11e_status st;
+
+	*fd = -1;
+	if (!ctx->have_slot)
+		return p11e__fail(ctx, P11E_ERR_USAGE, "select a token first");
+	st = lock_timeout(ctx, &timeout);
+	if (st == P11E_OK)
+		st = lock_name(ctx, name, sizeof(name));
+	if (st == P11E_OK)
+		st = lock_dir(ctx, dir, sizeof(dir), &dfd);
+	if (st != P11E_OK)
+		return st;
+	lfd = openat(dfd, name, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0600);
+	if (lfd < 0) {
+		st = p11e__fail(ctx, errno == ELOOP ? P11E_ERR_POLICY : P11E_ERR_FAILED,
+		                "cannot open the token lock file %s/%s: %s: remove it",
+		                dir, name, errno == ELOOP ? "a symbolic link" : strerror(errno));
+		close(dfd);
+		return st;
+	}
+	close(dfd);
+	if (fstat(lfd, &sb) != 0 || !S_ISREG(sb.st_mode) || sb.st_uid != geteuid()) {
+		close(lfd);
+		return p11e__fail(ctx, P11E_ERR_POLICY,
+		                  "token lock file %s/%s is not a regular file of yours: remove it",
+		                  dir, name);
+	}
+	start = now_s();
+	for (;;) {
+		if (flock(lfd, LOCK_EX | LOCK_NB) == 0)
+			break;
+		if (errno == EINTR)
+			continue;
+		if (errno != EWOULDBLOCK) {
+			st = p11e__fail(ctx, P11E_ERR_FAILED, "cannot lock %s/%s: %s", dir, name,
+			                strerror(errno));
+			break;
+		}
+		now = now_s();
+		if (now - start >= (double)timeout) {
+			st = p11e__fail(ctx, P11E_ERR_TOKEN,
+			                "token '%s' is busy: another p11enroll holds its lock (%s/%s) and "
+			                "did not let go within %u s: retry, or wait longer with "
+			                "P11ENROLL_LOCK_TIMEOUT",
+			                ctx->slot.label, dir, name, timeout);
+			break;
+		}
+		if (!waited++)
+			p11e__log(ctx, P11E_LOG_INFO,
+			          "token '%s' is busy, another p11enroll holds its lock (%s/%s): "
+			          "waiting up to %u s",
+			          ctx->slot.label, dir, name, timeout);
+		/* a wait a user would notice is said once, and why */
+		if (!noted && now - start >= LOCK_NOTE_AFTER) {
+			noted = 1;
+			p11e__log(ctx, P11E_LOG_NOTE,
+			          "waiting for token '%s': another p11enroll is changing it (lock "
+			          "%s/%s; up to %u s, P11ENROLL_LOCK_TIMEOUT)",
+			          ctx->slot.label, dir, name, timeout);
+		}
+		nanosleep(&pause, NULL);
+	}
+	if (st != P11E_OK) {
+		close(lfd);
+		return st;
+	}
+	if (waited)
+		p11e__log(ctx, P11E_LOG_INFO, "token lock %s/%s taken after %.1f s", dir, name,
+		          now_s() - start);
+	*fd = lfd;
+	return P11E_OK;
+}
+
+void p11e__token_unlock(int *fd)
+{
+	if (*fd < 0)
+		return;
+	/* the file stays: removing it would let two processes lock two files */
+	flock(*fd, LOCK_UN);
+	close(*fd);
+	*fd = -1;
+}

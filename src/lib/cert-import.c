@@ -332,7 +332,7 @@ done:
 		ctx->last_call = saved_call;
 		p11e_import_result_clear(res);
 	}
-	p11e__token_unlock(&lock);
+	p11e__token_unlock(ctx, &lock);
 	sk_X509_free(cas);
 	sk_X509_pop_free(certs, X509_free);
 	sk_X509_pop_free(chain, X509_free);

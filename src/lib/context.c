@@ -21,6 +21,12 @@ void p11e_ctx_free(p11e_ctx *ctx)
 	if (!ctx)
 		return;
 	p11e__session_close(ctx);
+	if (ctx->lock_depth) {
+		int fd = ctx->lock_fd;
+
+		ctx->lock_depth = 1;
+		p11e__token_unlock(ctx, &fd);
+	}
 	p11e__engine_free(ctx);
 	p11e__libctx_free(ctx);
 	p11e__module_release(ctx);

@@ -130,7 +130,7 @@ p11e_status p11e_enroll(p11e_ctx *ctx, const char *type, const char *label,
 			st = p11e_keygen(ctx, type, label, id, id_len, key);
 	}
 	/* the key is complete (its final CKA_ID set): others may find it now */
-	p11e__token_unlock(&lock);
+	p11e__token_unlock(ctx, &lock);
 	if (st == P11E_OK)
 		st = p11e__req_finish(ctx, key, o, md, req, out, outlen);
 	if (st != P11E_OK)

@@ -37,6 +37,8 @@ struct p11e_ctx {
 	int force;
 	int warned_low; /* the PIN-count-low warning was given */
 	int warned_final; /* the last-try warning was given */
+	int lock_fd;      /* the token lock (lock.c), when lock_depth > 0 */
+	int lock_depth;
 
 	/* the last failure */
 	char message[512];
@@ -253,11 +255,12 @@ void p11e__session_close(p11e_ctx *ctx);
  * (PKCS#11 has no transactions).  flock(2) on a file per token (SHA-256 of
  * manufacturer, model, serial) in $XDG_RUNTIME_DIR/p11enroll, else
  * /tmp/p11enroll-UID (0700, ours, checked); waits P11ENROLL_LOCK_TIMEOUT
- * seconds (30), then fails "token is busy".  Not reentrant: take it once
- * per section.  *fd is -1 when not held; unlock is a no-op then.
+ * seconds (30), then fails "token is busy".  Nested: a section inside a
+ * section (keygen in enroll or renew) takes it again without waiting; the
+ * outermost unlock lets go.  *fd is -1 when not held; unlock is a no-op then.
  */
 p11e_status p11e__token_lock(p11e_ctx *ctx, int *fd);
-void p11e__token_unlock(int *fd);
+void p11e__token_unlock(p11e_ctx *ctx, int *fd);
 
 /* Parse a PIN source spec without the prompt/URI fallbacks (unit-tested). */
 p11e_status p11e__pin_from_source(p11e_ctx *ctx, const char *src, p11e_pin **pin);

@@ -118,8 +118,32 @@ static p11e_status check_rsa_size(p11e_ctx *ctx, const struct p11e__quirks *q, u
 	return P11E_OK;
 }
 
+static p11e_status keygen_locked(p11e_ctx *ctx, const char *type, const char *label,
+                                 const unsigned char *id, size_t id_len, p11e_key *key);
+
+/*
+ * From "is the label free?" to the final CKA_ID, one p11enroll at a time:
+ * two keygens of one label must not both find it free.
+ */
 p11e_status p11e_keygen(p11e_ctx *ctx, const char *type, const char *label,
                         const unsigned char *id, size_t id_len, p11e_key *key)
+{
+	int lock = -1;
+	p11e_status st;
+
+	p11e__clear_error(ctx);
+	memset(key, 0, sizeof(*key));
+	if (!ctx->logged_in)
+		return p11e__fail(ctx, P11E_ERR_USAGE, "log in to the token first");
+	st = p11e__token_lock(ctx, &lock);
+	if (st == P11E_OK)
+		st = keygen_locked(ctx, type, label, id, id_len, key);
+	p11e__token_unlock(ctx, &lock);
+	return st;
+}
+
+static p11e_status keygen_locked(p11e_ctx *ctx, const char *type, const char *label,
+                                 const unsigned char *id, size_t id_len, p11e_key *key)
 {
 	static CK_BBOOL yes = CK_TRUE, no = CK_FALSE;
 	static CK_BYTE exponent[] = { 0x01, 0x00, 0x01 };

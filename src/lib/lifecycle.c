@@ -161,7 +161,7 @@ p11e_status p11e_renew(p11e_ctx *ctx, const char *keyspec, const char *type,
 	char label[160], typebuf[32];
 	p11e_key_type kt;
 	unsigned bits;
-	int made = 0;
+	int made = 0, lock = -1;
 	p11e_status st;
 
 	p11e__clear_error(ctx);
@@ -191,6 +191,13 @@ p11e_status p11e_renew(p11e_ctx *ctx, const char *keyspec, const char *type,
 		st = newest_cert(ctx, &old, &cert);
 	if (st == P11E_OK)
 		st = p11e__req_from_cert(ctx, cert, o, &req, &md);
+	/*
+	 * From choosing the successor's label to its request, one p11enroll at
+	 * a time: a second renew must not pick the same label, nor reuse a key
+	 * this one may yet take back.
+	 */
+	if (st == P11E_OK)
+		st = p11e__token_lock(ctx, &lock);
 	if (st == P11E_OK)
 		st = successor(ctx, old.label, label, sizeof(label), newkey, reused);
 	if (st == P11E_OK && !*reused) {
@@ -205,6 +212,7 @@ p11e_status p11e_renew(p11e_ctx *ctx, const char *keyspec, const char *type,
 			destroy_key(ctx, newkey);
 		p11e_key_clear(newkey);
 	}
+	p11e__token_unlock(ctx, &lock);
 	X509_REQ_free(req);
 	X509_free(cert);
 	p11e_key_clear(&old);

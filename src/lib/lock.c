@@ -162,6 +162,12 @@ p11e_status p11e__token_lock(p11e_ctx *ctx, int *fd)
 	*fd = -1;
 	if (!ctx->have_slot)
 		return p11e__fail(ctx, P11E_ERR_USAGE, "select a token first");
+	/* held already, by a caller further up (renew -> keygen): nested */
+	if (ctx->lock_depth) {
+		ctx->lock_depth++;
+		*fd = ctx->lock_fd;
+		return P11E_OK;
+	}
 	st = lock_timeout(ctx, &timeout);
 	if (st == P11E_OK)
 		st = lock_name(ctx, name, sizeof(name));
@@ -226,16 +232,20 @@ p11e_status p11e__token_lock(p11e_ctx *ctx, int *fd)
 	if (waited)
 		p11e__log(ctx, P11E_LOG_INFO, "token lock %s/%s taken after %.1f s", dir, name,
 		          now_s() - start);
-	*fd = lfd;
+	*fd = ctx->lock_fd = lfd;
+	ctx->lock_depth = 1;
 	return P11E_OK;
 }
 
-void p11e__token_unlock(int *fd)
+void p11e__token_unlock(p11e_ctx *ctx, int *fd)
 {
-	if (*fd < 0)
+	if (*fd < 0 || !ctx->lock_depth)
+		return;
+	*fd = -1;
+	if (--ctx->lock_depth)
 		return;
 	/* the file stays: removing it would let two processes lock two files */
-	flock(*fd, LOCK_UN);
-	close(*fd);
-	*fd = -1;
+	flock(ctx->lock_fd, LOCK_UN);
+	close(ctx->lock_fd);
+	ctx->lock_fd = -1;
 }

@@ -3,7 +3,8 @@
 # enrolls of one label make one key pair (the other run reuses it, or fails
 # with one line naming the conflict), two imports of its certificate and the
 # CA certificate write each once, two enrolls of different labels both
-# succeed; then the token lock itself: a bounded wait, a clear "busy" error,
+# succeed, two keygens of one label make one pair (the other is told the
+# label is taken); then the token lock itself: a bounded wait, a clear "busy" error,
 # lock directories and files that are not safe are refused.
 #
 # CONC_ROUNDS (default 25) sets the number of rounds.  Each round has a fresh
@@ -206,10 +207,15 @@ while [ "$r" -le "$ROUNDS" ]; do
 	go
 	set -- $RCS
 	rda=$1 rdb=$2
+	racer ka keygen --label kg --type ec:P-256
+	racer kb keygen --label kg --type ec:P-256
+	go
+	set -- $RCS
+	rka=$1 rkb=$2
 	inventory
 
 	faulted=
-	for x in ea:$rea eb:$reb ia:$ria ib:$rib da:$rda db:$rdb; do
+	for x in ea:$rea eb:$reb ia:$ria ib:$rib da:$rda db:$rdb ka:$rka kb:$rkb; do
 		if softhsm_fault "${x%:*}" "${x#*:}"; then
 			faulted="$faulted ${x%:*}"
 			echo "# SoftHSMv2 fault, ${x%:*}: $(cat "$T/${x%:*}.err")"
@@ -221,6 +227,7 @@ while [ "$r" -le "$ROUNDS" ]; do
 			at_most_one $cl "$S"
 			at_most_one $cl "${D}a"
 			at_most_one $cl "${D}b"
+			at_most_one $cl kg
 		done
 		at_most_one certificate "$I"
 		at_most_one certificate "Conc CA"
@@ -287,6 +294,19 @@ while [ "$r" -le "$ROUNDS" ]; do
 		*) fail "i$j: JSON key_uri has the key's id $iid" "$(head -c 300 "$T/i$j.out")" ;;
 		esac
 		break
+	done
+
+	case_ "round $r: two keygens of one label"
+	equal "one keygen made the key, the other was told the label is taken (exit statuses, sorted)" \
+		"$(printf '%s\n' "$rka" "$rkb" | sort -n | tr '\n' ' ')" "0 2 "
+	one_pair kg
+	for j in a b; do
+		eval "rc=\$rk$j"
+		[ "$rc" -eq 2 ] || continue
+		case $(head -n 1 "$T/k$j.err") in
+		"p11enroll: label 'kg' is already on token"*) ok "k$j: one line names the taken label" ;;
+		*) fail "k$j: one line names the taken label" "$(cat "$T/k$j.err")" ;;
+		esac
 	done
 
 	case_ "round $r: two enrolls of two labels"

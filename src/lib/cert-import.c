@@ -78,10 +78,19 @@ static p11e_status key_for_cert(p11e_ctx *ctx, X509 *c, p11e_key *key, int *foun
 		st = p11e__find_objects(ctx, t, 1, &hits, &n);
 	}
 	for (size_t i = 0; st == P11E_OK && i < n && !*found; i++) {
-		if (p11e__key_describe(ctx, hits[i], key) != P11E_OK ||
-		    p11e__key_public(ctx, key, &pub) != P11E_OK) {
+		p11e_status ks = p11e__key_describe(ctx, hits[i], key);
+
+		if (ks == P11E_OK)
+			ks = p11e__key_public(ctx, key, &pub);
+		/* a key we cannot use (another type, no public half) is not the one */
+		if (ks == P11E_ERR_POLICY || ks == P11E_ERR_NOT_FOUND) {
 			p11e__clear_error(ctx);
 			continue;
+		}
+		/* a token that fails is an error, never "no key matches" */
+		if (ks != P11E_OK) {
+			st = ks;
+			break;
 		}
 		*found = EVP_PKEY_eq(pub, cert_pub) == 1;
 		EVP_PKEY_free(pub);
@@ -142,7 +151,8 @@ static p11e_status write_cert(p11e_ctx *ctx, X509 *c, const char *label, const u
 		{ CKA_CLASS, &cls, sizeof(cls) },
 		{ CKA_CERTIFICATE_TYPE, &type, sizeof(type) },
 		{ CKA_TOKEN, &yes, sizeof(yes) },
-		{ CKA_PRIVATE, &no, sizeof(no) },
+		/* a token quirk file may ask for private certificates */
+		{ CKA_PRIVATE, p11e__quirk_cert_private(ctx) ? &yes : &no, sizeof(CK_BBOOL) },
 		{ CKA_LABEL, (void *)label, strlen(label) },
 		{ CKA_SUBJECT, subj, (CK_ULONG)slen },
 		{ CKA_ISSUER, iss, (CK_ULONG)ilen },

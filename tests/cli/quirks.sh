@@ -1,7 +1,8 @@
 #!/bin/sh
 # quirks.sh - token quirk files: found on $P11ENROLL_TOKENS_PATH, shown by
 # `tokens`, applied by keygen (RSA size limit, CKA_EXTRACTABLE left out,
-# CKA_ID kept), and a malformed one refused with its name.
+# CKA_ID kept) and import (private certificates), and a malformed one
+# refused with its name.
 set -u
 . "$(dirname "$0")/lib.sh"
 setup
@@ -103,6 +104,29 @@ expect_rc 0 p11 --pin "file:$PINF" keygen --label withid --id 0a0b0c --type ec:P
 count_objects >/dev/null
 equal "--id is still used" "$(obj ID "Private Key" withid)" 0a0b0c
 not_contains "$ERR" "random id"
+
+case_ "certificate_private = yes"
+quirks "certificate_private = yes"
+mk_ca qca "/CN=Quirk CA"
+expect_rc 0 p11 --pin "file:$PINF" enroll --label privcert --type ec:P-256 --subject /CN=privcert \
+	-o "$T/privcert.csr"
+ca_sign qca "$T/privcert.csr" "$T/privcert.pem"
+expect_rc 0 p11 --pin "file:$PINF" import "$T/privcert.pem"
+pkcs11-tool --module "$SOFTHSM_MODULE" --token-label "$TL" --list-objects --type cert \
+	>"$T/pub-certs.txt" 2>&1
+not_contains "$T/pub-certs.txt" "privcert"
+pkcs11-tool --module "$SOFTHSM_MODULE" --token-label "$TL" --login --pin "$USER_PIN" \
+	--list-objects --type cert >"$T/all-certs.txt" 2>&1
+contains "$T/all-certs.txt" "privcert"
+# without the quirk, a certificate is public
+quirks "omit_extractable = no"
+expect_rc 0 p11 --pin "file:$PINF" enroll --label pubcert --type ec:P-256 --subject /CN=pubcert \
+	-o "$T/pubcert.csr"
+ca_sign qca "$T/pubcert.csr" "$T/pubcert.pem"
+expect_rc 0 p11 --pin "file:$PINF" import "$T/pubcert.pem"
+pkcs11-tool --module "$SOFTHSM_MODULE" --token-label "$TL" --list-objects --type cert \
+	>"$T/pub-certs.txt" 2>&1
+contains "$T/pub-certs.txt" "pubcert"
 
 case_ "a malformed quirk file"
 quirks "omit_extractible = yes"

@@ -110,6 +110,31 @@ void p11e__clear_error(p11e_ctx *ctx)
 	ctx->last_call = NULL;
 }
 
+/*
+ * Messages quote what the user gave (--token, --key), and a pkcs11: URI may
+ * carry its PIN (RFC 7512 pin-value): whatever follows "pin-value=" up to
+ * the URI's next separator is blanked out, so no message or log line of
+ * ours repeats a PIN.
+ */
+void p11e__redact(char *msg)
+{
+	static const char key[] = "pin-value=";
+	char *p = msg, *end;
+
+	while ((p = strstr(p, key))) {
+		p += sizeof(key) - 1;
+		end = p + strcspn(p, ";&?' \"\t\n)");
+		if (end == p)
+			continue;
+		if (end - p >= 3) {
+			memcpy(p, "***", 3);
+			memmove(p + 3, end, strlen(end) + 1);
+		} else {
+			memset(p, '*', (size_t)(end - p));
+		}
+	}
+}
+
 void p11e__log(p11e_ctx *ctx, p11e_log_level level, const char *fmt, ...)
 {
 	char buf[512];
@@ -120,6 +145,7 @@ void p11e__log(p11e_ctx *ctx, p11e_log_level level, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
+	p11e__redact(buf);
 	ctx->log(ctx->log_data, level, buf);
 }
 
@@ -130,6 +156,7 @@ p11e_status p11e__fail(p11e_ctx *ctx, p11e_status status, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(ctx->message, sizeof(ctx->message), fmt, ap);
 	va_end(ap);
+	p11e__redact(ctx->message);
 	return status;
 }
 

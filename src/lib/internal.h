@@ -101,6 +101,8 @@ p11e_status p11e__fail_rv(p11e_ctx *ctx, const char *what, const char *call, CK_
 p11e_status p11e__rv_status(CK_RV rv);
 const char *p11e__rv_hint(CK_RV rv);
 void p11e__clear_error(p11e_ctx *ctx);
+/* Blank out the value of every "pin-value=" in msg (in place, never longer). */
+void p11e__redact(char *msg);
 void p11e__log(p11e_ctx *ctx, p11e_log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
@@ -189,6 +191,13 @@ p11e_status p11e__key_read(p11e_ctx *ctx, CK_OBJECT_HANDLE h, p11e_key *key);
 p11e_status p11e__key_finish(p11e_ctx *ctx, p11e_key *key);
 /* bits and curve of key from its public half */
 void p11e__key_size_of(p11e_key *key, EVP_PKEY *pub);
+/*
+ * key-repair.c: a private key with no public half by id, logged in: find its
+ * half (same label and type, an id no private key has, proven by a signature)
+ * and give both the SHA-1 id again.  OK with key->pub_handle still 0 when
+ * there is none.
+ */
+p11e_status p11e__key_repair(p11e_ctx *ctx, p11e_key *key);
 /* SHA-1 of the subjectPublicKey bit string: the usual CKA_ID. */
 p11e_status p11e__key_id_of(p11e_ctx *ctx, EVP_PKEY *pkey, unsigned char id[20]);
 

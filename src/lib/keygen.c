@@ -37,6 +37,18 @@ static p11e_status refuse_existing(p11e_ctx *ctx, CK_ATTRIBUTE *a, const char *w
 		    cls == CKO_PRIVATE_KEY)
 			break;
 	}
+	if (cls == CKO_PRIVATE_KEY) {
+		/*
+		 * Describing the key joins a pair an earlier keygen left split (its
+		 * halves with different ids), so that what the URI names is usable;
+		 * a key we cannot describe is still there and still refused.
+		 */
+		p11e_key k = { .label = "" };
+
+		if (p11e__key_describe(ctx, found[at], &k) != P11E_OK)
+			p11e__clear_error(ctx);
+		p11e_key_clear(&k);
+	}
 	if (p11e__attr_get(ctx, found[at], CKA_LABEL, &label, &llen) == P11E_OK &&
 	    llen < sizeof(lbuf))
 		memcpy(lbuf, label, llen);

@@ -312,6 +312,8 @@ p11e_status p11e__key_describe(p11e_ctx *ctx, CK_OBJECT_HANDLE h, p11e_key *key)
 			key->pub_handle = pubs[0];
 		free(pubs);
 	}
+	if (!key->pub_handle && (st = p11e__key_repair(ctx, key)) != P11E_OK)
+		return st;
 	return p11e__key_finish(ctx, key);
 }
 

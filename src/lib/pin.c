@@ -190,10 +190,11 @@ p11e_status p11e__pin_from_source(p11e_ctx *ctx, const char *src, p11e_pin **pin
 	}
 	if (strcmp(src, "stdin") == 0)
 		return pin_from_fd(ctx, STDIN_FILENO, src, pin);
+	/* a mistyped source may be a bare PIN: none of it is shown */
 	return p11e__fail(ctx, P11E_ERR_USAGE,
-	                  "unknown PIN source '%.*s...': use env:VAR, file:PATH, fd:N, stdin or pass:PIN",
-	                  /* a mistyped source may be a bare PIN: show little of it */
-	                  2, src);
+	                  "unknown PIN source (%zu characters, not shown): use env:VAR, "
+	                  "file:PATH, fd:N, stdin or pass:PIN",
+	                  strlen(src));
 }
 
 /* Ask on the terminal with echo off; the caller wipes buf. */

@@ -61,6 +61,18 @@ contains "$ERR" "no-such-token"
 contains "$ERR" "'$present'"
 check "nothing was changed: PIN still logs in (pkcs11-tool)" login_ok cli-err "$USER_PIN"
 
+case_ "a PIN in a --token or --key URI is never repeated"
+expect_error 4 p11 --token "pkcs11:token=no-such-token?pin-value=$USER_PIN" list
+contains "$ERR" "no-such-token"
+not_contains "$ERR" "$USER_PIN"
+expect_error 4 p11 --token "$TL" --pin env:USER_PIN csr --subject /CN=x -o "$T/x.csr" \
+	--key "pkcs11:object=no-such-key?pin-value=$USER_PIN"
+contains "$ERR" "no-such-key"
+not_contains "$ERR" "$USER_PIN"
+expect_error 4 p11 --token "$TL" export --cert "pkcs11:object=no-such-cert?pin-value=$USER_PIN"
+contains "$ERR" "no-such-cert"
+not_contains "$ERR" "$USER_PIN"
+
 case_ "--module that does not exist"
 expect_error 4 "$P11ENROLL" --module /nonexistent.so tokens
 contains "$ERR" "/nonexistent.so"

@@ -11,8 +11,9 @@
 #     a clean run (ids aside), and a request it wrote verifies;
 #   - the token is consistent (pkcs11-tool, not through the wrapper): every
 #     private key has its public key (same CKA_ID) and the other way round
-#     (right after a failure a public key may stand alone: the re-run must
-#     remove it),
+#     (right after a failure a public key may stand alone, or a pair of
+#     one label have different ids on its halves: the re-run must remove or
+#     join it),
 #     every certificate's id is a private key's unless it is a CA
 #     certificate (CKA_CERTIFICATE_CATEGORY, by p11tool), no label on two
 #     private keys, no certificate twice;
@@ -42,7 +43,7 @@ set -u
 : "${P11FAULT_SO:=$TOP_BUILDDIR/tests/fault/.libs/p11fault.so}"
 : "${P11FAULT_RV:=CKR_DEVICE_ERROR}"
 : "${P11FAULT_JOBS:=2}"
-: "${P11FAULT_COMMANDS:=init-token pin-change pin-init keygen enroll csr import renew retire retire-last}"
+: "${P11FAULT_COMMANDS:=init-token pin-change pin-init pin-unblock keygen enroll csr import renew retire retire-last}"
 : "${P11FAULT_POINTS:=}"
 PLUS=
 [ "${P11FAULT_PERSIST:-0}" = 1 ] && PLUS=+
@@ -101,6 +102,7 @@ cmd_set() {
 	init-token) CMD="--so-pin env:SO_PIN --pin env:USER_PIN init-token --label fresh" ;;
 	pin-change) CMD="--pin env:USER_PIN pin change --new-pin env:NEW_PIN" ;;
 	pin-init) CMD="--so-pin env:SO_PIN pin init --new-pin env:NEW_PIN" ;;
+	pin-unblock) CMD="--so-pin env:SO_PIN pin unblock --new-pin env:NEW_PIN" ;;
 	keygen) CMD="--pin env:USER_PIN keygen --label knew --type ec:P-256" ;;
 	enroll)
 		REQ=$W/out.csr
@@ -210,10 +212,15 @@ state() {
 					if (C[i] ~ /^Private Key/) { priv[I[i]] = L[i]; np[L[i]]++ }
 					if (C[i] ~ /^Public Key/) pub[I[i]] = 1
 				}
+				for (i = 1; i <= n; i++)
+					if (C[i] ~ /^Public Key/ && !(I[i] in priv)) lonepub[L[i]] = 1
 				for (i = 1; i <= n; i++) {
 					k = (I[i] in priv) ? priv[I[i]] : "-"
 					print C[i] " | " L[i] " | key " k " | " U[i] " | " A[i] " | " S[i] " | " R[i]
-					if (C[i] ~ /^Private Key/ && !(I[i] in pub))
+					# a split pair (keygen cut off between setting the id on
+					# one half and on the other): both halves are there, and the
+					# re-run must join them again
+					if (C[i] ~ /^Private Key/ && !(I[i] in pub) && !(lone_ok && (L[i] in lonepub)))
 						print "private key \047" L[i] "\047 (id " I[i] ") has no public key" > bad
 					if (C[i] ~ /^Public Key/ && !(I[i] in priv) && !lone_ok)
 						print "public key \047" L[i] "\047 (id " I[i] ") has no private key" > bad
@@ -309,8 +316,9 @@ sweep_one() {
 			continue
 		fi
 		# right after a failure a public key may stand alone (a retire cut
-		# short between the private and the public half): harmless, and the
-		# re-run below must remove it; everywhere else it is an inconsistency
+		# short between the private and the public half), or a pair be split
+		# (a keygen cut short between the ids of its halves): the re-run
+		# below must remove or join it; everywhere else it is an inconsistency
 		LONE_PUBLIC_OK=1
 		state "$W/st"
 		LONE_PUBLIC_OK=0
@@ -415,7 +423,7 @@ EOF
 
 # the biggest first, so that the workers end together
 ORDER=
-for _c in retire renew retire-last enroll keygen import csr init-token pin-init pin-change; do
+for _c in retire renew retire-last enroll keygen import csr init-token pin-init pin-unblock pin-change; do
 	case " $P11FAULT_COMMANDS " in *" $_c "*) ORDER="$ORDER $_c" ;; esac
 done
 for _c in $P11FAULT_COMMANDS; do

@@ -18,6 +18,8 @@
 #define USER_PIN "27182818"
 
 static p11e_ctx *ctx;
+static CK_OBJECT_HANDLE wrapper; /* an AES key that may wrap (make_wrapper) */
+static void make_wrapper(void);
 
 static int suite_init(void)
 {
@@ -53,7 +55,7 @@ static void check_nonexportable(const p11e_key *k)
 	CK_ATTRIBUTE a = { CKA_PRIVATE_EXPONENT, buf, sizeof(buf) };
 	CK_BBOOL yes = CK_TRUE;
 	CK_ATTRIBUTE set = { CKA_EXTRACTABLE, &yes, sizeof(yes) };
-	CK_MECHANISM wrap = { CKM_RSA_PKCS, NULL, 0 };
+	CK_MECHANISM wrap = { CKM_AES_KEY_WRAP_PAD, NULL, 0 };
 	CK_ULONG wrapped_len = sizeof(buf);
 	CK_RV rv;
 
@@ -73,9 +75,45 @@ static void check_nonexportable(const p11e_key *k)
 	rv = ctx->fl->C_SetAttributeValue(ctx->session, k->handle, &set, 1);
 	CU_ASSERT_NOT_EQUAL(rv, CKR_OK);
 	CU_ASSERT_EQUAL(p11e__attr_bool(ctx, k->handle, CKA_EXTRACTABLE), 0);
-	/* nor be wrapped out, even with its own public key as the wrapping key */
-	rv = ctx->fl->C_WrapKey(ctx->session, &wrap, k->pub_handle, k->handle, buf, &wrapped_len);
-	CU_ASSERT_NOT_EQUAL(rv, CKR_OK);
+	/* nor be wrapped out by a key made to wrap, which wraps an extractable key */
+	CU_ASSERT_NOT_EQUAL_FATAL(wrapper, 0);
+	rv = ctx->fl->C_WrapKey(ctx->session, &wrap, wrapper, k->handle, buf, &wrapped_len);
+	CU_ASSERT_EQUAL(rv, CKR_KEY_UNEXTRACTABLE);
+}
+
+/*
+ * A session AES key that may wrap, and proof that it does wrap a private key
+ * that is extractable: a refusal to wrap ours then means ours, not the
+ * mechanism.
+ */
+static void make_wrapper(void)
+{
+	CK_MECHANISM gen = { CKM_AES_KEY_GEN, NULL, 0 }, ecgen = { CKM_EC_KEY_PAIR_GEN, NULL, 0 };
+	CK_MECHANISM wrap = { CKM_AES_KEY_WRAP_PAD, NULL, 0 };
+	CK_ULONG len = 32, wrapped_len;
+	CK_BBOOL yes = CK_TRUE, no = CK_FALSE;
+	static const CK_BYTE p256[] = { 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07 };
+	CK_ATTRIBUTE aes[] = {
+		{ CKA_VALUE_LEN, &len, sizeof(len) }, { CKA_WRAP, &yes, sizeof(yes) },
+		{ CKA_TOKEN, &no, sizeof(no) },
+	};
+	CK_ATTRIBUTE pub[] = { { CKA_EC_PARAMS, (void *)p256, sizeof(p256) },
+		               { CKA_TOKEN, &no, sizeof(no) } };
+	CK_ATTRIBUTE priv[] = { { CKA_TOKEN, &no, sizeof(no) }, { CKA_SENSITIVE, &no, sizeof(no) },
+		                { CKA_EXTRACTABLE, &yes, sizeof(yes) } };
+	CK_OBJECT_HANDLE hpub, hpriv;
+	CK_BYTE buf[1024];
+
+	CU_ASSERT_EQUAL_FATAL(ctx->fl->C_GenerateKey(ctx->session, &gen, aes, 3, &wrapper), CKR_OK);
+	CU_ASSERT_EQUAL_FATAL(
+		ctx->fl->C_GenerateKeyPair(ctx->session, &ecgen, pub, 2, priv, 3, &hpub, &hpriv),
+		CKR_OK);
+	wrapped_len = sizeof(buf);
+	CU_ASSERT_EQUAL(ctx->fl->C_WrapKey(ctx->session, &wrap, wrapper, hpriv, buf, &wrapped_len),
+	                CKR_OK);
+	CU_ASSERT(wrapped_len > 32);
+	ctx->fl->C_DestroyObject(ctx->session, hpub);
+	ctx->fl->C_DestroyObject(ctx->session, hpriv);
 }
 
 static void keygen_one(const char *type, const char *label, p11e_key_type kt, unsigned bits)
@@ -101,6 +139,7 @@ static void keygen_one(const char *type, const char *label, p11e_key_type kt, un
 
 static void test_keygen_rsa(void)
 {
+	make_wrapper();
 	keygen_one(NULL, "rsa2048", P11E_KEY_RSA, 2048);
 	keygen_one("rsa:3072", "rsa3072", P11E_KEY_RSA, 3072);
 }
@@ -130,6 +169,86 @@ static void test_keygen_refusals(void)
 	p11e_key_clear(&k);
 	CU_ASSERT_EQUAL(p11e_keygen(ctx, "ec:P-256", "other", id, sizeof(id), &k), P11E_ERR_USAGE);
 	CU_ASSERT_EQUAL(p11e_key_find(ctx, "other", &k), P11E_ERR_NOT_FOUND);
+}
+
+static void set_attr(CK_OBJECT_HANDLE h, CK_ATTRIBUTE_TYPE type, const void *v, CK_ULONG len)
+{
+	CK_ATTRIBUTE a = { type, (void *)v, len };
+
+	CU_ASSERT_EQUAL_FATAL(ctx->fl->C_SetAttributeValue(ctx->session, h, &a, 1), CKR_OK);
+}
+
+/* CKA_ID of h, into id[20]; its length. */
+static CK_ULONG id_of(CK_OBJECT_HANDLE h, unsigned char id[20])
+{
+	CK_ATTRIBUTE a = { CKA_ID, id, 20 };
+
+	CU_ASSERT_EQUAL(ctx->fl->C_GetAttributeValue(ctx->session, h, &a, 1), CKR_OK);
+	return a.ulValueLen;
+}
+
+/*
+ * A keygen cut short between the ids of its halves leaves them split: the
+ * next logged-in look at the key joins them under the SHA-1 id again, taking
+ * only the public key that verifies the private key's signature, never
+ * another key's half that merely shares the label.
+ */
+static void split_one(const char *type, const char *label)
+{
+	static const unsigned char stray[20] = { 0x5a, 0x5a, 0x01 }, stray2[20] = { 0x5a, 0x5a, 0x02 };
+	char decoy_label[64];
+	unsigned char id[20];
+	p11e_key k, decoy, again;
+
+	snprintf(decoy_label, sizeof(decoy_label), "%s-decoy", label);
+	CU_ASSERT_EQUAL_FATAL(p11e_keygen(ctx, type, label, NULL, 0, &k), P11E_OK);
+	CU_ASSERT_EQUAL_FATAL(p11e_keygen(ctx, type, decoy_label, NULL, 0, &decoy), P11E_OK);
+	/* the decoy: a public key of our label whose private key is gone */
+	CU_ASSERT_EQUAL(ctx->fl->C_DestroyObject(ctx->session, decoy.handle), CKR_OK);
+	set_attr(decoy.pub_handle, CKA_LABEL, label, strlen(label));
+	set_attr(decoy.pub_handle, CKA_ID, stray2, sizeof(stray2));
+	/* split: the public half under an id no private key has */
+	set_attr(k.pub_handle, CKA_ID, stray, sizeof(stray));
+
+	harness_log_reset();
+	p11e_ctx_set_log(ctx, harness_log, NULL);
+	CU_ASSERT_EQUAL(p11e_key_find(ctx, label, &again), P11E_OK);
+	p11e_ctx_set_log(ctx, NULL, NULL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(harness_log_text(), "was split"));
+	CU_ASSERT_EQUAL(again.pub_handle, k.pub_handle);
+	CU_ASSERT_EQUAL(again.id_len, 20);
+	CU_ASSERT(memcmp(again.id, k.id, 20) == 0);
+	CU_ASSERT_EQUAL(id_of(k.pub_handle, id), 20);
+	CU_ASSERT(memcmp(id, k.id, 20) == 0);
+	CU_ASSERT_EQUAL(id_of(k.handle, id), 20);
+	CU_ASSERT(memcmp(id, k.id, 20) == 0);
+	/* the decoy kept its id */
+	CU_ASSERT_EQUAL(id_of(decoy.pub_handle, id), 20);
+	CU_ASSERT(memcmp(id, stray2, 20) == 0);
+	p11e_key_clear(&again);
+
+	/* with its own half gone, the decoy is not taken for it */
+	CU_ASSERT_EQUAL(ctx->fl->C_DestroyObject(ctx->session, k.pub_handle), CKR_OK);
+	if (k.type == P11E_KEY_EC) {
+		CU_ASSERT_EQUAL(p11e_key_find(ctx, label, &again), P11E_ERR_NOT_FOUND);
+	} else {
+		/* an RSA private key still gives its public key itself */
+		CU_ASSERT_EQUAL(p11e_key_find(ctx, label, &again), P11E_OK);
+		CU_ASSERT_EQUAL(again.pub_handle, 0);
+	}
+	p11e_key_clear(&again);
+	CU_ASSERT_EQUAL(id_of(decoy.pub_handle, id), 20);
+	CU_ASSERT(memcmp(id, stray2, 20) == 0);
+	ctx->fl->C_DestroyObject(ctx->session, decoy.pub_handle);
+	ctx->fl->C_DestroyObject(ctx->session, k.handle);
+	p11e_key_clear(&k);
+	p11e_key_clear(&decoy);
+}
+
+static void test_split_pair(void)
+{
+	split_one("ec:P-256", "split-ec");
+	split_one("rsa:2048", "split-rsa");
 }
 
 /* Sign a request with each key and padding; OpenSSL must verify it. */
@@ -320,5 +439,6 @@ int main(void)
 	CU_add_test(s, "engine backend", test_csr_engine);
 	CU_add_test(s, "configs match openssl req", test_configs_match_openssl);
 	CU_add_test(s, "enroll is idempotent", test_enroll_idempotent);
+	CU_add_test(s, "a split key pair is joined again", test_split_pair);
 	return harness_run();
 }

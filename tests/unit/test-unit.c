@@ -165,8 +165,39 @@ static void test_pin_bad_scheme(void)
 	CU_ASSERT_EQUAL(pin_of("123456", got, sizeof(got)), P11E_ERR_USAGE);
 	/* a bare PIN typed as a source must not be echoed in full */
 	CU_ASSERT_PTR_NULL(strstr(p11e_error_message(ctx), "123456"));
+	CU_ASSERT_PTR_NULL(strstr(p11e_error_message(ctx), "12"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(p11e_error_message(ctx), "6 characters"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(p11e_error_message(ctx), "env:VAR"));
 	CU_ASSERT_EQUAL(pin_of("Pass:1", got, sizeof(got)), P11E_ERR_USAGE);
+}
+
+/* A PIN in a pkcs11: URI (pin-value) never comes back in a message. */
+static void test_redact(void)
+{
+	static const struct {
+		const char *in, *out;
+	} cases[] = {
+		{ "pkcs11:token=t?pin-value=4711", "pkcs11:token=t?pin-value=***" },
+		{ "pkcs11:token=t;pin-value=12", "pkcs11:token=t;pin-value=**" },
+		{ "pkcs11:object=k?pin-value=secret&module-name=m",
+		  "pkcs11:object=k?pin-value=***&module-name=m" },
+		{ "'pkcs11:pin-value=a%20b;token=x' and pin-value=99999999'",
+		  "'pkcs11:pin-value=***;token=x' and pin-value=***'" },
+		{ "pin-value=", "pin-value=" },
+		{ "no pin here", "no pin here" },
+	};
+	char buf[128];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(buf, sizeof(buf), "%s", cases[i].in);
+		p11e__redact(buf);
+		CU_ASSERT_STRING_EQUAL(buf, cases[i].out);
+	}
+	/* through the error path, as --token and --key reach it */
+	p11e__fail(ctx, P11E_ERR_NOT_FOUND, "no token matches '%s'",
+	           "pkcs11:token=nosuch?pin-value=11112222");
+	CU_ASSERT_PTR_NULL(strstr(p11e_error_message(ctx), "11112222"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(p11e_error_message(ctx), "token=nosuch"));
 }
 
 static void test_pin_no_terminal(void)
@@ -624,6 +655,7 @@ int main(void)
 	CU_add_test(s, "PIN too long", test_pin_too_long);
 	CU_add_test(s, "PIN source fd:", test_pin_fd);
 	CU_add_test(s, "unknown PIN source", test_pin_bad_scheme);
+	CU_add_test(s, "no PIN in messages", test_redact);
 	CU_add_test(s, "no PIN source, no terminal", test_pin_no_terminal);
 	CU_add_test(s, "CK_RV table", test_rv_table);
 	CU_add_test(s, "CK_RV names unique", test_rv_names_unique);

@@ -13,6 +13,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,6 +59,7 @@ static p11e_status conf_load(p11e_ctx *ctx, const char *file, struct req_conf *r
 	STACK_OF(CONF_VALUE) *sect;
 	const char *v;
 	long errline = -1;
+	char at[PATH_MAX + 24];
 	int i;
 
 	rc->file = file;
@@ -85,21 +87,23 @@ static p11e_status conf_load(p11e_ctx *ctx, const char *file, struct req_conf *r
 
 		if (in_list(req_used, cv->name))
 			continue;
+		p11e__conf_where(at, sizeof(at), file, "req", cv->name);
 		if (in_list(req_ignored, cv->name)) {
 			p11e__log(ctx, P11E_LOG_NOTE, "%s: [req] %s ignored: the key is on the token",
-			          file, cv->name);
+			          at, cv->name);
 			continue;
 		}
 		return p11e__fail(ctx, P11E_ERR_INPUT,
 		                  "%s: unknown field '%s' in [req]: remove it or check its spelling",
-		                  file, cv->name);
+		                  at, cv->name);
 	}
 	v = NCONF_get_string(rc->conf, "req", "prompt");
+	p11e__conf_where(at, sizeof(at), file, "req", "prompt");
 	if (v && strcmp(v, "no") != 0)
 		return p11e__fail(ctx, P11E_ERR_INPUT,
 		                  "%s: [req] prompt = %s: p11enroll asks no questions; set prompt = no "
 		                  "and give the values in the distinguished_name section",
-		                  file, v);
+		                  at, v);
 	ERR_clear_error(); /* missing keys leave errors behind */
 	rc->dn_section = NCONF_get_string(rc->conf, "req", "distinguished_name");
 	rc->ext_section = NCONF_get_string(rc->conf, "req", "req_extensions");
@@ -108,18 +112,23 @@ static p11e_status conf_load(p11e_ctx *ctx, const char *file, struct req_conf *r
 	if (v && (strcmp(v, "yes") == 0 || strcmp(v, "true") == 0))
 		rc->chtype = MBSTRING_UTF8;
 	v = NCONF_get_string(rc->conf, "req", "string_mask");
+	p11e__conf_where(at, sizeof(at), file, "req", "string_mask");
 	if (v && !ASN1_STRING_set_default_mask_asc(v))
-		return p11e__fail(ctx, P11E_ERR_INPUT, "%s: [req] string_mask = %s is not valid", file,
+		return p11e__fail(ctx, P11E_ERR_INPUT, "%s: [req] string_mask = %s is not valid", at,
 		                  v);
 	ERR_clear_error();
+	p11e__conf_where(at, sizeof(at), file, "req", "distinguished_name");
 	if (rc->dn_section && !NCONF_get_section(rc->conf, rc->dn_section))
 		return p11e__fail(ctx, P11E_ERR_INPUT,
-		                  "%s: distinguished_name names section [%s], which is not there",
-		                  file, rc->dn_section);
+		                  "%s: distinguished_name names section [%s], which is not there: "
+		                  "add it or fix the name",
+		                  at, rc->dn_section);
+	p11e__conf_where(at, sizeof(at), file, "req", "req_extensions");
 	if (rc->ext_section && !NCONF_get_section(rc->conf, rc->ext_section))
 		return p11e__fail(ctx, P11E_ERR_INPUT,
-		                  "%s: req_extensions names section [%s], which is not there", file,
-		                  rc->ext_section);
+		                  "%s: req_extensions names section [%s], which is not there: add it "
+		                  "or fix the name",
+		                  at, rc->ext_section);
 	return P11E_OK;
 }
 
@@ -127,6 +136,7 @@ static p11e_status conf_load(p11e_ctx *ctx, const char *file, struct req_conf *r
 static p11e_status conf_subject(p11e_ctx *ctx, const struct req_conf *rc, X509_NAME *name)
 {
 	STACK_OF(CONF_VALUE) *sect = NCONF_get_section(rc->conf, rc->dn_section);
+	char at[PATH_MAX + 24];
 	int i;
 
 	for (i = 0; i < sk_CONF_VALUE_num(sect); i++) {
@@ -134,6 +144,7 @@ static p11e_status conf_subject(p11e_ctx *ctx, const struct req_conf *rc, X509_N
 		const char *type = cv->name, *p;
 		int set = 0;
 
+		p11e__conf_where(at, sizeof(at), rc->file, rc->dn_section, cv->name);
 		/* "0.OU", "1.OU": several of a kind; "+CN": same RDN as the one before */
 		for (p = type; *p; p++)
 			if (*p == ':' || *p == ',' || *p == '.') {
@@ -147,7 +158,7 @@ static p11e_status conf_subject(p11e_ctx *ctx, const struct req_conf *rc, X509_N
 		}
 		if (!cv->value || !*cv->value)
 			return p11e__fail(ctx, P11E_ERR_INPUT,
-			                  "%s: [%s] %s is empty: give it a value or remove it", rc->file,
+			                  "%s: [%s] %s is empty: give it a value or remove it", at,
 			                  rc->dn_section, cv->name);
 		if (!X509_NAME_add_entry_by_txt(name, type, (int)rc->chtype,
 		                                (const unsigned char *)cv->value, -1, -1, set)) {
@@ -155,7 +166,7 @@ static p11e_status conf_subject(p11e_ctx *ctx, const struct req_conf *rc, X509_N
 			return p11e__fail(ctx, P11E_ERR_INPUT,
 			                  "%s: [%s] '%s' is not a subject attribute OpenSSL knows (or its "
 			                  "value is not allowed): check the name",
-			                  rc->file, rc->dn_section, cv->name);
+			                  at, rc->dn_section, cv->name);
 		}
 	}
 	return P11E_OK;
@@ -244,6 +255,57 @@ static p11e_status ossl_input(p11e_ctx *ctx, const char *what)
 	return p11e__fail_ossl(ctx, P11E_ERR_INPUT, what);
 }
 
+/*
+ * Which entry of the extension section (or of a section an entry names with
+ * @, as subjectAltName = @alt_names does) OpenSSL refuses: its file:line and
+ * OpenSSL's reason, for a message that points at the mistake.
+ */
+static p11e_status ext_failure(p11e_ctx *ctx, const struct req_conf *rc, X509V3_CTX *v3)
+{
+	STACK_OF(CONF_VALUE) *sect = NCONF_get_section(rc->conf, rc->ext_section);
+	char at[PATH_MAX + 24], what[PATH_MAX + 300];
+	const char *in = rc->ext_section, *name = NULL;
+
+	ERR_set_mark();
+	for (int i = 0; !name && i < sk_CONF_VALUE_num(sect); i++) {
+		CONF_VALUE *cv = sk_CONF_VALUE_value(sect, i);
+		X509_EXTENSION *ext = X509V3_EXT_nconf(rc->conf, v3, cv->name, cv->value);
+		STACK_OF(CONF_VALUE) *sub;
+
+		if (ext) {
+			X509_EXTENSION_free(ext);
+			continue;
+		}
+		name = cv->name;
+		/* a general name list: find the entry in the section it names */
+		if (cv->value && cv->value[0] == '@' &&
+		    (sub = NCONF_get_section(rc->conf, cv->value + 1))) {
+			for (int j = 0; j < sk_CONF_VALUE_num(sub); j++) {
+				CONF_VALUE *gv = sk_CONF_VALUE_value(sub, j);
+				GENERAL_NAME *gn = v2i_GENERAL_NAME(NULL, v3, gv);
+
+				if (gn) {
+					GENERAL_NAME_free(gn);
+					continue;
+				}
+				in = cv->value + 1;
+				name = gv->name;
+				break;
+			}
+		}
+	}
+	/* the first failure's reason is the one to report: drop the probes' */
+	ERR_pop_to_mark();
+	if (!name) {
+		snprintf(what, sizeof(what), "%s: fix the extensions in [%s] or a section they name",
+		         rc->file, rc->ext_section);
+		return ossl_input(ctx, what);
+	}
+	p11e__conf_where(at, sizeof(at), rc->file, in, name);
+	snprintf(what, sizeof(what), "%s: [%s] %s: fix this extension value", at, in, name);
+	return ossl_input(ctx, what);
+}
+
 /* base: extensions to start from (renew: the old certificate's), or NULL. */
 static p11e_status build_extensions(p11e_ctx *ctx, const struct req_conf *rc,
                                     const p11e_csr_opts *o, const STACK_OF(X509_EXTENSION) *base,
@@ -269,9 +331,7 @@ static p11e_status build_extensions(p11e_ctx *ctx, const struct req_conf *rc,
 		X509V3_set_nconf(&v3, rc->conf);
 	if (rc && rc->ext_section &&
 	    !X509V3_EXT_add_nconf_sk(rc->conf, &v3, rc->ext_section, &sk)) {
-		snprintf(what, sizeof(what), "%s: fix the extension in [%s] or a section it names",
-		         rc->file, rc->ext_section);
-		st = ossl_input(ctx, what);
+		st = ext_failure(ctx, rc, &v3);
 		goto done;
 	}
 	for (size_t i = 0; o->san && o->san[i]; i++) {

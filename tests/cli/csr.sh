@@ -127,7 +127,7 @@ for c in mtls-client multi-rdn open-banking; do
 	equal "subject DER" "$(subject_hex "$T/$c.p11.csr")" "$(subject_hex "$T/$c.sw.csr")"
 	equal "requested extensions" "$(extensions "$T/$c.p11.csr")" "$(extensions "$T/$c.sw.csr")"
 	if grep -q '^default_bits' "$f"; then
-		contains "$ERR" "note: $f: [req] default_bits ignored"
+		contains "$ERR" "note: $f:$(grep -n -m 1 "^default_bits" "$f" | cut -d: -f1): [req] default_bits ignored"
 	else
 		not_contains "$ERR" "default_bits"
 	fi
@@ -174,11 +174,26 @@ bad badip 's/^IP.1 = .*/IP.1 = 300.1.1.1/'
 bad emptycn 's/^CN = .*/CN =/'
 bad field 's/^\[req\]/[req]\nfrobnicate = 1/'
 bad syntax 's/^\[dn\]/[broken\n[dn]/'
-for e in nosuch:nosuch badip:"[ext]" emptycn:CN field:frobnicate \
-	syntax:"syntax.cnf:$(grep -n '^\[broken' "$T/syntax.cnf" | cut -d: -f1):"; do
-	expect_error 7 csr --key r2048 --config "$T/${e%%:*}.cnf" -o "$T/err.csr"
-	contains "$ERR" "$T/${e%%:*}.cnf"
-	contains "$ERR" "${e#*:}"
+bad badext 's/^extendedKeyUsage = .*/extendedKeyUsage = frobAuth/'
+bad noext 's/^req_extensions = ext/req_extensions = nosuch/'
+bad badattr 's/^OU = /frobnicateName = /'
+# at NAME PATTERN: "NAME.cnf:LINE:", the line of the first match of PATTERN
+at() {
+	echo "$1.cnf:$(grep -n -m 1 "$2" "$T/$1.cnf" | cut -d: -f1):"
+}
+# each error names the file and the line of the mistake, and what it is
+for e in "nosuch|$(at nosuch '^distinguished_name')|[nosuch]" \
+	"badip|$(at badip '^IP.1')|300.1.1.1" \
+	"emptycn|$(at emptycn '^CN =')|CN is empty" \
+	"field|$(at field '^frobnicate')|frobnicate" \
+	"syntax|$(at syntax '^\[broken')|" \
+	"badext|$(at badext '^extendedKeyUsage')|extendedKeyUsage" \
+	"noext|$(at noext '^req_extensions')|[nosuch]" \
+	"badattr|$(at badattr '^frobnicateName')|frobnicateName"; do
+	name=${e%%|*} rest=${e#*|}
+	expect_error 7 csr --key r2048 --config "$T/$name.cnf" -o "$T/err.csr"
+	contains "$ERR" "$T/${rest%%|*}"
+	contains "$ERR" "${rest#*|}"
 	no_file "$T/err.csr"
 done
 expect_error 7 csr --key r2048 --config "$T/missing.cnf" -o "$T/err.csr"

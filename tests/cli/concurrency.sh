@@ -447,7 +447,7 @@ if [ "$(id -u)" -eq 0 ] && chown 1:1 "$T/open/p11enroll" 2>/dev/null; then
 	chmod 700 "$T/open/p11enroll"
 	unsafe "$T/open" "owner uid 1"
 else
-	echo "# (not root: skipped)"
+	left_out "not root: a directory of another user cannot be made"
 fi
 case_ "a symbolic link as the lock directory is refused"
 mkdir -p "$T/link" "$T/elsewhere"

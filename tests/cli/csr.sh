@@ -26,6 +26,14 @@ csr() {
 text() {
 	openssl req -in "$1" -noout -text >"$T/text" 2>&1
 }
+# req_info DERFILE: the CertificationRequestInfo's bytes (what is signed), in hex
+req_info() {
+	set -- "$1" $(openssl asn1parse -inform DER -in "$1" 2>/dev/null |
+		awk '/d=1/ { print; exit }' |
+		sed 's/^ *\([0-9]*\):d=1 *hl= *\([0-9]*\) *l= *\([0-9]*\) .*/\1 \2 \3/')
+	[ $# = 4 ] || return 1
+	od -An -v -tx1 -j "$2" -N $(($3 + $4)) "$1" | tr -d ' \n'
+}
 # subject FILE: the subject, RFC 2253 with the string types
 subject() {
 	openssl req -in "$1" -noout -subject -nameopt RFC2253,show_type 2>&1
@@ -109,11 +117,26 @@ if grep -q '^#define P11E_HAVE_ENGINE 1' "$TOP_BUILDDIR/config.h" && [ -r "$ENG"
 		contains "$T/text" "Signature Algorithm: ${k#*:}"
 		equal "public key = the token's" "$(req_pubkey "$T/eng.csr")" "$(token_pubkey "${k%:*}")"
 	done
+	# the same inputs give the same request: PKCS#1 v1.5 signatures are
+	# deterministic, so for RSA it is the same bytes; for ECDSA, the same
+	# CertificationRequestInfo (all but the signature)
+	for k in r2048 e256; do
+		for b in provider engine; do
+			expect_rc 0 csr --key "$k" --config "$DATA/open-banking.cnf" --backend "$b" --der \
+				-o "$T/same-$b.der"
+			req_info "$T/same-$b.der" >"$T/same-$b.info"
+		done
+		check "$k: provider and engine: the same request info" cmp -s "$T/same-provider.info" \
+			"$T/same-engine.info"
+		check "$k: the request info is there" test -s "$T/same-engine.info"
+		[ "$k" = r2048 ] && check "r2048: provider and engine: the same request, byte for byte" \
+			cmp -s "$T/same-provider.der" "$T/same-engine.der"
+	done
 	expect_error 2 csr --key r2048 --subject /CN=engine --pss --backend engine -o "$T/err.csr"
 	contains "$ERR" "--pss"
 	no_file "$T/err.csr"
 else
-	echo "# no ENGINE support or no libp11 engine: --backend engine left out"
+	left_out "no ENGINE support or no libp11 engine: --backend engine"
 fi
 
 for c in mtls-client multi-rdn open-banking; do

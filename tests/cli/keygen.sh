@@ -98,7 +98,7 @@ if [ -r "$ENG" ]; then
 			"$(req_pubkey "$T/p-$k.csr")"
 	done
 else
-	echo "# no pkcs11 engine at $ENG: engine checks left out"
+	left_out "no pkcs11 engine at $ENG: the engine checks"
 fi
 
 case_ "--id"

@@ -63,9 +63,24 @@ check_not() {
 	if "$@" >/dev/null; then fail "$_n" "'$*' succeeded"; else ok "$_n"; fi
 }
 
+# left_out WHY: checks this machine cannot run (no engine, a tool missing).
+# Where every part must run (P11ENROLL_REQUIRE_ALL=1: scripts/check, CI),
+# that is a failure, not a note: a skipped check never passes for one run.
+left_out() {
+	if [ "${P11ENROLL_REQUIRE_ALL:-0}" = 1 ]; then
+		fail "left out" "$1 (P11ENROLL_REQUIRE_ALL=1: every check must run here)"
+	else
+		echo "# left out: $1"
+	fi
+}
+
 # finish: the summary line, and the exit status for the test driver.
 finish() {
 	echo "$PASSED passed, $FAILED failed"
+	if [ -n "$SKIPPED" ] && [ "${P11ENROLL_REQUIRE_ALL:-0}" = 1 ]; then
+		echo "FAIL - the whole test was skipped, and P11ENROLL_REQUIRE_ALL=1"
+		exit 1
+	fi
 	[ -n "$SKIPPED" ] && exit 77
 	[ "$FAILED" -gt 0 ] && exit 1
 	exit 0

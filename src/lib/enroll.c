@@ -76,6 +76,7 @@ p11e_status p11e_enroll(p11e_ctx *ctx, const char *type, const char *label,
 	unsigned bits;
 	size_t certs = 0;
 	int found = 0, lock = -1;
+	char bad[200];
 	p11e_status st;
 
 	p11e__clear_error(ctx);
@@ -116,6 +117,13 @@ p11e_status p11e_enroll(p11e_ctx *ctx, const char *type, const char *label,
 			                "key '%s' is on the token with another id: leave out --id or "
 			                "choose another label",
 			                label);
+		else if (p11e__key_exposed(key, bad, sizeof(bad)))
+			/* enroll vouches for the key it hands on: one that may have left
+			 * the token is not reused for a new identity */
+			st = p11e__fail(ctx, P11E_ERR_POLICY,
+			                "key '%s' on the token is not one born there that never left "
+			                "it (%s): it is not reused; choose another label",
+			                label, bad);
 		else if ((st = p11e__key_cert_count(ctx, key, &certs)) == P11E_OK && certs)
 			st = p11e__fail(ctx, P11E_ERR_USAGE,
 			                "key '%s' already has a certificate on the token: use 'renew' "

@@ -197,6 +197,12 @@ p11e_status p11e__key_finish(p11e_ctx *ctx, p11e_key *key);
 /* bits and curve of key from its public half */
 void p11e__key_size_of(p11e_key *key, EVP_PKEY *pub);
 /*
+ * 1 if the token does not say the key was born on it and never left it
+ * (sensitive, never extractable, always sensitive, local): bad lists the
+ * attributes that are off, as "CKA_EXTRACTABLE=TRUE, ...".
+ */
+int p11e__key_exposed(const p11e_key *k, char *bad, size_t badlen);
+/*
  * key-repair.c: a private key with no public half by id, logged in: find its
  * half (same label and type, an id no private key has, proven by a signature)
  * and give both the SHA-1 id again.  OK with key->pub_handle still 0 when

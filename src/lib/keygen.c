@@ -91,22 +91,9 @@ static void destroy_pair(p11e_ctx *ctx, CK_OBJECT_HANDLE pub, CK_OBJECT_HANDLE p
 /* The token must have honoured the template: check what it says now. */
 static p11e_status check_attributes(p11e_ctx *ctx, const p11e_key *k)
 {
-	char bad[200] = "";
-	size_t len;
+	char bad[200];
 
-#define WANT(field, value, name)                                                    \
-	if (k->field != (value)) {                                                   \
-		len = strlen(bad);                                                   \
-		snprintf(bad + len, sizeof(bad) - len, "%s%s=%s", len ? ", " : "", name, \
-		         k->field < 0 ? "unreadable" : k->field ? "TRUE" : "FALSE");     \
-	}
-	WANT(sensitive, 1, "CKA_SENSITIVE")
-	WANT(extractable, 0, "CKA_EXTRACTABLE")
-	WANT(always_sensitive, 1, "CKA_ALWAYS_SENSITIVE")
-	WANT(never_extractable, 1, "CKA_NEVER_EXTRACTABLE")
-	WANT(local, 1, "CKA_LOCAL")
-#undef WANT
-	if (!bad[0])
+	if (!p11e__key_exposed(k, bad, sizeof(bad)))
 		return P11E_OK;
 	return p11e__fail(ctx, P11E_ERR_POLICY,
 	                  "token '%s' did not honour the non-exportable key template (%s): the "

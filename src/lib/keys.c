@@ -317,6 +317,26 @@ p11e_status p11e__key_describe(p11e_ctx *ctx, CK_OBJECT_HANDLE h, p11e_key *key)
 	return p11e__key_finish(ctx, key);
 }
 
+int p11e__key_exposed(const p11e_key *k, char *bad, size_t badlen)
+{
+	size_t len;
+
+	bad[0] = '\0';
+#define WANT(field, value, name)                                                       \
+	if (k->field != (value)) {                                                      \
+		len = strlen(bad);                                                      \
+		snprintf(bad + len, badlen - len, "%s%s=%s", len ? ", " : "", name,        \
+		         k->field < 0 ? "unreadable" : k->field ? "TRUE" : "FALSE");        \
+	}
+	WANT(sensitive, 1, "CKA_SENSITIVE")
+	WANT(extractable, 0, "CKA_EXTRACTABLE")
+	WANT(always_sensitive, 1, "CKA_ALWAYS_SENSITIVE")
+	WANT(never_extractable, 1, "CKA_NEVER_EXTRACTABLE")
+	WANT(local, 1, "CKA_LOCAL")
+#undef WANT
+	return bad[0] != '\0';
+}
+
 void p11e__key_size_of(p11e_key *key, EVP_PKEY *pub)
 {
 	char group[64];

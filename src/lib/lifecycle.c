@@ -111,6 +111,7 @@ static p11e_status successor(p11e_ctx *ctx, const char *label, char *out, size_t
 	const char *dot = strrchr(label, '.');
 	size_t base = strlen(label), certs;
 	unsigned gen = 2;
+	char bad[200];
 	p11e_status st;
 
 	*reused = 0;
@@ -129,6 +130,11 @@ static p11e_status successor(p11e_ctx *ctx, const char *label, char *out, size_t
 		if (st != P11E_OK)
 			return st;
 		st = p11e__key_cert_count(ctx, reuse, &certs);
+		if (st == P11E_OK && certs == 0 && p11e__key_exposed(reuse, bad, sizeof(bad)))
+			return p11e__fail(ctx, P11E_ERR_POLICY,
+			                  "key '%s' on the token is not one born there that never left "
+			                  "it (%s): it is not reused as the successor; retire it first",
+			                  out, bad);
 		if (st != P11E_OK || certs == 0) {
 			*reused = st == P11E_OK;
 			return st;

@@ -617,6 +617,7 @@ p11e_status p11e_csr_make(p11e_ctx *ctx, const p11e_key *key, const p11e_csr_opt
 {
 	X509_REQ *req = NULL;
 	const char *md = NULL;
+	char bad[200];
 	p11e_status st;
 
 	p11e__clear_error(ctx);
@@ -624,6 +625,12 @@ p11e_status p11e_csr_make(p11e_ctx *ctx, const p11e_key *key, const p11e_csr_opt
 	*outlen = 0;
 	if (!ctx->logged_in)
 		return p11e__fail(ctx, P11E_ERR_USAGE, "log in to the token first");
+	/* a key brought to the token (imported) can still be asked for; say so */
+	if (p11e__key_exposed(key, bad, sizeof(bad)))
+		p11e__log(ctx, P11E_LOG_WARN,
+		          "key '%s' is not one born on the token that never left it (%s): a copy "
+		          "of it may exist elsewhere",
+		          key->label, bad);
 	st = p11e__req_prepare(ctx, o, &req, &md);
 	if (st == P11E_OK)
 		st = p11e__req_finish(ctx, key, o, md, req, out, outlen);

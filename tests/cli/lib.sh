@@ -342,13 +342,16 @@ ca_sign() {
 
 # snap: `pkcs11-tool -O` of token $TL into $T/snap.txt, to compare later.
 snap() {
-	p11t -O >"$T/snap.txt" 2>&1
+	p11t -O >"$T/snap.txt" 2>"$T/snap.err" ||
+		fail "pkcs11-tool -O lists the token" "$(head -c 300 "$T/snap.err")"
 }
 
-# unchanged: an assertion that the object listing is byte-for-byte $T/snap.txt.
+# unchanged: an assertion that the object listing is byte-for-byte $T/snap.txt
+# (a listing that fails is never "unchanged")
 unchanged() {
-	p11t -O >"$T/snap2.txt" 2>&1
-	if cmp -s "$T/snap.txt" "$T/snap2.txt"; then
+	if ! p11t -O >"$T/snap2.txt" 2>"$T/snap.err"; then
+		fail "token objects unchanged" "pkcs11-tool -O failed: $(head -c 300 "$T/snap.err")"
+	elif cmp -s "$T/snap.txt" "$T/snap2.txt"; then
 		ok "token objects unchanged"
 	else
 		fail "token objects unchanged" "$(diff "$T/snap.txt" "$T/snap2.txt" | head -20)"

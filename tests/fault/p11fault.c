@@ -18,6 +18,11 @@
  *   P11FAULT_TOKEN_FLAGS=HEX ORs HEX into CK_TOKEN_INFO.flags returned by
  *                            C_GetTokenInfo (CKF_USER_PIN_FINAL_TRY 0x20000,
  *                            CKF_USER_PIN_LOCKED 0x40000, ...).
+ *   P11FAULT_BOOL=HEX:0|1    a CK_BBOOL attribute (type HEX: CKA_EXTRACTABLE
+ *                            0x162, CKA_LOCAL 0x163, ...) that
+ *                            C_GetAttributeValue reports as 0 or 1 whatever
+ *                            the object holds: a token that does not honour
+ *                            a template, or says it does not.
  *
  * The environment is read once, at the first C_GetFunctionList or
  * C_Initialize.  A bad setting makes C_GetFunctionList / C_Initialize fail
@@ -55,6 +60,9 @@ static struct fault_spec specs[P11FAULT_MAX_SPECS];
 static size_t nspecs;
 static char fail_func[64];               /* "" counts every call */
 static CK_FLAGS token_flags;
+static CK_ATTRIBUTE_TYPE bool_type;      /* P11FAULT_BOOL, when bool_set */
+static CK_BBOOL bool_value;
+static int bool_set;
 static unsigned long ncalls;             /* calls counted for P11FAULT_FAIL */
 
 static const struct {
@@ -197,8 +205,21 @@ static void setup(void)
 	if (v && *v) {
 		errno = 0;
 		token_flags = strtoul(v, &end, 16);
-		if (errno || *end || end == v)
+		if (errno || *end || end == v) {
 			setup_rv = bad_setting("P11FAULT_TOKEN_FLAGS='%s': want hex", v);
+			return;
+		}
+	}
+	v = getenv("P11FAULT_BOOL");
+	if (v && *v) {
+		errno = 0;
+		bool_type = strtoul(v, &end, 16);
+		if (errno || end == v || *end != ':' || (end[1] != '0' && end[1] != '1') || end[2]) {
+			setup_rv = bad_setting("P11FAULT_BOOL='%s': want HEX:0 or HEX:1", v);
+			return;
+		}
+		bool_value = end[1] == '1' ? CK_TRUE : CK_FALSE;
+		bool_set = 1;
 	}
 }
 
@@ -330,8 +351,20 @@ FWD(C_CopyObject,
 FWD(C_DestroyObject, (CK_SESSION_HANDLE s, CK_OBJECT_HANDLE o), (s, o))
 FWD(C_GetObjectSize, (CK_SESSION_HANDLE s, CK_OBJECT_HANDLE o, CK_ULONG_PTR size),
     (s, o, size))
-FWD(C_GetAttributeValue, (CK_SESSION_HANDLE s, CK_OBJECT_HANDLE o, CK_ATTRIBUTE_PTR t, CK_ULONG n),
-    (s, o, t, n))
+static CK_RV w_C_GetAttributeValue(CK_SESSION_HANDLE s, CK_OBJECT_HANDLE o, CK_ATTRIBUTE_PTR t,
+                                   CK_ULONG n)
+{
+	CK_RV rv;
+
+	if (intercept("C_GetAttributeValue", &rv))
+		return rv;
+	rv = real->C_GetAttributeValue(s, o, t, n);
+	/* only where the object has the attribute and the caller took its value */
+	for (CK_ULONG i = 0; bool_set && t && i < n; i++)
+		if (t[i].type == bool_type && t[i].pValue && t[i].ulValueLen == sizeof(CK_BBOOL))
+			*(CK_BBOOL *)t[i].pValue = bool_value;
+	return rv;
+}
 FWD(C_SetAttributeValue, (CK_SESSION_HANDLE s, CK_OBJECT_HANDLE o, CK_ATTRIBUTE_PTR t, CK_ULONG n),
     (s, o, t, n))
 FWD(C_FindObjectsInit, (CK_SESSION_HANDLE s, CK_ATTRIBUTE_PTR t, CK_ULONG n), (s, t, n))

@@ -76,6 +76,24 @@ equal "call 2 is C_Initialize" "$(sed -n 2p "$LOG")" C_Initialize
 ncalls C_Login 1
 ncalls C_Finalize 1
 
+case_ "tokens shows the PIN state the token reports"
+# flag bits and their names, text and JSON; each alone, so that one name
+# cannot stand for another
+for f in 0x10000:user-pin-count-low 0x20000:user-pin-final-try 0x40000:user-pin-locked \
+	0x80000:user-pin-to-be-changed 0x100000:so-pin-count-low 0x200000:so-pin-final-try \
+	0x400000:so-pin-locked 0x800000:so-pin-to-be-changed; do
+	FLAGS=${f%%:*}
+	expect_rc 0 pf --json tokens
+	equal "$FLAGS: JSON flags" "$(jq -r --arg l "$TL" '.[] | select(.label == $l) |
+		[.flags[] | select(test("pin-(count|final|locked|to-be)"))] | join(" ")' "$OUT" 2>&1)" "${f#*:}"
+	expect_rc 0 pf tokens
+	contains "$OUT" "${f#*:}"
+done
+FLAGS=
+expect_rc 0 pf --json tokens
+equal "no flag: no PIN state in JSON" "$(jq -r --arg l "$TL" '.[] | select(.label == $l) |
+	[.flags[] | select(test("pin-(count|final|locked|to-be)"))] | length' "$OUT" 2>&1)" 0
+
 # the commands that log in as user, one a line (word-split; fd 3 in the loops)
 cat >"$T/user.cmds" <<EOF
 pin change --new-pin env:PIN_B

@@ -18,6 +18,8 @@
  *   P11FAULT_TOKEN_FLAGS=HEX ORs HEX into CK_TOKEN_INFO.flags returned by
  *                            C_GetTokenInfo (CKF_USER_PIN_FINAL_TRY 0x20000,
  *                            CKF_USER_PIN_LOCKED 0x40000, ...).
+ *   P11FAULT_SLOW=NAME:MS    every call to NAME waits MS milliseconds first
+ *                            (a smartcard taking its time to make a key).
  *   P11FAULT_BOOL=HEX:0|1    a CK_BBOOL attribute (type HEX: CKA_EXTRACTABLE
  *                            0x162, CKA_LOCAL 0x163, ...) that
  *                            C_GetAttributeValue reports as 0 or 1 whatever
@@ -41,6 +43,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #define P11FAULT_MAX_SPECS 16
@@ -63,6 +66,8 @@ static CK_FLAGS token_flags;
 static CK_ATTRIBUTE_TYPE bool_type;      /* P11FAULT_BOOL, when bool_set */
 static CK_BBOOL bool_value;
 static int bool_set;
+static char slow_func[64];               /* P11FAULT_SLOW, when slow_ms */
+static unsigned long slow_ms;
 static unsigned long ncalls;             /* calls counted for P11FAULT_FAIL */
 
 static const struct {
@@ -210,6 +215,19 @@ static void setup(void)
 			return;
 		}
 	}
+	v = getenv("P11FAULT_SLOW");
+	if (v && *v) {
+		const char *colon = strchr(v, ':');
+
+		errno = 0;
+		slow_ms = colon ? strtoul(colon + 1, &end, 10) : 0;
+		if (!colon || colon == v || (size_t)(colon - v) >= sizeof(slow_func) || errno ||
+		    end == colon + 1 || *end || slow_ms == 0 || slow_ms > 600000) {
+			setup_rv = bad_setting("P11FAULT_SLOW='%s': want NAME:MS (1 to 600000)", v);
+			return;
+		}
+		memcpy(slow_func, v, (size_t)(colon - v));
+	}
 	v = getenv("P11FAULT_BOOL");
 	if (v && *v) {
 		errno = 0;
@@ -249,6 +267,12 @@ static int intercept(const char *name, CK_RV *rv)
 	if (!real) {
 		*rv = CKR_CRYPTOKI_NOT_INITIALIZED;
 		return 1;
+	}
+	if (slow_ms && strcmp(slow_func, name) == 0) {
+		struct timespec ts = { (time_t)(slow_ms / 1000), (long)(slow_ms % 1000) * 1000000L };
+
+		while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+			;
 	}
 	if (nspecs && (!fail_func[0] || strcmp(fail_func, name) == 0)) {
 		unsigned long n = __atomic_add_fetch(&ncalls, 1, __ATOMIC_SEQ_CST);

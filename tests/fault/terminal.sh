@@ -1,0 +1,130 @@
+#!/bin/sh
+# terminal.sh - what p11enroll does on a terminal, under script(1)'s
+# pseudo-terminal: the PIN prompt (no echo, the PIN never in the
+# transcript, a new PIN asked twice), the elapsed time of a slow key
+# generation (the fault-injecting module makes C_GenerateKeyPair take its
+# time, as a smartcard does) and nothing of it without a terminal, and
+# retire's question, where only "y" removes the key.
+#
+# Environment: as tests/cli (lib.sh), plus P11FAULT_SO, the built wrapper
+# (default $TOP_BUILDDIR/tests/fault/.libs/p11fault.so).
+set -u
+: "${TOP_SRCDIR:=$(cd "$(dirname "$0")/../.." && pwd)}"
+. "$TOP_SRCDIR/tests/cli/lib.sh"
+: "${P11FAULT_SO:=$TOP_BUILDDIR/tests/fault/.libs/p11fault.so}"
+if [ ! -r "$P11FAULT_SO" ]; then
+	echo "SKIP: no fault-injecting module (P11FAULT_SO='$P11FAULT_SO')"
+	SKIPPED=1
+	finish
+fi
+if ! command -v script >/dev/null 2>&1; then
+	echo "SKIP: no script(1) (util-linux, Debian: bsdutils)"
+	SKIPPED=1
+	finish
+fi
+setup
+
+SO_PIN=73914628 USER_PIN=46193827 NEW_PIN=91827364
+export SO_PIN USER_PIN NEW_PIN
+mk_token cli-tty
+TL=cli-tty
+M=$SOFTHSM_MODULE
+
+# on_tty INPUT CMD...: CMD on a pseudo-terminal; the transcript in
+# $T/tty.out ($T/tty.txt without carriage returns), the exit status in RC.
+# INPUT is what is typed: "PROMPT|LINE" pairs, split by newlines (printf's
+# escapes); each LINE is typed once PROMPT is on the terminal, so that it
+# never comes before the tool has turned echo off.
+on_tty() {
+	_in=$1
+	shift
+	# script runs its command through a shell: quote every word for it
+	_cmd=
+	for _w in "$@"; do
+		_cmd="$_cmd '$(printf '%s' "$_w" | sed "s/'/'\\\\''/g")'"
+	done
+	rm -f "$T/tty.in" "$T/tty.out"
+	mkfifo "$T/tty.in"
+	script -qec "$_cmd" /dev/null <"$T/tty.in" >"$T/tty.out" 2>&1 &
+	_pid=$!
+	exec 4>"$T/tty.in"
+	printf '%b' "$_in" | while IFS= read -r _pair; do
+		[ -n "$_pair" ] || continue
+		_i=0
+		while ! grep -q -F -e "${_pair%%|*}" "$T/tty.out" 2>/dev/null && [ $_i -lt 300 ] &&
+			kill -0 "$_pid" 2>/dev/null; do
+			sleep 0.1
+			_i=$((_i + 1))
+		done
+		printf '%s\n' "${_pair#*|}" >&4
+	done
+	wait "$_pid"
+	RC=$?
+	exec 4>&-
+	rm -f "$T/tty.in"
+	tr -d '\r' <"$T/tty.out" >"$T/tty.txt"
+}
+
+case_ "the user PIN prompt: no echo, and the PIN works"
+on_tty "PIN for|$USER_PIN\n" env SOFTHSM2_CONF="$SOFTHSM2_CONF" "$P11ENROLL" --module "$M" --token "$TL" \
+	keygen --label typed --type ec:P-256
+equal "exit status" "$RC" 0
+contains "$T/tty.txt" "PIN for '$TL': "
+not_contains "$T/tty.txt" "$USER_PIN"
+contains "$T/tty.txt" "object=typed;type=private"
+
+case_ "a wrong PIN typed: refused once, never asked again"
+on_tty "PIN for|00000000\n" env SOFTHSM2_CONF="$SOFTHSM2_CONF" "$P11ENROLL" --module "$M" \
+	--token "$TL" list
+equal "exit status" "$RC" 3
+contains "$T/tty.txt" "CKR_PIN_INCORRECT"
+equal "asked once" "$(grep -o "PIN for '$TL': " "$T/tty.txt" | wc -l)" 1
+not_contains "$T/tty.txt" "00000000"
+
+case_ "a new PIN is asked twice; two that differ change nothing"
+on_tty "PIN for|$NEW_PIN\nRepeat it|12121212\n" env SOFTHSM2_CONF="$SOFTHSM2_CONF" "$P11ENROLL" --module "$M" \
+	--token "$TL" --pin env:USER_PIN pin change
+equal "exit status" "$RC" 3
+contains "$T/tty.txt" "Repeat it: "
+contains "$T/tty.txt" "the two PINs differ"
+not_contains "$T/tty.txt" "$NEW_PIN"
+check "the old PIN still logs in (pkcs11-tool)" login_ok "$TL" "$USER_PIN"
+on_tty "PIN for|$NEW_PIN\nRepeat it|$NEW_PIN\n" env SOFTHSM2_CONF="$SOFTHSM2_CONF" "$P11ENROLL" --module "$M" \
+	--token "$TL" --pin env:USER_PIN pin change
+equal "exit status" "$RC" 0
+not_contains "$T/tty.txt" "$NEW_PIN"
+check "the new PIN logs in (pkcs11-tool)" login_ok "$TL" "$NEW_PIN"
+USER_PIN=$NEW_PIN
+
+case_ "a slow key generation: the seconds on the terminal"
+on_tty "" env SOFTHSM2_CONF="$SOFTHSM2_CONF" P11FAULT_MODULE="$M" \
+	P11FAULT_SLOW=C_GenerateKeyPair:2400 "$P11ENROLL" --module "$P11FAULT_SO" --token "$TL" \
+	--pin env:USER_PIN keygen --label slow --type ec:P-256
+equal "exit status" "$RC" 0
+contains "$T/tty.txt" "... 1 s"
+contains "$T/tty.txt" "... 2 s"
+contains "$T/tty.txt" "done in 2 s"
+contains "$T/tty.txt" "object=slow;type=private"
+
+case_ "the same without a terminal: no seconds"
+expect_rc 0 env P11FAULT_MODULE="$M" P11FAULT_SLOW=C_GenerateKeyPair:1500 "$P11ENROLL" \
+	--module "$P11FAULT_SO" --token "$TL" --pin env:USER_PIN keygen --label slow2 --type ec:P-256
+not_contains "$ERR" " s"
+check "stderr is empty" test ! -s "$ERR"
+
+case_ "retire asks on a terminal; anything but y keeps the key"
+for answer in n "" no x; do
+	on_tty "[y/N]|$answer\n" env SOFTHSM2_CONF="$SOFTHSM2_CONF" "$P11ENROLL" --module "$M" \
+		--token "$TL" --pin env:USER_PIN retire --key slow2
+	contains "$T/tty.txt" "[y/N]"
+	check "answer '$answer': the key is still there" p11 --token "$TL" --pin env:USER_PIN \
+		csr --key slow2 --subject /CN=slow2 -o "$T/slow2.csr"
+done
+on_tty "[y/N]|y\n" env SOFTHSM2_CONF="$SOFTHSM2_CONF" "$P11ENROLL" --module "$M" --token "$TL" \
+	--pin env:USER_PIN retire --key slow2
+equal "answer y: exit status" "$RC" 0
+expect_error 4 p11 --token "$TL" --pin env:USER_PIN csr --key slow2 --subject /CN=slow2 \
+	-o "$T/slow2.csr"
+contains "$ERR" "no private key 'slow2'"
+
+finish

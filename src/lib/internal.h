@@ -194,8 +194,9 @@ p11e_status p11e__key_describe(p11e_ctx *ctx, CK_OBJECT_HANDLE h, p11e_key *key)
  */
 p11e_status p11e__key_read(p11e_ctx *ctx, CK_OBJECT_HANDLE h, p11e_key *key);
 p11e_status p11e__key_finish(p11e_ctx *ctx, p11e_key *key);
+/* key->bits (and curve) from object h's CKA_MODULUS or CKA_EC_PARAMS. */
+p11e_status p11e__key_size_read(p11e_ctx *ctx, CK_OBJECT_HANDLE h, p11e_key *key);
 /* bits and curve of key from its public half */
-void p11e__key_size_of(p11e_key *key, EVP_PKEY *pub);
 /*
  * 1 if the token does not say the key was born on it and never left it
  * (sensitive, never extractable, always sensitive, local): bad lists the

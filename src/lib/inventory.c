@@ -173,16 +173,13 @@ static CK_OBJECT_HANDLE public_of(p11e_object *const *ix, size_t n, const p11e_o
 
 static void describe_public(p11e_ctx *ctx, CK_OBJECT_HANDLE h, p11e_object *o)
 {
-	EVP_PKEY *pub = NULL;
 	CK_KEY_TYPE kt = 0;
 	CK_ATTRIBUTE a = { CKA_KEY_TYPE, &kt, sizeof(kt) };
 
 	P11_CALL(ctx, C_GetAttributeValue, ctx->session, h, &a, 1);
 	o->key.type = kt == CKK_EC ? P11E_KEY_EC : P11E_KEY_RSA;
 	o->key.handle = o->key.pub_handle = h;
-	if (p11e__key_public(ctx, &o->key, &pub) == P11E_OK)
-		p11e__key_size_of(&o->key, pub);
-	EVP_PKEY_free(pub);
+	(void)p11e__key_size_read(ctx, h, &o->key);
 	o->key.sensitive = o->key.extractable = o->key.always_sensitive = -1;
 	o->key.never_extractable = o->key.local = -1;
 	p11e__clear_error(ctx);

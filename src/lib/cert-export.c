@@ -95,6 +95,45 @@ static X509 *issuer_of(p11e_ctx *ctx, X509 *c)
 	return found;
 }
 
+p11e_status p11e_cert_key_uri(p11e_ctx *ctx, const char *spec, char **uri)
+{
+	CK_OBJECT_HANDLE *hs = NULL;
+	unsigned char *id = NULL, *label = NULL;
+	CK_ULONG ilen = 0, llen = 0;
+	char lbuf[129] = "";
+	size_t count = 0;
+	p11e_status st;
+
+	p11e__clear_error(ctx);
+	*uri = NULL;
+	if (!ctx->have_session && (st = p11e__session_open(ctx, 0)) != P11E_OK)
+		return st;
+	st = p11e__find_spec(ctx, spec, CKO_CERTIFICATE, &hs, &count);
+	if (st == P11E_OK && count == 0)
+		st = p11e__fail(ctx, P11E_ERR_NOT_FOUND,
+		                "no certificate '%s' on token '%s': 'p11enroll list' shows what is there",
+		                spec, ctx->slot.label);
+	/* a key's certificates share its id and label: the first one names it */
+	if (st == P11E_OK)
+		st = p11e__attr_opt(ctx, hs[0], CKA_ID, &id, &ilen);
+	if (st == P11E_OK)
+		st = p11e__attr_opt(ctx, hs[0], CKA_LABEL, &label, &llen);
+	if (st == P11E_OK && !ilen)
+		st = p11e__fail(ctx, P11E_ERR_NOT_FOUND,
+		                "certificate '%s' has no CKA_ID: it names no key on the token", spec);
+	if (st == P11E_OK) {
+		if (llen < sizeof(lbuf))
+			memcpy(lbuf, label, llen);
+		*uri = p11e__object_uri(ctx, CKO_PRIVATE_KEY, lbuf[0] ? lbuf : NULL, id, ilen);
+		if (!*uri)
+			st = p11e__fail(ctx, P11E_ERR_FAILED, "cannot format the key URI");
+	}
+	free(id);
+	free(label);
+	free(hs);
+	return st;
+}
+
 p11e_status p11e_export(p11e_ctx *ctx, const char *spec, int chain, int der, unsigned char **out,
                         size_t *outlen)
 {

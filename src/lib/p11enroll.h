@@ -311,6 +311,14 @@ p11e_status p11e_export(p11e_ctx *ctx, const char *spec, int chain, int der,
                         unsigned char **out, size_t *outlen);
 
 /*
+ * The RFC 7512 URI of the private key certificate spec (URI or label)
+ * belongs to, from its CKA_ID and label (free with p11e_free): what a client
+ * (curl, openssl, an engine or provider) is pointed at instead of a PKCS#12
+ * file.  No login needed.
+ */
+p11e_status p11e_cert_key_uri(p11e_ctx *ctx, const char *spec, char **uri);
+
+/*
  * A new key next to the old one (label with a generation suffix, "client.2",
  * new CKA_ID, the old key's type unless type is given) and a request that
  * repeats the old key's newest certificate: subject, subjectAltName,

@@ -23,6 +23,30 @@ const char usage_export[] =
 
 enum { OPT_CERT = 256, OPT_CHAIN, OPT_DER, OPT_PKCS12, OPT_OUT };
 
+/*
+ * No PKCS#12: it would hold the private key.  Say what to do instead, with
+ * the key's own URI when the certificate is there to name it.
+ */
+static int refuse_pkcs12(struct tool *t, const char *cert)
+{
+	char *uri = NULL;
+
+	/* best effort, and quiet: the refusal is the one line to print */
+	if (cert && p11e_module_load(t->ctx, t->module) == P11E_OK &&
+	    p11e_token_select(t->ctx, t->token) == P11E_OK &&
+	    p11e_cert_key_uri(t->ctx, cert, &uri) != P11E_OK)
+		uri = NULL;
+	fprintf(stderr,
+	        "p11enroll: a PKCS#12/PFX file would hold the private key, which never leaves the "
+	        "token: export the certificate (export --cert %s -o client.pem) and point the "
+	        "client at the key's URI instead: curl --engine pkcs11 --key-type ENG --key '%s' "
+	        "--cert client.pem, or openssl ... -engine pkcs11 -keyform engine -key '%s'\n",
+	        cert ? cert : "LABEL", uri ? uri : "pkcs11:...;type=private",
+	        uri ? uri : "pkcs11:...;type=private");
+	p11e_free(uri);
+	return P11E_ERR_USAGE;
+}
+
 int cmd_export(struct tool *t, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -36,7 +60,7 @@ int cmd_export(struct tool *t, int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *cert = NULL, *out = NULL;
-	int chain = 0, der = 0, opt, ret;
+	int chain = 0, der = 0, pkcs12 = 0, opt, ret;
 	unsigned char *data = NULL;
 	size_t len = 0;
 	p11e_status st;
@@ -48,20 +72,15 @@ int cmd_export(struct tool *t, int argc, char **argv)
 		case 'o':
 		case OPT_OUT: out = optarg; break;
 		case OPT_DER: der = 1; break;
-		case OPT_PKCS12:
-			fprintf(stderr,
-			        "p11enroll: a PKCS#12/PFX file would hold the private key, which never "
-			        "leaves the token: export the certificate and point the client at the "
-			        "key's pkcs11: URI instead (curl --engine pkcs11 --key-type ENG --key "
-			        "'pkcs11:...;type=private' --cert client.pem, or openssl -engine "
-			        "pkcs11 -keyform engine -key 'pkcs11:...')\n");
-			return P11E_ERR_USAGE;
+		case OPT_PKCS12: pkcs12 = 1; break;
 		case 'h': fputs(usage_export, stdout); return 0;
 		default: return tool_bad_option("export", argv);
 		}
 	}
 	if (optind < argc)
 		return tool_usage_error("export", "unexpected argument '%s'", argv[optind]);
+	if (pkcs12)
+		return refuse_pkcs12(t, cert);
 	if (!cert)
 		return tool_usage_error("export", "--cert is required");
 	if ((ret = tool_select_token(t)) != 0)

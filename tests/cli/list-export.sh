@@ -15,7 +15,7 @@ mk_ca ca "/O=Test/CN=List CA"
 # key LABEL TYPE [sign]: enroll a key; with "sign", its certificate imported
 key() {
 	p11 --pin env:USER_PIN enroll --label "$1" --type "$2" --subject "/O=Acme/CN=$1.example" \
-		-o "$T/$1.csr" >/dev/null 2>"$T/en.err" || fail "enroll $1" "$(cat "$T/en.err")"
+		-o "$T/$1.csr" >"$T/$1.uri" 2>"$T/en.err" || fail "enroll $1" "$(cat "$T/en.err")"
 	[ "${3:-}" = sign ] || return 0
 	ca_sign ca "$T/$1.csr" "$T/$1.pem"
 	openssl x509 -in "$T/$1.pem" -outform DER -out "$T/$1.der"
@@ -133,8 +133,15 @@ check "a root alone" cmp "$OUT" "$T/ca.pem"
 case_ "export: refused"
 expect_error 2 ex --cert web --pkcs12
 contains "$ERR" "never leaves"
+# the message names the key itself, as enroll printed its URI
+contains "$ERR" "--key '$(cat "$T/web.uri")'"
+contains "$ERR" "-keyform engine -key '$(cat "$T/web.uri")'"
 expect_error 2 ex --cert web --pfx -o "$T/web.p12"
 no_file "$T/web.p12"
+expect_error 2 ex --cert nosuch --pkcs12
+contains "$ERR" "pkcs11:...;type=private"
+expect_error 2 p11 --token no-such-token export --cert web --pkcs12
+contains "$ERR" "never leaves"
 expect_error 2 ex --cert web --chain --der
 expect_error 2 ex --chain
 expect_error 4 ex --cert nosuch

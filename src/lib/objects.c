@@ -165,7 +165,16 @@ p11e_status p11e__object_spec(p11e_ctx *ctx, const char *spec, struct p11e__objs
 	p11e_status st;
 
 	memset(out, 0, sizeof(*out));
+	if (!*spec)
+		return p11e__fail(ctx, P11E_ERR_USAGE, "an empty key or certificate name: give its "
+		                                      "label or pkcs11: URI");
 	if (strncmp(spec, "pkcs11:", 7) != 0) {
+		/* cut short, it could name another object whose label is the prefix */
+		if (strlen(spec) >= sizeof(out->label))
+			return p11e__fail(ctx, P11E_ERR_USAGE,
+			                  "the label '%.32s...' is longer than %zu bytes, the most p11enroll "
+			                  "handles",
+			                  spec, sizeof(out->label) - 1);
 		snprintf(out->label, sizeof(out->label), "%s", spec);
 		out->has_label = 1;
 		return P11E_OK;
@@ -183,13 +192,23 @@ p11e_status p11e__object_spec(p11e_ctx *ctx, const char *spec, struct p11e__objs
 		memcpy(out->label, a->pValue, a->ulValueLen);
 		out->label[a->ulValueLen] = '\0';
 		out->has_label = 1;
+	} else if (a) {
+		st = p11e__fail(ctx, P11E_ERR_USAGE,
+		                "the URI's object= is longer than %zu bytes: no object has it",
+		                sizeof(out->label) - 1);
 	}
 	if ((a = p11_kit_uri_get_attribute(uri, CKA_ID)) && a->ulValueLen <= sizeof(out->id)) {
 		memcpy(out->id, a->pValue, a->ulValueLen);
 		out->id_len = a->ulValueLen;
 		out->has_id = 1;
+	} else if (a) {
+		st = p11e__fail(ctx, P11E_ERR_USAGE,
+		                "the URI's id= is longer than %zu bytes: no object has it",
+		                sizeof(out->id));
 	}
 	p11_kit_uri_free(uri);
+	if (st != P11E_OK)
+		return st;
 	if (!out->has_label && !out->has_id)
 		return p11e__fail(ctx, P11E_ERR_USAGE,
 		                  "the URI names no object (no object= or id=): add one");

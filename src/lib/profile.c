@@ -32,9 +32,14 @@ static const char *const fields[] = {
 	"san_required", "cn_in_san", "no_wildcards", "ou_is_uuid", "eku_includes", NULL,
 };
 
+/* 1 yes, 0 no, -1 neither: a mistyped boolean never switches a check off quietly */
 static int yes(const char *v)
 {
-	return v && (strcasecmp(v, "yes") == 0 || strcasecmp(v, "true") == 0 || strcmp(v, "1") == 0);
+	if (strcasecmp(v, "yes") == 0 || strcasecmp(v, "true") == 0 || strcmp(v, "1") == 0)
+		return 1;
+	if (strcasecmp(v, "no") == 0 || strcasecmp(v, "false") == 0 || strcmp(v, "0") == 0)
+		return 0;
+	return -1;
 }
 
 static int valid_name(const char *name)
@@ -121,8 +126,11 @@ static p11e_status load_profile(p11e_ctx *ctx, const char *name, struct profile 
 	if ((v = NCONF_get_string(conf, "profile", #field)))                             \
 		snprintf(p->field, sizeof(p->field), "%s", v);
 #define BOOL(field)                                                                      \
-	if ((v = NCONF_get_string(conf, "profile", #field)))                             \
-		p->field = yes(v);
+	if ((v = NCONF_get_string(conf, "profile", #field)) && (p->field = yes(v)) < 0) {  \
+		st = p11e__fail(ctx, P11E_ERR_INPUT,                                     \
+		                "profile %s: %s = %s: use yes or no", path, #field, v);  \
+		goto bad;                                                                \
+	}
 	STR(ec_curves)
 	STR(required_subject)
 	STR(eku_includes)
@@ -132,8 +140,33 @@ static p11e_status load_profile(p11e_ctx *ctx, const char *name, struct profile 
 	BOOL(ou_is_uuid)
 #undef STR
 #undef BOOL
-	if ((v = NCONF_get_string(conf, "profile", "min_rsa_bits")))
-		p->min_rsa_bits = (unsigned)strtoul(v, NULL, 10);
+	if ((v = NCONF_get_string(conf, "profile", "min_rsa_bits"))) {
+		char *end = NULL;
+		unsigned long bits = strtoul(v, &end, 10);
+
+		if (!*v || *end || bits < 1024 || bits > 16384) {
+			st = p11e__fail(ctx, P11E_ERR_INPUT,
+			                "profile %s: min_rsa_bits = %s: give a number of bits, 1024 to "
+			                "16384",
+			                path, v);
+			goto bad;
+		}
+		p->min_rsa_bits = (unsigned)bits;
+	}
+	/* an extended key usage OpenSSL cannot name would match nothing, or anything */
+	if (p->eku_includes[0]) {
+		ASN1_OBJECT *o = OBJ_txt2obj(p->eku_includes, 0);
+
+		if (!o) {
+			st = p11e__fail(ctx, P11E_ERR_INPUT,
+			                "profile %s: eku_includes = %s is no extended key usage name "
+			                "or OID: use clientAuth, serverAuth, ... or a dotted OID",
+			                path, p->eku_includes);
+			goto bad;
+		}
+		ASN1_OBJECT_free(o);
+	}
+bad:
 	ERR_pop_to_mark();
 done:
 	NCONF_free(conf);
@@ -288,7 +321,8 @@ static void check_eku(const struct profile *p, const STACK_OF(X509_EXTENSION) *e
                       struct findings *f)
 {
 	EXTENDED_KEY_USAGE *eku;
-	int nid, found = 0;
+	ASN1_OBJECT *want;
+	int found = 0;
 
 	if (!p->eku_includes[0])
 		return;
@@ -296,11 +330,13 @@ static void check_eku(const struct profile *p, const STACK_OF(X509_EXTENSION) *e
 	eku = X509V3_get_d2i(exts, NID_ext_key_usage, NULL, NULL);
 	if (!eku)
 		return;
-	nid = OBJ_txt2nid(p->eku_includes);
-	for (int i = 0; i < sk_ASN1_OBJECT_num(eku); i++)
-		found |= OBJ_obj2nid(sk_ASN1_OBJECT_value(eku, i)) == nid;
+	/* compared as OIDs: one OpenSSL has no name for still matches only itself */
+	want = OBJ_txt2obj(p->eku_includes, 0);
+	for (int i = 0; want && i < sk_ASN1_OBJECT_num(eku); i++)
+		found |= OBJ_cmp(sk_ASN1_OBJECT_value(eku, i), want) == 0;
 	if (!found)
 		add(f, "extendedKeyUsage does not include %s", p->eku_includes);
+	ASN1_OBJECT_free(want);
 	sk_ASN1_OBJECT_pop_free(eku, ASN1_OBJECT_free);
 }
 

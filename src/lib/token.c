@@ -246,6 +246,11 @@ p11e_status p11e__token_match(p11e_ctx *ctx, const char *spec, const p11e_slot *
 	char list[384];
 	p11e_status st;
 
+	/* "" would pick a token whose label is blank: an uninitialised one */
+	if (spec && !*spec)
+		return p11e__fail(ctx, P11E_ERR_USAGE,
+		                  "an empty --token: give a token label or a pkcs11: URI from "
+		                  "'p11enroll tokens'");
 	if (spec && strncmp(spec, "pkcs11:", 7) == 0 &&
 	    (st = p11e__uri_parse(ctx, spec, "token", &uri)) != P11E_OK)
 		return st;

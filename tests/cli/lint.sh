@@ -67,6 +67,29 @@ printf '[profile]\nmin_rsa_bitz = 2048\n' >"$T/typo.conf"
 expect_rc 7 "$P11ENROLL" lint --profile "$T/typo.conf" "$T/good.csr"
 contains "$ERR" "unknown field 'min_rsa_bitz'"
 
+case_ "a profile value that is not one is refused, never read as off"
+for bad in "cn_in_san = yse:cn_in_san = yse: use yes or no" \
+	"no_wildcards = maybe:no_wildcards = maybe" \
+	"min_rsa_bits = 2k:min_rsa_bits = 2k: give a number of bits" \
+	"min_rsa_bits = 512:min_rsa_bits = 512" \
+	"eku_includes = clientAuht:eku_includes = clientAuht is no extended key usage"; do
+	printf '[profile]\n%s\n' "${bad%%:*}" >"$T/badval.conf"
+	expect_error 7 "$P11ENROLL" lint --profile "$T/badval.conf" "$T/good.csr"
+	contains "$ERR" "${bad#*:}"
+done
+# an extended key usage given as an OID matches only that OID, also among
+# usages OpenSSL has no name for
+openssl req -new -key "$T/good.key" -subj "/C=US/O=Example/CN=a.example" \
+	-addext "subjectAltName=DNS:a.example" -addext "extendedKeyUsage=clientAuth,1.3.6.1.4.1.99999.2" \
+	-out "$T/eku.csr" 2>/dev/null
+printf '[profile]\neku_includes = 1.3.6.1.5.5.7.3.2\n' >"$T/ekuoid.conf"
+expect_rc 0 "$P11ENROLL" lint --profile "$T/ekuoid.conf" "$T/eku.csr"
+printf '[profile]\neku_includes = 1.3.6.1.4.1.99999.2\n' >"$T/ekuknown.conf"
+expect_rc 0 "$P11ENROLL" lint --profile "$T/ekuknown.conf" "$T/eku.csr"
+printf '[profile]\neku_includes = 1.3.6.1.4.1.99999.1\n' >"$T/ekuother.conf"
+expect_rc 6 "$P11ENROLL" lint --profile "$T/ekuother.conf" "$T/eku.csr"
+contains "$ERR" "extendedKeyUsage does not include 1.3.6.1.4.1.99999.1"
+
 case_ "a user's own profile from P11ENROLL_PROFILE_PATH"
 mkdir "$T/profiles"
 printf '[profile]\ninherits = mtls-client\nmin_rsa_bits = 3072\n' >"$T/profiles/strict.conf"

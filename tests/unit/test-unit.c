@@ -311,6 +311,10 @@ static void test_token_match(void)
 	                                  &found), P11E_OK);
 	CU_ASSERT_EQUAL(found, 0);
 
+	/* "" would match a token with a blank label, an uninitialised one */
+	CU_ASSERT_EQUAL(p11e__token_match(ctx, "", s, 5, P11E__MATCH_ANY, &found), P11E_ERR_USAGE);
+	CU_ASSERT_PTR_NOT_NULL(strstr(p11e_error_message(ctx), "empty --token"));
+
 	/* ambiguous: the message says how many and lists them */
 	CU_ASSERT_EQUAL(p11e__token_match(ctx, "beta", s, 5, P11E__MATCH_ANY, &found),
 	                P11E_ERR_NOT_FOUND);

@@ -3,7 +3,7 @@
  * (p11e__quirks_parse_mem): any bytes must give P11E_OK or P11E_ERR_INPUT
  * with a message, never a crash, a leak or a read outside the buffer.
  *
- * Built by tests/fuzz/build.sh against the library sources; seeds in
+ * Built by 'make fuzz' (Makefile.am) with the library sources; seeds in
  * tests/fuzz/corpus/fuzz-quirks/.
  */
 #include <stdint.h>

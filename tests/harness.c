@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "internal.h"
 
 static char dir[256];
 static char logbuf[1 << 16];
@@ -49,6 +50,33 @@ int harness_softhsm_setup(void)
 	        dir);
 	fclose(f);
 	return setenv("SOFTHSM2_CONF", path, 1);
+}
+
+p11e_ctx *harness_token_ready(const char *label, const char *so_pin, const char *user_pin)
+{
+	p11e_ctx *ctx;
+	p11e_pin *so, *user;
+	int ok;
+
+	if (harness_softhsm_setup() != 0)
+		return NULL;
+	ctx = p11e_ctx_new();
+	if (!ctx || p11e_module_load(ctx, harness_softhsm_module()) != P11E_OK ||
+	    p11e_token_select_for_init(ctx, NULL, -1, NULL) != P11E_OK) {
+		p11e_ctx_free(ctx);
+		return NULL;
+	}
+	so = p11e__pin_new(so_pin, strlen(so_pin));
+	user = p11e__pin_new(user_pin, strlen(user_pin));
+	ok = so && user && p11e_init_token(ctx, label, so, user, 0) == P11E_OK &&
+	     p11e_login(ctx, P11E_PIN_USER, user) == P11E_OK;
+	p11e_pin_free(so);
+	p11e_pin_free(user);
+	if (!ok) {
+		p11e_ctx_free(ctx);
+		return NULL;
+	}
+	return ctx;
 }
 
 static int rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)

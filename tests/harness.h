@@ -11,6 +11,13 @@
 
 /* Create the directory and conf, export SOFTHSM2_CONF; 0 on success. */
 int harness_softhsm_setup(void);
+/*
+ * harness_softhsm_setup, then a context on it with the SoftHSMv2 module, its
+ * free token initialised as label (SO and user PIN given) and the user
+ * logged in: what a suite of key and certificate tests starts from.  NULL
+ * if any step failed.
+ */
+p11e_ctx *harness_token_ready(const char *label, const char *so_pin, const char *user_pin);
 /* Remove the directory. */
 void harness_softhsm_teardown(void);
 /* The SoftHSMv2 module path ($SOFTHSM_MODULE or the Debian default). */

@@ -32,6 +32,19 @@ static p11e_status cert_at(p11e_ctx *ctx, CK_OBJECT_HANDLE h, X509 **out)
 	return P11E_OK;
 }
 
+/* The certificate objects spec (a URI or a label) names: at least one. */
+static p11e_status find_certs(p11e_ctx *ctx, const char *spec, CK_OBJECT_HANDLE **hs,
+                              size_t *count)
+{
+	p11e_status st = p11e__find_spec(ctx, spec, CKO_CERTIFICATE, hs, count);
+
+	if (st == P11E_OK && *count == 0)
+		st = p11e__fail(ctx, P11E_ERR_NOT_FOUND,
+		                "no certificate '%s' on token '%s': 'p11enroll list' shows what is there",
+		                spec, ctx->slot.label);
+	return st;
+}
+
 /* The certificate named by spec: a URI or a label. */
 static p11e_status find_cert(p11e_ctx *ctx, const char *spec, X509 **out)
 {
@@ -40,11 +53,7 @@ static p11e_status find_cert(p11e_ctx *ctx, const char *spec, X509 **out)
 	p11e_status st;
 
 	*out = NULL;
-	st = p11e__find_spec(ctx, spec, CKO_CERTIFICATE, &hs, &count);
-	if (st == P11E_OK && count == 0)
-		st = p11e__fail(ctx, P11E_ERR_NOT_FOUND,
-		                "no certificate '%s' on token '%s': 'p11enroll list' shows what is there",
-		                spec, ctx->slot.label);
+	st = find_certs(ctx, spec, &hs, &count);
 	/* several (a key's old and renewed certificates): the one that runs longest */
 	for (size_t i = 0; st == P11E_OK && i < count; i++) {
 		X509 *c = NULL;
@@ -108,11 +117,7 @@ p11e_status p11e_cert_key_uri(p11e_ctx *ctx, const char *spec, char **uri)
 	*uri = NULL;
 	if (!ctx->have_session && (st = p11e__session_open(ctx, 0)) != P11E_OK)
 		return st;
-	st = p11e__find_spec(ctx, spec, CKO_CERTIFICATE, &hs, &count);
-	if (st == P11E_OK && count == 0)
-		st = p11e__fail(ctx, P11E_ERR_NOT_FOUND,
-		                "no certificate '%s' on token '%s': 'p11enroll list' shows what is there",
-		                spec, ctx->slot.label);
+	st = find_certs(ctx, spec, &hs, &count);
 	/* a key's certificates share its id and label: the first one names it */
 	if (st == P11E_OK)
 		st = p11e__attr_opt(ctx, hs[0], CKA_ID, &id, &ilen);

@@ -74,6 +74,17 @@ left_out() {
 	fi
 }
 
+# need_fault_module: P11FAULT_SO, the fault-injecting module (tests/fault)
+# that the fault tests run the tool on, or the whole test is skipped.
+need_fault_module() {
+	: "${P11FAULT_SO:=$TOP_BUILDDIR/tests/fault/.libs/p11fault.so}"
+	if [ ! -r "$P11FAULT_SO" ]; then
+		echo "SKIP: no fault-injecting module (P11FAULT_SO='$P11FAULT_SO')"
+		SKIPPED=1
+		finish
+	fi
+}
+
 # finish: the summary line, and the exit status for the test driver.
 finish() {
 	echo "$PASSED passed, $FAILED failed"

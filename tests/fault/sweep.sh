@@ -40,18 +40,13 @@
 set -u
 : "${TOP_SRCDIR:=$(cd "$(dirname "$0")/../.." && pwd)}"
 . "$TOP_SRCDIR/tests/cli/lib.sh"
-: "${P11FAULT_SO:=$TOP_BUILDDIR/tests/fault/.libs/p11fault.so}"
 : "${P11FAULT_RV:=CKR_DEVICE_ERROR}"
 : "${P11FAULT_JOBS:=2}"
 : "${P11FAULT_COMMANDS:=init-token pin-change pin-init pin-unblock keygen enroll csr import renew retire retire-last}"
 : "${P11FAULT_POINTS:=}"
 PLUS=
 [ "${P11FAULT_PERSIST:-0}" = 1 ] && PLUS=+
-if [ ! -r "$P11FAULT_SO" ]; then
-	echo "SKIP: no fault-injecting module (P11FAULT_SO='$P11FAULT_SO')"
-	SKIPPED=1
-	finish
-fi
+need_fault_module
 for _t in pkcs11-tool p11tool openssl; do
 	if ! command -v "$_t" >/dev/null 2>&1; then
 		echo "SKIP: no $_t"

@@ -11,12 +11,7 @@
 set -u
 : "${TOP_SRCDIR:=$(cd "$(dirname "$0")/../.." && pwd)}"
 . "$TOP_SRCDIR/tests/cli/lib.sh"
-: "${P11FAULT_SO:=$TOP_BUILDDIR/tests/fault/.libs/p11fault.so}"
-if [ ! -r "$P11FAULT_SO" ]; then
-	echo "SKIP: no fault-injecting module (P11FAULT_SO='$P11FAULT_SO')"
-	SKIPPED=1
-	finish
-fi
+need_fault_module
 if ! command -v script >/dev/null 2>&1; then
 	echo "SKIP: no script(1) (util-linux, Debian: bsdutils)"
 	SKIPPED=1

@@ -29,9 +29,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
 	(void)argv;
-	if (!(ctx = p11e_ctx_new()))
-		abort();
-	p11e_ctx_set_log(ctx, fuzz_log, NULL);
+	ctx = fuzz_ctx();
 	path = fuzz_path("certs.pem");
 	return 0;
 }

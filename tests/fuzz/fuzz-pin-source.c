@@ -47,9 +47,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
 	(void)argc;
 	(void)argv;
-	if (!(ctx = p11e_ctx_new()))
-		abort();
-	p11e_ctx_set_log(ctx, fuzz_log, NULL);
+	ctx = fuzz_ctx();
 
 	memset(longline, '7', sizeof(longline) - 1);
 	longline[sizeof(longline) - 1] = '\n';

@@ -102,9 +102,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
 	(void)argc;
 	(void)argv;
-	if (!(ctx = p11e_ctx_new()))
-		abort();
-	p11e_ctx_set_log(ctx, fuzz_log, NULL);
+	ctx = fuzz_ctx();
 	path = fuzz_path("fuzz.conf");
 	env = malloc(strlen(fuzz_dir()) + strlen(FUZZ_PROFILES) + 2);
 	if (!env)

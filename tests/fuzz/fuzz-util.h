@@ -14,6 +14,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <openssl/x509.h>
+
 #include "internal.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -123,6 +125,17 @@ static inline void fuzz_log(void *data, p11e_log_level level, const char *msg)
 		abort();
 }
 
+/* The context a target keeps for its whole run, logging nowhere. */
+static inline p11e_ctx *fuzz_ctx(void)
+{
+	p11e_ctx *ctx = p11e_ctx_new();
+
+	if (!ctx)
+		abort();
+	p11e_ctx_set_log(ctx, fuzz_log, NULL);
+	return ctx;
+}
+
 /* A refusal must say what was wrong. */
 static inline void fuzz_check_message(const p11e_ctx *ctx)
 {
@@ -130,6 +143,26 @@ static inline void fuzz_check_message(const p11e_ctx *ctx)
 
 	if (!m || !m[0] || !memchr(m, '\0', 512))
 		abort();
+}
+
+/*
+ * What p11e__req_prepare gave: a request and a digest we offer, or no
+ * request and a message; with need_subject, a subject with something in it.
+ */
+static inline void fuzz_check_req(const p11e_ctx *ctx, p11e_status st, X509_REQ *req,
+                                  const char *md, int need_subject)
+{
+	if (st == P11E_OK) {
+		if (!req || !md || (strcmp(md, "SHA256") && strcmp(md, "SHA384") && strcmp(md, "SHA512")))
+			abort();
+		if (need_subject && X509_NAME_entry_count(X509_REQ_get_subject_name(req)) <= 0)
+			abort();
+		X509_REQ_free(req);
+	} else {
+		if (req)
+			abort();
+		fuzz_check_message(ctx);
+	}
 }
 
 #endif

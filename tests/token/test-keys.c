@@ -23,22 +23,8 @@ static void make_wrapper(void);
 
 static int suite_init(void)
 {
-	p11e_pin *so, *user;
-	int ok;
-
-	if (harness_softhsm_setup() != 0)
-		return -1;
-	ctx = p11e_ctx_new();
-	if (!ctx || p11e_module_load(ctx, harness_softhsm_module()) != P11E_OK ||
-	    p11e_token_select_for_init(ctx, NULL, -1, NULL) != P11E_OK)
-		return -1;
-	so = p11e__pin_new(SO_PIN, strlen(SO_PIN));
-	user = p11e__pin_new(USER_PIN, strlen(USER_PIN));
-	ok = p11e_init_token(ctx, "keys", so, user, 0) == P11E_OK &&
-	     p11e_login(ctx, P11E_PIN_USER, user) == P11E_OK;
-	p11e_pin_free(so);
-	p11e_pin_free(user);
-	return ok ? 0 : -1;
+	ctx = harness_token_ready("keys", SO_PIN, USER_PIN);
+	return ctx ? 0 : -1;
 }
 
 static int suite_clean(void)

@@ -66,6 +66,14 @@ f=$(pin_file b.pin "$PIN_B")
 expect_rc 0 p11 --token "$uri?pin-source=file:$f" pin change --new-pin env:USER_PIN
 check "PIN from pin-source was used" login_ok cli-pin "$USER_PIN"
 
+case_ "pin-value in the --token URI, never repeated"
+expect_rc 0 p11 -v --token "$uri?pin-value=$USER_PIN" pin change --new-pin env:PIN_B
+check "PIN from pin-value was used" login_ok cli-pin "$PIN_B"
+not_contains "$ERR" "$USER_PIN"
+not_contains "$OUT" "$USER_PIN"
+expect_rc 0 p11 --token "$uri?pin-value=$PIN_B" pin change --new-pin env:USER_PIN
+check "and back" login_ok cli-pin "$USER_PIN"
+
 case_ "-v logs calls, never PINs"
 expect_rc 0 p11 -v --token "$TL" --pin env:USER_PIN pin change --new-pin env:PIN_B
 contains "$ERR" "C_Login: CKR_OK"

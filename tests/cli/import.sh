@@ -175,6 +175,20 @@ refused 7 "$T/old.pem"
 contains "$ERR" "expired"
 not_contains "$T/snap2.txt" "old.example"
 
+case_ "expired, with --allow-expired: imported"
+n=$(count_objects)
+expect_rc 0 imp "$T/old.pem" --allow-expired
+equal "then imported" "$(count_objects)" $((n + 1))
+equal "with the key's ID" "$(obj ID Certificate old)" "$(obj ID "Private Key" old)"
+
+case_ "refused: a CA certificate for a key on the token, given as the leaf"
+en cakey
+ca_sign ca "$T/cakey.csr" "$T/cakey.pem" "" "" v3_ca
+check "it is a CA certificate" sh -c "openssl x509 -in '$T/cakey.pem' -noout -text | grep -q 'CA:TRUE'"
+refused 7 "$T/cakey.pem"
+contains "$ERR" "only CA certificates"
+refused 7 "$T/cakey.pem" --key cakey
+
 case_ "--key, the right one"
 n=$(count_objects)
 expect_rc 0 imp "$T/spare.pem" --key spare --chain "$T/ca3.pem"

@@ -39,6 +39,9 @@ struct p11e_ctx {
 	int warned_final; /* the last-try warning was given */
 	int lock_fd;      /* the token lock (lock.c), when lock_depth > 0 */
 	int lock_depth;
+	int module_lock_fd;     /* the module lock (lock.c), when have_module_lock */
+	int have_module_lock;
+	int module_lock_pinned; /* held past the login: the token's PIN is being changed */
 
 	/* the last failure */
 	char message[512];
@@ -282,6 +285,12 @@ void p11e__session_close(p11e_ctx *ctx);
  */
 p11e_status p11e__token_lock(p11e_ctx *ctx, int *fd);
 void p11e__token_unlock(p11e_ctx *ctx, int *fd);
+/*
+ * lock.c: the module lock, from before C_Initialize to the end of the login
+ * (p11e_login lets go unless pinned): best effort, never an error.
+ */
+void p11e__module_lock(p11e_ctx *ctx, const char *path);
+void p11e__module_unlock(p11e_ctx *ctx);
 
 /* Parse a PIN source spec without the prompt/URI fallbacks (unit-tested). */
 p11e_status p11e__pin_from_source(p11e_ctx *ctx, const char *src, p11e_pin **pin);

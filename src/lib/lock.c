@@ -12,6 +12,15 @@
  * links.  The wait is bounded: P11ENROLL_LOCK_TIMEOUT seconds (30).
  *
  * A local lock does not reach other hosts that share a network HSM.
+ *
+ * A second lock, on the module (a hash of its path), is held from before
+ * C_Initialize until the user is logged in: SoftHSMv2's file store rewrites
+ * the token's file at every C_Login (and C_SetPIN, C_InitPIN), and another
+ * process reading the token at that moment (its C_Initialize, a
+ * C_GetTokenInfo) finds no token or fails with CKR_GENERAL_ERROR
+ * (softhsm/SoftHSMv2#757).  Between p11enroll processes that window is
+ * closed; the work after the login runs in parallel.  It is best effort:
+ * a lock that cannot be had is said at -v and the run goes on without it.
  */
 #include "config.h"
 
@@ -235,6 +244,72 @@ p11e_status p11e__token_lock(p11e_ctx *ctx, int *fd)
 	*fd = ctx->lock_fd = lfd;
 	ctx->lock_depth = 1;
 	return P11E_OK;
+}
+
+void p11e__module_lock(p11e_ctx *ctx, const char *path)
+{
+	char dir[PATH_MAX], name[80], msg[sizeof(ctx->message)];
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned mdlen = 0, timeout;
+	struct timespec pause = { 0, LOCK_POLL_MS * 1000000L };
+	int dfd = -1, lfd = -1, noted = 0;
+	double start;
+	struct stat sb;
+
+	if (ctx->have_module_lock)
+		return;
+	/* what went wrong here is no error of the command's: keep its message */
+	memcpy(msg, ctx->message, sizeof(msg));
+	if (lock_timeout(ctx, &timeout) != P11E_OK ||
+	    !EVP_Digest(path, strlen(path), md, &mdlen, EVP_sha256(), NULL) ||
+	    lock_dir(ctx, dir, sizeof(dir), &dfd) != P11E_OK)
+		goto out;
+	strcpy(name, "module-");
+	for (unsigned i = 0; i < mdlen && i < 16; i++)
+		snprintf(name + 7 + 2 * i, 3, "%02x", md[i]);
+	strcat(name, ".lock");
+	lfd = openat(dfd, name, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0600);
+	close(dfd);
+	if (lfd < 0 || fstat(lfd, &sb) != 0 || !S_ISREG(sb.st_mode) || sb.st_uid != geteuid()) {
+		p11e__log(ctx, P11E_LOG_INFO, "no module lock (%s/%s): going on without it", dir,
+		          name);
+		goto out;
+	}
+	start = now_s();
+	while (flock(lfd, LOCK_EX | LOCK_NB) != 0) {
+		if (errno != EINTR && errno != EWOULDBLOCK)
+			goto out;
+		if (now_s() - start >= (double)timeout) {
+			p11e__log(ctx, P11E_LOG_WARN,
+			          "another p11enroll has held the module lock %s/%s for %u s: going on "
+			          "without it",
+			          dir, name, timeout);
+			goto out;
+		}
+		if (!noted && now_s() - start >= LOCK_NOTE_AFTER) {
+			noted = 1;
+			p11e__log(ctx, P11E_LOG_NOTE,
+			          "waiting for another p11enroll to log in to a token of %s (lock %s/%s)",
+			          path, dir, name);
+		}
+		nanosleep(&pause, NULL);
+	}
+	ctx->module_lock_fd = lfd;
+	ctx->have_module_lock = 1;
+	lfd = -1;
+out:
+	if (lfd >= 0)
+		close(lfd);
+	memcpy(ctx->message, msg, sizeof(msg));
+}
+
+void p11e__module_unlock(p11e_ctx *ctx)
+{
+	if (!ctx->have_module_lock)
+		return;
+	flock(ctx->module_lock_fd, LOCK_UN);
+	close(ctx->module_lock_fd);
+	ctx->have_module_lock = 0;
 }
 
 void p11e__token_unlock(p11e_ctx *ctx, int *fd)

@@ -96,6 +96,9 @@ p11e_status p11e_login(p11e_ctx *ctx, p11e_pin_role role, const p11e_pin *pin)
 		return st;
 	rv = P11_CALL(ctx, C_Login, ctx->session, is_so(role) ? CKU_SO : CKU_USER,
 	              (CK_UTF8CHAR_PTR)pin->data, pin->len);
+	/* the token's file is written: others may read it again (lock.c) */
+	if (!ctx->module_lock_pinned)
+		p11e__module_unlock(ctx);
 	if (rv == CKR_USER_ALREADY_LOGGED_IN)
 		rv = CKR_OK;
 	if (rv != CKR_OK) {
@@ -270,8 +273,24 @@ p11e_status p11e_init_token_check(p11e_ctx *ctx, const char *label, int reinit)
 	return p11e_pin_guard(ctx, P11E_PIN_SO);
 }
 
+static p11e_status init_token(p11e_ctx *ctx, const char *label, const p11e_pin *so_pin,
+                              const p11e_pin *user_pin, int reinit);
+
 p11e_status p11e_init_token(p11e_ctx *ctx, const char *label, const p11e_pin *so_pin,
                             const p11e_pin *user_pin, int reinit)
+{
+	p11e_status st;
+
+	/* C_InitToken and C_InitPIN write the token's file: the module lock stays */
+	ctx->module_lock_pinned = 1;
+	st = init_token(ctx, label, so_pin, user_pin, reinit);
+	ctx->module_lock_pinned = 0;
+	p11e__module_unlock(ctx);
+	return st;
+}
+
+static p11e_status init_token(p11e_ctx *ctx, const char *label, const p11e_pin *so_pin,
+                              const p11e_pin *user_pin, int reinit)
 {
 	unsigned char padded[32];
 	CK_SLOT_ID *old = NULL;
@@ -348,7 +367,24 @@ static p11e_status new_pin_ready(p11e_ctx *ctx, const p11e_pin *new_pin)
 	return st == P11E_OK ? check_new_pin(ctx, new_pin) : st;
 }
 
+static p11e_status pin_change(p11e_ctx *ctx, const p11e_pin *old_pin, const p11e_pin *new_pin);
+
+/*
+ * The PIN functions write the token's file after the login as well: the
+ * module lock is held until they are done (lock.c).
+ */
 p11e_status p11e_pin_change(p11e_ctx *ctx, const p11e_pin *old_pin, const p11e_pin *new_pin)
+{
+	p11e_status st;
+
+	ctx->module_lock_pinned = 1;
+	st = pin_change(ctx, old_pin, new_pin);
+	ctx->module_lock_pinned = 0;
+	p11e__module_unlock(ctx);
+	return st;
+}
+
+static p11e_status pin_change(p11e_ctx *ctx, const p11e_pin *old_pin, const p11e_pin *new_pin)
 {
 	p11e_status st;
 	CK_RV rv;
@@ -374,10 +410,13 @@ p11e_status p11e_pin_init(p11e_ctx *ctx, const p11e_pin *so_pin, const p11e_pin 
 {
 	p11e_status st = new_pin_ready(ctx, new_pin);
 
+	ctx->module_lock_pinned = 1;
 	if (st == P11E_OK)
 		st = init_user_pin(ctx, so_pin, new_pin);
 	/* the PIN is set: a failed re-read only leaves the description older */
 	if (st == P11E_OK && p11e__slot_refresh(ctx) != P11E_OK)
 		p11e__clear_error(ctx);
+	ctx->module_lock_pinned = 0;
+	p11e__module_unlock(ctx);
 	return st;
 }

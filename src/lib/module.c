@@ -97,8 +97,11 @@ p11e_status p11e_module_load(p11e_ctx *ctx, const char *spec)
 	if (!path)
 		return p11e__fail(ctx, P11E_ERR_FAILED, "out of memory");
 
+	/* no token read here while another p11enroll logs in (lock.c) */
+	p11e__module_lock(ctx, path);
 	ctx->fl = p11_kit_module_load(path, 0);
 	if (!ctx->fl) {
+		p11e__module_unlock(ctx);
 		st = p11e__fail(ctx, P11E_ERR_TOKEN, "cannot load PKCS#11 module %s: %s", path,
 		                p11_kit_message() ? p11_kit_message() : "unknown error");
 		free(path);
@@ -130,6 +133,7 @@ void p11e__module_release(p11e_ctx *ctx)
 	ctx->fl_initialized = 0;
 	p11_kit_module_release(ctx->fl);
 	ctx->fl = NULL;
+	p11e__module_unlock(ctx);
 }
 
 static char *dup_unpadded(const unsigned char *s, size_t len)

@@ -74,6 +74,8 @@ struct p11e_ctx {
 	OSSL_LIB_CTX *libctx;
 	OSSL_PROVIDER *prov_default;
 	OSSL_PROVIDER *prov_ours;
+	OSSL_LIB_CTX *names_libctx; /* no algorithms: certificates read for their fields */
+	OSSL_PROVIDER *prov_null;
 	void *engine; /* libp11's ENGINE, loaded on first use by the engine backend */
 
 	/* the open session */
@@ -178,6 +180,14 @@ p11e_status p11e__find_spec(p11e_ctx *ctx, const char *spec, CK_OBJECT_CLASS cls
 /* ossl.c: the library's OpenSSL context, made on first use. */
 OSSL_LIB_CTX *p11e__libctx(p11e_ctx *ctx);
 void p11e__libctx_free(p11e_ctx *ctx);
+/*
+ * A context with only OpenSSL's null provider, for reading a certificate's
+ * names, serial, dates and basic constraints: d2i_X509 in it does not
+ * decode the public key (OpenSSL 3.0 runs its provider decoders for that,
+ * half the time of listing a token of certificates).  Nothing that needs
+ * an algorithm (a signature, a key) may be done with what it reads.
+ */
+OSSL_LIB_CTX *p11e__names_libctx(p11e_ctx *ctx);
 /* Record the OpenSSL error queue's first error as the failure. */
 p11e_status p11e__fail_ossl(p11e_ctx *ctx, p11e_status st, const char *what);
 

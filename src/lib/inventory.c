@@ -84,6 +84,26 @@ static void read_common(p11e_ctx *ctx, CK_OBJECT_HANDLE h, p11e_object *o, int i
 	p11e__clear_error(ctx);
 }
 
+/*
+ * A CA certificate: basicConstraints says so, or an X.509 v1 certificate
+ * issued by its own subject (a v1 root), as X509_check_ca has it.  Read from
+ * the extension itself: X509_check_ca caches the extensions with a SHA-1 of
+ * the certificate first, which the names context (no algorithms) cannot make.
+ */
+static int is_authority(X509 *c)
+{
+	BASIC_CONSTRAINTS *bc = X509_get_ext_d2i(c, NID_basic_constraints, NULL, NULL);
+	int ca;
+
+	if (bc) {
+		ca = bc->ca != 0;
+		BASIC_CONSTRAINTS_free(bc);
+		return ca;
+	}
+	return X509_get_version(c) == X509_VERSION_1 &&
+	       X509_NAME_cmp(X509_get_subject_name(c), X509_get_issuer_name(c)) == 0;
+}
+
 /* Fill a certificate entry from its DER value. */
 static void describe_cert(p11e_ctx *ctx, CK_OBJECT_HANDLE h, p11e_object *o)
 {
@@ -105,7 +125,11 @@ static void describe_cert(p11e_ctx *ctx, CK_OBJECT_HANDLE h, p11e_object *o)
 		len = a.ulValueLen;
 	}
 	p = der;
-	c = d2i_X509(NULL, &p, (long)len);
+	c = X509_new_ex(p11e__names_libctx(ctx), NULL);
+	if (c && !d2i_X509(&c, &p, (long)len)) {
+		/* d2i_X509 freed it */
+		c = NULL;
+	}
 	if (c) {
 		o->subject = name_text(X509_get_subject_name(c));
 		o->issuer = name_text(X509_get_issuer_name(c));
@@ -118,7 +142,7 @@ static void describe_cert(p11e_ctx *ctx, CK_OBJECT_HANDLE h, p11e_object *o)
 		}
 		o->not_before = asn1_time_epoch(X509_get0_notBefore(c));
 		o->not_after = asn1_time_epoch(X509_get0_notAfter(c));
-		o->authority |= X509_check_ca(c) > 0;
+		o->authority |= is_authority(c);
 	}
 	BN_free(bn);
 	X509_free(c);

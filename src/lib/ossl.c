@@ -26,8 +26,26 @@ OSSL_LIB_CTX *p11e__libctx(p11e_ctx *ctx)
 	return ctx->libctx;
 }
 
+OSSL_LIB_CTX *p11e__names_libctx(p11e_ctx *ctx)
+{
+	if (ctx->names_libctx)
+		return ctx->names_libctx;
+	ctx->names_libctx = OSSL_LIB_CTX_new();
+	/* loaded explicitly, or the first fetch would load the default provider */
+	if (ctx->names_libctx && !(ctx->prov_null = OSSL_PROVIDER_load(ctx->names_libctx, "null"))) {
+		OSSL_LIB_CTX_free(ctx->names_libctx);
+		ctx->names_libctx = NULL;
+	}
+	return ctx->names_libctx;
+}
+
 void p11e__libctx_free(p11e_ctx *ctx)
 {
+	if (ctx->prov_null)
+		OSSL_PROVIDER_unload(ctx->prov_null);
+	OSSL_LIB_CTX_free(ctx->names_libctx);
+	ctx->prov_null = NULL;
+	ctx->names_libctx = NULL;
 	if (ctx->prov_ours)
 		OSSL_PROVIDER_unload(ctx->prov_ours);
 	if (ctx->prov_default)

@@ -130,6 +130,15 @@ p11t --write-object "$T/ca.der" --type cert --label ca --id 01 >/dev/null 2>&1
 equal "the CA certificate is there" "$(count_objects)" 1
 expect_rc 3 st caonly status
 contains "$OUT" "no client certificate"
+# an X.509 v1 self-signed root (no basicConstraints) is an authority too
+openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$T/v1.key" \
+	-subj "/CN=V1 Root" -out "$T/v1.csr" 2>/dev/null
+openssl x509 -req -in "$T/v1.csr" -signkey "$T/v1.key" -days 30 -outform DER -out "$T/v1.der" 2>/dev/null
+check "a v1 certificate" sh -c "openssl x509 -inform DER -in '$T/v1.der' -noout -text | grep -q 'Version: 1 (0x0)'"
+p11t --write-object "$T/v1.der" --type cert --label v1root --id 02 >/dev/null 2>&1
+equal "the v1 root is there" "$(count_objects)" 2
+expect_rc 3 st caonly status
+contains "$OUT" "no client certificate"
 
 case_ "bad arguments: unknown (3)"
 for a in "--warn-days x" "--warn-days -1" "--warn-days 3651" "--crit-days 1x" "--warn-days=" \

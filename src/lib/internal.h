@@ -224,6 +224,8 @@ int p11e__key_exposed(const p11e_key *k, char *bad, size_t badlen);
  */
 p11e_status p11e__key_repair(p11e_ctx *ctx, p11e_key *key);
 /* SHA-1 of the subjectPublicKey bit string: the usual CKA_ID. */
+/* pub's SubjectPublicKeyInfo into spki, without OpenSSL's encoders; 1 on success. */
+int p11e__spki_set(X509_PUBKEY *spki, EVP_PKEY *pub);
 p11e_status p11e__key_id_of(p11e_ctx *ctx, EVP_PKEY *pkey, unsigned char id[20]);
 
 /* request.c: a request in two steps, so enroll can check input before keygen. */

@@ -576,7 +576,7 @@ p11e_status p11e__req_finish(p11e_ctx *ctx, const p11e_key *key, const p11e_csr_
 	st = p11e__key_public(ctx, key, &pub);
 	if (st != P11E_OK)
 		goto cleanup;
-	if (!X509_REQ_set_pubkey(req, pub)) {
+	if (!p11e__spki_set(X509_REQ_get_X509_PUBKEY(req), pub)) {
 		st = p11e__fail_ossl(ctx, P11E_ERR_FAILED, "cannot set the public key");
 		goto cleanup;
 	}

@@ -79,7 +79,12 @@ p11e_status p11e__engine_sign(p11e_ctx *ctx, const p11e_key *key, const p11e_pin
 		st = p11e__fail_ossl(ctx, P11E_ERR_TOKEN, "cannot load libp11's pkcs11 engine");
 		goto done;
 	}
+	/* libp11 initialises the module and logs in by itself: under the module lock too */
+	if (ctx->module_path)
+		p11e__module_lock(ctx, ctx->module_path);
 	pkey = ENGINE_load_private_key(e, key->uri, NULL, NULL);
+	if (!ctx->module_lock_pinned)
+		p11e__module_unlock(ctx);
 	if (!pkey) {
 		st = p11e__fail_ossl(ctx, P11E_ERR_NOT_FOUND,
 		                     "the pkcs11 engine cannot load the key by its URI");

@@ -80,24 +80,26 @@ done
 case_ "man pages"
 for md in "$MAN_SRC"/*.md; do
 	page=$(basename "$md" .md)
-	man1=$MAN_OUT/$page.1
+	# the section from the title line: "% NAME 1 ..." (commands), 3 (the library)
+	sec=$(sed -n '1s/^% [^ ]* \([0-9]\) .*/\1/p' "$md")
+	man1=$MAN_OUT/$page.${sec:-1}
 	if [ ! -f "$man1" ]; then
-		fail "$page.1 built" "no $man1 (make -C $TOP_BUILDDIR docs/man/$page.1)"
+		fail "$page.${sec:-1} built" "no $man1 (make -C $TOP_BUILDDIR docs/man/$page.${sec:-1})"
 		continue
 	fi
-	ok "$page.1 built"
+	ok "$page.${sec:-1} built"
 	if [ -n "$(find "$md" -newer "$man1")" ]; then
-		fail "$page.1 up to date" "$md is newer than $man1"
+		fail "$page.${sec:-1} up to date" "$md is newer than $man1"
 	else
-		ok "$page.1 up to date"
+		ok "$page.${sec:-1} up to date"
 	fi
 	MANWIDTH=80 MANPAGER=cat PAGER=cat man -l "$man1" >"$T/$page.txt" 2>"$T/$page.err"
 	rc=$?
-	equal "man -l $page.1 exits 0" "$rc" 0
+	equal "man -l $page.${sec:-1} exits 0" "$rc" 0
 	if [ -s "$T/$page.err" ]; then
-		fail "man -l $page.1 has no errors" "$(head -c 600 "$T/$page.err")"
+		fail "man -l $page.${sec:-1} has no errors" "$(head -c 600 "$T/$page.err")"
 	else
-		ok "man -l $page.1 has no errors"
+		ok "man -l $page.${sec:-1} has no errors"
 	fi
 	contains "$T/$page.txt" "NAME"
 	contains "$T/$page.txt" "$page - "

@@ -60,8 +60,8 @@ long p11e__conf_line(const char *file, const char *section, const char *name)
 	return found;
 }
 
-void p11e__conf_where(char *buf, size_t len, const char *file, const char *section,
-                      const char *name)
+const char *p11e__conf_where(char *buf, size_t len, const char *file, const char *section,
+                             const char *name)
 {
 	long line = p11e__conf_line(file, section, name);
 
@@ -69,4 +69,5 @@ void p11e__conf_where(char *buf, size_t len, const char *file, const char *secti
 		snprintf(buf, len, "%s:%ld", file, line);
 	else
 		snprintf(buf, len, "%s", file);
+	return buf;
 }

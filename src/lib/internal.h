@@ -108,9 +108,12 @@ const char *p11e__rv_hint(CK_RV rv);
 void p11e__clear_error(p11e_ctx *ctx);
 /* conf-line.c: the line of "name =" in [section] of file, 0 if not found. */
 long p11e__conf_line(const char *file, const char *section, const char *name);
-/* "file:line", or "file" where the line is not found. */
-void p11e__conf_where(char *buf, size_t len, const char *file, const char *section,
-                      const char *name);
+/*
+ * "file:line", or "file" where the line is not found, in buf (returned).
+ * It reads the file again: for messages only, never on the way to success.
+ */
+const char *p11e__conf_where(char *buf, size_t len, const char *file, const char *section,
+                             const char *name);
 /* Blank out the value of every "pin-value=" in msg (in place, never longer). */
 void p11e__redact(char *msg);
 void p11e__log(p11e_ctx *ctx, p11e_log_level level, const char *fmt, ...)

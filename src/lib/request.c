@@ -54,6 +54,9 @@ struct req_conf {
 	unsigned long chtype; /* MBSTRING_ASC or MBSTRING_UTF8 */
 };
 
+/* file:line of "name =" in [sec] of the config, for a message (read only then) */
+#define AT(sec, name) p11e__conf_where(at, sizeof(at), rc->file, (sec), (name))
+
 static p11e_status conf_load(p11e_ctx *ctx, const char *file, struct req_conf *rc)
 {
 	STACK_OF(CONF_VALUE) *sect;
@@ -87,23 +90,21 @@ static p11e_status conf_load(p11e_ctx *ctx, const char *file, struct req_conf *r
 
 		if (in_list(req_used, cv->name))
 			continue;
-		p11e__conf_where(at, sizeof(at), file, "req", cv->name);
 		if (in_list(req_ignored, cv->name)) {
 			p11e__log(ctx, P11E_LOG_NOTE, "%s: [req] %s ignored: the key is on the token",
-			          at, cv->name);
+			          AT("req", cv->name), cv->name);
 			continue;
 		}
 		return p11e__fail(ctx, P11E_ERR_INPUT,
 		                  "%s: unknown field '%s' in [req]: remove it or check its spelling",
-		                  at, cv->name);
+		                  AT("req", cv->name), cv->name);
 	}
 	v = NCONF_get_string(rc->conf, "req", "prompt");
-	p11e__conf_where(at, sizeof(at), file, "req", "prompt");
 	if (v && strcmp(v, "no") != 0)
 		return p11e__fail(ctx, P11E_ERR_INPUT,
 		                  "%s: [req] prompt = %s: p11enroll asks no questions; set prompt = no "
 		                  "and give the values in the distinguished_name section",
-		                  at, v);
+		                  AT("req", "prompt"), v);
 	ERR_clear_error(); /* missing keys leave errors behind */
 	rc->dn_section = NCONF_get_string(rc->conf, "req", "distinguished_name");
 	rc->ext_section = NCONF_get_string(rc->conf, "req", "req_extensions");
@@ -112,23 +113,20 @@ static p11e_status conf_load(p11e_ctx *ctx, const char *file, struct req_conf *r
 	if (v && (strcmp(v, "yes") == 0 || strcmp(v, "true") == 0))
 		rc->chtype = MBSTRING_UTF8;
 	v = NCONF_get_string(rc->conf, "req", "string_mask");
-	p11e__conf_where(at, sizeof(at), file, "req", "string_mask");
 	if (v && !ASN1_STRING_set_default_mask_asc(v))
-		return p11e__fail(ctx, P11E_ERR_INPUT, "%s: [req] string_mask = %s is not valid", at,
-		                  v);
+		return p11e__fail(ctx, P11E_ERR_INPUT, "%s: [req] string_mask = %s is not valid",
+		                  AT("req", "string_mask"), v);
 	ERR_clear_error();
-	p11e__conf_where(at, sizeof(at), file, "req", "distinguished_name");
 	if (rc->dn_section && !NCONF_get_section(rc->conf, rc->dn_section))
 		return p11e__fail(ctx, P11E_ERR_INPUT,
 		                  "%s: distinguished_name names section [%s], which is not there: "
 		                  "add it or fix the name",
-		                  at, rc->dn_section);
-	p11e__conf_where(at, sizeof(at), file, "req", "req_extensions");
+		                  AT("req", "distinguished_name"), rc->dn_section);
 	if (rc->ext_section && !NCONF_get_section(rc->conf, rc->ext_section))
 		return p11e__fail(ctx, P11E_ERR_INPUT,
 		                  "%s: req_extensions names section [%s], which is not there: add it "
 		                  "or fix the name",
-		                  at, rc->ext_section);
+		                  AT("req", "req_extensions"), rc->ext_section);
 	return P11E_OK;
 }
 
@@ -144,7 +142,6 @@ static p11e_status conf_subject(p11e_ctx *ctx, const struct req_conf *rc, X509_N
 		const char *type = cv->name, *p;
 		int set = 0;
 
-		p11e__conf_where(at, sizeof(at), rc->file, rc->dn_section, cv->name);
 		/* "0.OU", "1.OU": several of a kind; "+CN": same RDN as the one before */
 		for (p = type; *p; p++)
 			if (*p == ':' || *p == ',' || *p == '.') {
@@ -158,15 +155,15 @@ static p11e_status conf_subject(p11e_ctx *ctx, const struct req_conf *rc, X509_N
 		}
 		if (!cv->value || !*cv->value)
 			return p11e__fail(ctx, P11E_ERR_INPUT,
-			                  "%s: [%s] %s is empty: give it a value or remove it", at,
-			                  rc->dn_section, cv->name);
+			                  "%s: [%s] %s is empty: give it a value or remove it",
+			                  AT(rc->dn_section, cv->name), rc->dn_section, cv->name);
 		if (!X509_NAME_add_entry_by_txt(name, type, (int)rc->chtype,
 		                                (const unsigned char *)cv->value, -1, -1, set)) {
 			ERR_clear_error();
 			return p11e__fail(ctx, P11E_ERR_INPUT,
 			                  "%s: [%s] '%s' is not a subject attribute OpenSSL knows (or its "
 			                  "value is not allowed): check the name",
-			                  at, rc->dn_section, cv->name);
+			                  AT(rc->dn_section, cv->name), rc->dn_section, cv->name);
 		}
 	}
 	return P11E_OK;
@@ -301,8 +298,8 @@ static p11e_status ext_failure(p11e_ctx *ctx, const struct req_conf *rc, X509V3_
 		         rc->file, rc->ext_section);
 		return ossl_input(ctx, what);
 	}
-	p11e__conf_where(at, sizeof(at), rc->file, in, name);
-	snprintf(what, sizeof(what), "%s: [%s] %s: fix this extension value", at, in, name);
+	snprintf(what, sizeof(what), "%s: [%s] %s: fix this extension value",
+	         p11e__conf_where(at, sizeof(at), rc->file, in, name), in, name);
 	return ossl_input(ctx, what);
 }
 

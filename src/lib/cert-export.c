@@ -39,9 +39,8 @@ static p11e_status find_certs(p11e_ctx *ctx, const char *spec, CK_OBJECT_HANDLE 
 	p11e_status st = p11e__find_spec(ctx, spec, CKO_CERTIFICATE, hs, count);
 
 	if (st == P11E_OK && *count == 0)
-		st = p11e__fail(ctx, P11E_ERR_NOT_FOUND,
-		                "no certificate '%s' on token '%s': 'p11enroll list' shows what is there",
-		                spec, ctx->slot.label);
+		st = p11e__fail_why(ctx, P11E_ERR_NOT_FOUND, P11E_REASON_CERT_NOT_FOUND,
+		                    "no certificate '%s' on token '%s'", spec, ctx->slot.label);
 	return st;
 }
 
@@ -154,8 +153,8 @@ p11e_status p11e_export(p11e_ctx *ctx, const char *spec, int chain, int der, uns
 	if (!ctx->have_session && (st = p11e__session_open(ctx, 0)) != P11E_OK)
 		return st;
 	if (chain && der)
-		return p11e__fail(ctx, P11E_ERR_USAGE,
-		                  "a chain does not fit in one DER certificate: use PEM for --chain");
+		return p11e__fail_why(ctx, P11E_ERR_USAGE, P11E_REASON_CHAIN_NEEDS_PEM,
+		                      "a chain does not fit in one DER certificate");
 	st = find_cert(ctx, spec, &c);
 	if (st != P11E_OK)
 		return st;

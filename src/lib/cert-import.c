@@ -107,15 +107,11 @@ static p11e_status check_validity(p11e_ctx *ctx, X509 *c, const char *path, int 
 	if (allow_expired)
 		return P11E_OK;
 	if (X509_cmp_current_time(X509_get0_notBefore(c)) > 0)
-		return p11e__fail(ctx, P11E_ERR_INPUT,
-		                  "%s: the certificate is not valid yet: check the clock, or add "
-		                  "--allow-expired to import it anyway",
-		                  path);
+		return p11e__fail_why(ctx, P11E_ERR_INPUT, P11E_REASON_CERT_NOT_YET_VALID,
+		                      "%s: the certificate is not valid yet", path);
 	if (X509_cmp_current_time(X509_get0_notAfter(c)) < 0)
-		return p11e__fail(ctx, P11E_ERR_INPUT,
-		                  "%s: the certificate has expired: get a new one, or add "
-		                  "--allow-expired to import it anyway",
-		                  path);
+		return p11e__fail_why(ctx, P11E_ERR_INPUT, P11E_REASON_CERT_EXPIRED,
+		                      "%s: the certificate has expired", path);
 	return P11E_OK;
 }
 
@@ -248,15 +244,12 @@ p11e_status p11e_import(p11e_ctx *ctx, const char *path, const char *chain_path,
 	}
 	if (!leaf) {
 		if (!non_ca)
-			st = p11e__fail(ctx, P11E_ERR_INPUT,
-			                "%s holds only CA certificates: import the client certificate "
-			                "(give CA certificates with --chain)",
-			                path);
+			st = p11e__fail_why(ctx, P11E_ERR_INPUT, P11E_REASON_CERT_ONLY_CA,
+			                    "%s holds only CA certificates", path);
 		else if (keyspec)
-			st = p11e__fail(ctx, P11E_ERR_INPUT,
-			                "the certificate in %s is for another key than '%s': check "
-			                "--key, or leave it out to find the key by public key",
-			                path, keyspec);
+			st = p11e__fail_why(ctx, P11E_ERR_INPUT, P11E_REASON_CERT_OTHER_KEY,
+			                    "the certificate in %s is for another key than '%s'", path,
+			                    keyspec);
 		else
 			st = p11e__fail(ctx, P11E_ERR_NOT_FOUND,
 			                "no private key on token '%s' matches the certificate in %s: "

@@ -67,13 +67,13 @@ p11e_status p11e__engine_sign(p11e_ctx *ctx, const p11e_key *key, const p11e_pin
 		return p11e__fail(ctx, P11E_ERR_AUTH, "the engine backend needs the user PIN");
 	/* libp11 0.4.12's engine cannot be told to pad with PSS: refuse, never fall back */
 	if (pss)
-		return p11e__fail(ctx, P11E_ERR_USAGE,
-		                  "--pss is not offered with --backend engine: use --backend provider");
+		return p11e__fail_why(ctx, P11E_ERR_USAGE, P11E_REASON_BACKEND_NO_PSS,
+		                      "libp11's engine cannot sign with RSA-PSS padding");
 	if (access(P11E_ENGINE_PATH, R_OK) != 0)
-		return p11e__fail(ctx, P11E_ERR_NOT_FOUND,
-		                  "libp11's engine %s is not installed: install "
-		                  "libengine-pkcs11-openssl or use --backend provider",
-		                  P11E_ENGINE_PATH);
+		return p11e__fail_why(ctx, P11E_ERR_NOT_FOUND, P11E_REASON_ENGINE_MISSING,
+		                      "libp11's engine %s is not installed (Debian package "
+		                      "libengine-pkcs11-openssl)",
+		                      P11E_ENGINE_PATH);
 	e = engine_get(ctx);
 	if (!e || !ENGINE_ctrl_cmd_string(e, "PIN", pin->data, 0)) {
 		st = p11e__fail_ossl(ctx, P11E_ERR_TOKEN, "cannot load libp11's pkcs11 engine");
@@ -120,7 +120,7 @@ p11e_status p11e__engine_sign(p11e_ctx *ctx, const p11e_key *key, const p11e_pin
 	(void)md;
 	(void)pss;
 	(void)req;
-	return p11e__fail(ctx, P11E_ERR_USAGE,
-	                  "this build has no ENGINE support: use --backend provider");
+	return p11e__fail_why(ctx, P11E_ERR_USAGE, P11E_REASON_ENGINE_UNSUPPORTED,
+	                      "this build has no ENGINE support");
 }
 #endif

@@ -45,10 +45,8 @@ static p11e_status find_by_label(p11e_ctx *ctx, const char *label, p11e_key *key
 	*found = 0;
 	st = p11e__find_objects(ctx, tmpl, 2, &hits, &n);
 	if (st == P11E_OK && n > 1)
-		st = p11e__fail(ctx, P11E_ERR_NOT_FOUND,
-		                "%zu private keys are labelled '%s': give --key with the pkcs11: URI "
-		                "of the one to use",
-		                n, label);
+		st = p11e__fail_why(ctx, P11E_ERR_NOT_FOUND, P11E_REASON_KEY_AMBIGUOUS,
+		                    "%zu private keys are labelled '%s'", n, label);
 	if (st == P11E_OK && n == 1) {
 		st = p11e__key_describe(ctx, hits[0], key);
 		*found = st == P11E_OK;
@@ -90,7 +88,8 @@ p11e_status p11e_enroll(p11e_ctx *ctx, const char *type, const char *label,
 	if (st != P11E_OK)
 		return st;
 	if (!label || !*label)
-		return p11e__fail(ctx, P11E_ERR_USAGE, "a key label is needed: give --label");
+		return p11e__fail_why(ctx, P11E_ERR_USAGE, P11E_REASON_LABEL_MISSING,
+		                      "a key label is needed");
 	/* bad request input must not leave a new key behind: check it first */
 	st = p11e__req_prepare(ctx, o, &req, &md);
 	if (st != P11E_OK)
@@ -107,16 +106,13 @@ p11e_status p11e_enroll(p11e_ctx *ctx, const char *type, const char *label,
 				snprintf(have, sizeof(have), "rsa:%u", key->bits);
 			else
 				snprintf(have, sizeof(have), "ec:%s", key->curve);
-			st = p11e__fail(ctx, P11E_ERR_USAGE,
-			                "key '%s' on the token is %s, not %s: give --type %s or choose "
-			                "another label",
-			                label, have, type ? type : "rsa:2048", have);
+			st = p11e__fail_why(ctx, P11E_ERR_USAGE, P11E_REASON_KEY_TYPE_MISMATCH,
+			                    "key '%s' on the token is %s, not %s", label, have,
+			                    type ? type : "rsa:2048");
 		}
 		else if (id_len && (id_len != key->id_len || memcmp(id, key->id, id_len) != 0))
-			st = p11e__fail(ctx, P11E_ERR_USAGE,
-			                "key '%s' is on the token with another id: leave out --id or "
-			                "choose another label",
-			                label);
+			st = p11e__fail_why(ctx, P11E_ERR_USAGE, P11E_REASON_KEY_ID_MISMATCH,
+			                    "key '%s' is on the token with another id", label);
 		else if (p11e__key_exposed(key, bad, sizeof(bad)))
 			/* enroll vouches for the key it hands on: one that may have left
 			 * the token is not reused for a new identity */

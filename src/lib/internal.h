@@ -47,6 +47,7 @@ struct p11e_ctx {
 	char message[512];
 	CK_RV last_rv;
 	const char *last_call;
+	p11e_reason reason;
 	char **details; /* more lines about the last failure (profile violations) */
 	size_t ndetails;
 
@@ -102,9 +103,13 @@ p11e_status p11e__fail(p11e_ctx *ctx, p11e_status status, const char *fmt, ...)
  * (CKR_PIN_INCORRECT)", plus a hint where one helps.  The status follows the
  * CK_RV (p11e__rv_status).
  */
+/* p11e__fail, and the reason a caller can act on (p11e_error_reason). */
+p11e_status p11e__fail_why(p11e_ctx *ctx, p11e_status status, p11e_reason reason,
+                           const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 p11e_status p11e__fail_rv(p11e_ctx *ctx, const char *what, const char *call, CK_RV rv);
 p11e_status p11e__rv_status(CK_RV rv);
 const char *p11e__rv_hint(CK_RV rv);
+p11e_reason p11e__rv_reason(CK_RV rv);
 void p11e__clear_error(p11e_ctx *ctx);
 /* conf-line.c: the line of "name =" in [section] of file, 0 if not found. */
 long p11e__conf_line(const char *file, const char *section, const char *name);
@@ -148,8 +153,16 @@ void p11e__module_release(p11e_ctx *ctx);
 /* Wipe and free a secret string. */
 void p11e__free_secret(char *s);
 
-/* token.c: parse a pkcs11: URI (what: "token", "object") or fail with a message. */
+/* slots.c: a slot's fields back in the padded structs P11KitUri matches on */
+void p11e__slot_token_info(const p11e_slot *s, CK_TOKEN_INFO *ti);
+void p11e__slot_info(const p11e_slot *s, CK_SLOT_INFO *si);
+/* a token is present and initialised */
+int p11e__slot_initialized(const p11e_slot *s);
+
+/* uri.c: parse a pkcs11: URI (what: "token", "object") or fail with a message. */
 p11e_status p11e__uri_parse(p11e_ctx *ctx, const char *spec, const char *what, P11KitUri **out);
+/* 1 if uri's slot id, slot and token attributes fit s */
+int p11e__uri_matches_slot(P11KitUri *uri, const p11e_slot *s);
 
 /* objects.c */
 p11e_status p11e__find_objects(p11e_ctx *ctx, CK_ATTRIBUTE *tmpl, CK_ULONG n,
@@ -180,7 +193,10 @@ p11e_status p11e__object_spec(p11e_ctx *ctx, const char *spec, struct p11e__objs
 p11e_status p11e__find_spec(p11e_ctx *ctx, const char *spec, CK_OBJECT_CLASS cls,
                             CK_OBJECT_HANDLE **hs, size_t *count);
 
-/* ossl.c: the library's OpenSSL context, made on first use. */
+/*
+ * ossl.c: the library's OpenSSL context with the default provider, made on
+ * first use; provider.c adds its own when a token key becomes an EVP_PKEY.
+ */
 OSSL_LIB_CTX *p11e__libctx(p11e_ctx *ctx);
 void p11e__libctx_free(p11e_ctx *ctx);
 /*
@@ -194,14 +210,16 @@ OSSL_LIB_CTX *p11e__names_libctx(p11e_ctx *ctx);
 /* Record the OpenSSL error queue's first error as the failure. */
 p11e_status p11e__fail_ossl(p11e_ctx *ctx, p11e_status st, const char *what);
 
-/* provider.c: add and load our provider into ctx->libctx; 0 on success. */
-int p11e__provider_load(p11e_ctx *ctx);
 
 /* keys.c */
 int p11e__curve_nid(const char *name);
 /* The public half as a software EVP_PKEY in the library context. */
 p11e_status p11e__key_public(p11e_ctx *ctx, const p11e_key *key, EVP_PKEY **pkey);
-/* Fill key->... from the private key object h. */
+/*
+ * key-find.c: fill key->... from the private key object h, its public half
+ * found by CKA_ID; a split pair is joined again (key-repair.c), which may
+ * write CKA_ID on both halves.
+ */
 p11e_status p11e__key_describe(p11e_ctx *ctx, CK_OBJECT_HANDLE h, p11e_key *key);
 /*
  * p11e__key_describe in two steps, for callers that know the public half
@@ -285,7 +303,7 @@ const struct p11e__quirks *p11e__quirks_get(const p11e_ctx *ctx);
 int p11e__quirk_cert_private(const p11e_ctx *ctx);
 void p11e__quirks_free(p11e_ctx *ctx);
 
-/* Session on the selected token. */
+/* sessions.c: the session on the selected token. */
 p11e_status p11e__session_open(p11e_ctx *ctx, int rw);
 void p11e__session_close(p11e_ctx *ctx);
 

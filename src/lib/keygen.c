@@ -255,7 +255,7 @@ static p11e_status keygen_locked(p11e_ctx *ctx, const char *type, const char *la
 		hex(idhex, sizeof(idhex), tmp_id, sizeof(tmp_id));
 		p11e__log(ctx, P11E_LOG_NOTE,
 		          "token '%s' cannot change CKA_ID after generation (token quirk file %s): "
-		          "the key pair keeps the random id %s; give --id to choose one",
+		          "the key pair keeps the random id %s; an id given beforehand is kept instead",
 		          ctx->slot.label, q->file, idhex);
 	} else if (st == P11E_OK && id == tmp_id) {
 		CK_ATTRIBUTE set = { CKA_ID, sha_id, sizeof(sha_id) };
@@ -271,8 +271,11 @@ static p11e_status keygen_locked(p11e_ctx *ctx, const char *type, const char *la
 		    ((rv = P11_CALL(ctx, C_SetAttributeValue, ctx->session, hpriv, &set, 1)) !=
 		         CKR_OK ||
 		     (rv = P11_CALL(ctx, C_SetAttributeValue, ctx->session, hpub, &set, 1)) != CKR_OK))
-			st = p11e__fail_rv(ctx, "setting the key id (give --id if the token cannot)",
+		{
+			st = p11e__fail_rv(ctx, "setting the key id after generation",
 			                   "C_SetAttributeValue", rv);
+			ctx->reason = P11E_REASON_KEY_ID_UNSETTABLE;
+		}
 		if (st == P11E_OK)
 			st = p11e__key_describe(ctx, hpriv, key);
 	}

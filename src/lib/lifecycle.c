@@ -190,7 +190,8 @@ p11e_status p11e_renew(p11e_ctx *ctx, const char *keyspec, const char *type,
 	/* everything is checked before a new key exists */
 	st = p11e_key_type_parse(ctx, type, &kt, &bits, &curve);
 	if (st == P11E_OK && o->pss && kt != P11E_KEY_RSA)
-		st = p11e__fail(ctx, P11E_ERR_USAGE, "--pss needs an RSA key; the new key is %s", type);
+		st = p11e__fail_why(ctx, P11E_ERR_USAGE, P11E_REASON_PSS_NEEDS_RSA,
+		                    "RSA-PSS needs an RSA key; the new key is %s", type);
 	if (st == P11E_OK && o->profile)
 		st = p11e__profile_check_type(ctx, o->profile, kt, bits, curve);
 	if (st == P11E_OK)
@@ -361,10 +362,9 @@ p11e_status p11e_retire_plan(p11e_ctx *ctx, const char *keyspec, int force, p11e
 		st = has_valid_cert(ctx, key, &valid);
 	if (st == P11E_OK && valid && (st = count_valid_keys(ctx, &valid_keys)) == P11E_OK &&
 	    valid_keys <= 1)
-		st = p11e__fail(ctx, P11E_ERR_POLICY,
-		                "key '%s' is the only key on token '%s' with a valid certificate: "
-		                "renew and import its successor first, or add --force",
-		                key->label, ctx->slot.label);
+		st = p11e__fail_why(ctx, P11E_ERR_POLICY, P11E_REASON_KEY_LAST_VALID,
+		                    "key '%s' is the only key on token '%s' with a valid certificate",
+		                    key->label, ctx->slot.label);
 	if (st != P11E_OK)
 		p11e_key_clear(key);
 	return st;

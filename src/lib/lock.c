@@ -212,8 +212,8 @@ p11e_status p11e__token_lock(p11e_ctx *ctx, int *fd)
 		}
 		now = now_s();
 		if (now - start >= (double)timeout) {
-			st = p11e__fail(ctx, P11E_ERR_TOKEN,
-			                "token '%s' is busy: another p11enroll holds its lock (%s/%s) and "
+			st = p11e__fail_why(ctx, P11E_ERR_TOKEN, P11E_REASON_TOKEN_BUSY,
+			                "token '%s' is busy: another process holds its lock (%s/%s) and "
 			                "did not let go within %u s: retry, or wait longer with "
 			                "P11ENROLL_LOCK_TIMEOUT",
 			                ctx->slot.label, dir, name, timeout);
@@ -221,14 +221,14 @@ p11e_status p11e__token_lock(p11e_ctx *ctx, int *fd)
 		}
 		if (!waited++)
 			p11e__log(ctx, P11E_LOG_INFO,
-			          "token '%s' is busy, another p11enroll holds its lock (%s/%s): "
+			          "token '%s' is busy, another process holds its lock (%s/%s): "
 			          "waiting up to %u s",
 			          ctx->slot.label, dir, name, timeout);
 		/* a wait a user would notice is said once, and why */
 		if (!noted && now - start >= LOCK_NOTE_AFTER) {
 			noted = 1;
 			p11e__log(ctx, P11E_LOG_NOTE,
-			          "waiting for token '%s': another p11enroll is changing it (lock "
+			          "waiting for token '%s': another process is changing it (lock "
 			          "%s/%s; up to %u s, P11ENROLL_LOCK_TIMEOUT)",
 			          ctx->slot.label, dir, name, timeout);
 		}
@@ -281,7 +281,7 @@ void p11e__module_lock(p11e_ctx *ctx, const char *path)
 			goto out;
 		if (now_s() - start >= (double)timeout) {
 			p11e__log(ctx, P11E_LOG_WARN,
-			          "another p11enroll has held the module lock %s/%s for %u s: going on "
+			          "another process has held the module lock %s/%s for %u s: going on "
 			          "without it",
 			          dir, name, timeout);
 			goto out;
@@ -289,7 +289,7 @@ void p11e__module_lock(p11e_ctx *ctx, const char *path)
 		if (!noted && now_s() - start >= LOCK_NOTE_AFTER) {
 			noted = 1;
 			p11e__log(ctx, P11E_LOG_NOTE,
-			          "waiting for another p11enroll to log in to a token of %s (lock %s/%s)",
+			          "waiting for another process to log in to a token of %s (lock %s/%s)",
 			          path, dir, name);
 		}
 		nanosleep(&pause, NULL);

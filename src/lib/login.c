@@ -31,18 +31,18 @@ p11e_status p11e_pin_guard(p11e_ctx *ctx, p11e_pin_role role)
 	if (st != P11E_OK)
 		return st;
 	if (ctx->slot.token_flags & locked)
-		return p11e__fail(ctx, P11E_ERR_AUTH, "the %s of token '%s' is locked: %s", who,
-		                  ctx->slot.label,
-		                  is_so(role) ? "only the token vendor's tools can recover it"
-		                              : "unblock it with 'p11enroll pin unblock' "
-		                                "(needs the SO PIN)");
+		return p11e__fail_why(ctx, P11E_ERR_AUTH,
+		                      is_so(role) ? P11E_REASON_SO_PIN_LOCKED : P11E_REASON_PIN_LOCKED,
+		                      "the %s of token '%s' is locked%s", who, ctx->slot.label,
+		                      is_so(role) ? ": only the token vendor's tools can recover it"
+		                                  : "");
 	if ((ctx->slot.token_flags & final) && !ctx->force)
-		return p11e__fail(ctx, P11E_ERR_AUTH,
-		                  "the %s of token '%s' has one try left and a wrong PIN would lock "
-		                  "it: nothing was sent; re-run with --force if you are sure of the PIN",
-		                  who, ctx->slot.label);
+		return p11e__fail_why(ctx, P11E_ERR_AUTH, P11E_REASON_PIN_LAST_TRY,
+		                      "the %s of token '%s' has one try left and a wrong PIN would "
+		                      "lock it: nothing was sent",
+		                      who, ctx->slot.label);
 	if ((ctx->slot.token_flags & final) && !ctx->warned_final++)
-		p11e__log(ctx, P11E_LOG_WARN, "spending the last %s try of token '%s' (--force)", who,
+		p11e__log(ctx, P11E_LOG_WARN, "spending the last %s try of token '%s' (forced)", who,
 		          ctx->slot.label);
 	else if ((ctx->slot.token_flags & low) && !ctx->warned_low++)
 		p11e__log(ctx, P11E_LOG_WARN, "token '%s' reports failed %s tries", ctx->slot.label,
@@ -253,7 +253,8 @@ p11e_status p11e_init_token_check(p11e_ctx *ctx, const char *label, int reinit)
 	if (!ctx->have_slot)
 		return p11e__fail(ctx, P11E_ERR_USAGE, "no token selected");
 	if (!label || !*label)
-		return p11e__fail(ctx, P11E_ERR_USAGE, "the token label is empty: give --label");
+		return p11e__fail_why(ctx, P11E_ERR_USAGE, P11E_REASON_LABEL_MISSING,
+		                      "the token label is empty");
 	if (p11e__pad(padded, sizeof(padded), label) != 0)
 		return p11e__fail(ctx, P11E_ERR_USAGE,
 		                  "the label '%s' is %zu bytes; a token label holds at most 32",
@@ -265,11 +266,10 @@ p11e_status p11e_init_token_check(p11e_ctx *ctx, const char *label, int reinit)
 	    p11e__init_unfinished(ctx, label, reinit))
 		return P11E_OK;
 	if (!reinit)
-		return p11e__fail(ctx, P11E_ERR_USAGE,
-		                  "token '%s' in slot %lu is already initialised and initialising it "
-		                  "again erases every key and certificate on it: add --reinitialize "
-		                  "if that is what you want",
-		                  ctx->slot.label, ctx->slot.slot_id);
+		return p11e__fail_why(ctx, P11E_ERR_USAGE, P11E_REASON_TOKEN_INITIALIZED,
+		                      "token '%s' in slot %lu is already initialised and initialising "
+		                      "it again erases every key and certificate on it",
+		                      ctx->slot.label, ctx->slot.slot_id);
 	return p11e_pin_guard(ctx, P11E_PIN_SO);
 }
 

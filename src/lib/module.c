@@ -51,8 +51,8 @@ static p11e_status registered_path(p11e_ctx *ctx, const char *name, char **path)
 
 	*path = NULL;
 	if (!mods)
-		return p11e__fail(ctx, P11E_ERR_NOT_FOUND,
-		                  "cannot read the p11-kit module registry: %s: give --module PATH",
+		return p11e__fail_why(ctx, P11E_ERR_NOT_FOUND, P11E_REASON_MODULE_REGISTRY,
+		                  "cannot read the p11-kit module registry: %s",
 		                  p11_kit_message() ? p11_kit_message() : "unknown error");
 	mod = p11_kit_module_for_name(mods, name);
 	if (mod)
@@ -84,10 +84,8 @@ p11e_status p11e_module_load(p11e_ctx *ctx, const char *spec)
 
 	if (looks_like_path(spec)) {
 		if (access(spec, R_OK) != 0)
-			return p11e__fail(ctx, P11E_ERR_NOT_FOUND,
-			                  "PKCS#11 module %s: no such file: check --module "
-			                  "(a path or a p11-kit module name; 'p11enroll modules' lists them)",
-			                  spec);
+			return p11e__fail_why(ctx, P11E_ERR_NOT_FOUND, P11E_REASON_MODULE_NOT_FOUND,
+			                      "PKCS#11 module %s: no such file", spec);
 		path = strdup(spec);
 	} else {
 		st = registered_path(ctx, spec, &path);

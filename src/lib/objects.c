@@ -172,8 +172,8 @@ p11e_status p11e__object_spec(p11e_ctx *ctx, const char *spec, struct p11e__objs
 		/* cut short, it could name another object whose label is the prefix */
 		if (strlen(spec) >= sizeof(out->label))
 			return p11e__fail(ctx, P11E_ERR_USAGE,
-			                  "the label '%.32s...' is longer than %zu bytes, the most p11enroll "
-			                  "handles",
+			                  "the label '%.32s...' is longer than %zu bytes, the most a label "
+			                  "can be here",
 			                  spec, sizeof(out->label) - 1);
 		snprintf(out->label, sizeof(out->label), "%s", spec);
 		out->has_label = 1;
@@ -229,9 +229,9 @@ p11e_status p11e__find_spec(p11e_ctx *ctx, const char *spec, CK_OBJECT_CLASS cls
 	if (st != P11E_OK)
 		return st;
 	if (os.other_token)
-		return p11e__fail(ctx, P11E_ERR_NOT_FOUND,
-		                  "the URI '%s' names another token than '%s': check it and --token",
-		                  spec, ctx->slot.label);
+		return p11e__fail_why(ctx, P11E_ERR_NOT_FOUND, P11E_REASON_URI_OTHER_TOKEN,
+		                      "the URI '%s' names another token than '%s'", spec,
+		                      ctx->slot.label);
 	t[n++] = (CK_ATTRIBUTE){ CKA_CLASS, &cls, sizeof(cls) };
 	if (os.has_label)
 		t[n++] = (CK_ATTRIBUTE){ CKA_LABEL, os.label, strlen(os.label) };

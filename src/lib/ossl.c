@@ -1,7 +1,9 @@
 /*
- * ossl.c - the library's own OpenSSL library context.  The process'
- * default context is never touched: our provider and the default one are
- * loaded into a context of our own.
+ * ossl.c - the library's own OpenSSL library contexts.  The process'
+ * default context is never touched: OpenSSL's default provider is loaded
+ * into a context of our own (provider.c adds ours to it when a token key is
+ * first used), and a second one with only the null provider reads
+ * certificates for their fields.
  */
 #include "config.h"
 
@@ -19,7 +21,7 @@ OSSL_LIB_CTX *p11e__libctx(p11e_ctx *ctx)
 	if (!ctx->libctx)
 		return NULL;
 	ctx->prov_default = OSSL_PROVIDER_load(ctx->libctx, "default");
-	if (!ctx->prov_default || p11e__provider_load(ctx) != 0) {
+	if (!ctx->prov_default) {
 		p11e__libctx_free(ctx);
 		return NULL;
 	}

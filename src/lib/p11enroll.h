@@ -41,6 +41,57 @@ typedef enum p11e_log_level {
 
 typedef void (*p11e_log_fn)(void *data, p11e_log_level level, const char *msg);
 
+/*
+ * Why an operation failed, for a program to act on: the message says what
+ * happened to which token, key or file; the reason says what kind of thing
+ * it was, so that a caller can offer its own way out (the p11enroll tool
+ * names its options).  P11E_REASON_NONE: the message is all there is.
+ */
+typedef enum p11e_reason {
+	P11E_REASON_NONE = 0,
+	/* PINs */
+	P11E_REASON_PIN_LAST_TRY,       /* one try left: nothing was sent (the context can force it) */
+	P11E_REASON_PIN_LOCKED,         /* the user PIN is locked: reset it as SO */
+	P11E_REASON_SO_PIN_LOCKED,      /* the SO PIN is locked: only the vendor can help */
+	P11E_REASON_PIN_NOT_INITIALIZED, /* the token has no user PIN yet */
+	P11E_REASON_PIN_EXPIRED,        /* the PIN must be changed */
+	P11E_REASON_PIN_LEN_RANGE,      /* too short or too long for this token */
+	/* modules, slots and tokens */
+	P11E_REASON_MODULE_NOT_FOUND,   /* no such module file or registered name */
+	P11E_REASON_MODULE_REGISTRY,    /* p11-kit's module registry cannot be read */
+	P11E_REASON_SLOT_NOT_FOUND,
+	P11E_REASON_TOKEN_NOT_FOUND,    /* nothing matches the token spec */
+	P11E_REASON_TOKEN_AMBIGUOUS,    /* more than one token matches */
+	P11E_REASON_TOKEN_NONE,         /* no initialised (or uninitialised) token at all */
+	P11E_REASON_TOKEN_SPEC_EMPTY,   /* an empty token label or URI */
+	P11E_REASON_TOKEN_INITIALIZED,  /* initialising again would erase it */
+	P11E_REASON_TOKEN_IN_USE,       /* initialised with a user PIN: use it or erase it */
+	P11E_REASON_TOKEN_LABEL_TAKEN,  /* more than one token has the label */
+	P11E_REASON_TOKEN_BUSY,         /* another process holds the token's lock */
+	P11E_REASON_URI_OTHER_TOKEN,    /* an object URI names another token */
+	P11E_REASON_LABEL_MISSING,      /* a label is needed */
+	/* keys */
+	P11E_REASON_KEY_NOT_FOUND,
+	P11E_REASON_KEY_AMBIGUOUS,      /* more than one key has the label */
+	P11E_REASON_KEY_TYPE_MISMATCH,  /* a key of the label exists with another type */
+	P11E_REASON_KEY_ID_MISMATCH,    /* a key of the label exists with another id */
+	P11E_REASON_KEY_ID_UNSETTABLE,  /* the token cannot set CKA_ID after generation */
+	P11E_REASON_KEY_LAST_VALID,     /* retiring it leaves no valid certificate */
+	/* requests */
+	P11E_REASON_SUBJECT_MISSING,    /* neither a subject nor a config with one */
+	P11E_REASON_PSS_NEEDS_RSA,
+	P11E_REASON_BACKEND_NO_PSS,     /* the engine backend cannot pad with PSS */
+	P11E_REASON_ENGINE_MISSING,     /* libp11's engine is not installed */
+	P11E_REASON_ENGINE_UNSUPPORTED, /* this build has no ENGINE support */
+	/* certificates */
+	P11E_REASON_CERT_NOT_FOUND,
+	P11E_REASON_CERT_EXPIRED,
+	P11E_REASON_CERT_NOT_YET_VALID,
+	P11E_REASON_CERT_ONLY_CA,       /* the file holds only CA certificates */
+	P11E_REASON_CERT_OTHER_KEY,     /* the certificate is not for the named key */
+	P11E_REASON_CHAIN_NEEDS_PEM,    /* a chain cannot be one DER certificate */
+} p11e_reason;
+
 typedef struct p11e_ctx p11e_ctx;
 
 /* --- context ----------------------------------------------------------- */
@@ -60,6 +111,10 @@ unsigned long p11e_error_rv(const p11e_ctx *ctx);
 /* More lines about the last failure (each profile violation), or NULL. */
 const char *const *p11e_error_details(const p11e_ctx *ctx, size_t *count);
 const char *p11e_error_call(const p11e_ctx *ctx);
+/* The reason of the last failure (P11E_REASON_NONE if none was given). */
+p11e_reason p11e_error_reason(const p11e_ctx *ctx);
+/* "pin-last-try", ...: a stable name for JSON and logs; never NULL. */
+const char *p11e_reason_name(p11e_reason reason);
 
 /* "CKR_PIN_INCORRECT" and "the PIN is incorrect"; never NULL. */
 const char *p11e_rv_name(unsigned long rv);
@@ -226,7 +281,13 @@ typedef struct p11e_key {
  */
 p11e_status p11e_keygen(p11e_ctx *ctx, const char *type, const char *label,
                         const unsigned char *id, size_t id_len, p11e_key *key);
-/* The private key named by a pkcs11: URI or a label on the selected token. */
+/*
+ * The private key named by a pkcs11: URI or a label on the selected token.
+ * A key whose public half lost the common CKA_ID (a key generation cut short
+ * between its two C_SetAttributeValue calls) is joined to it again here:
+ * the half is the one that verifies a signature the private key makes, and
+ * both get the SHA-1 id, so this call may write CKA_ID on the token.
+ */
 p11e_status p11e_key_find(p11e_ctx *ctx, const char *spec, p11e_key *key);
 void p11e_key_clear(p11e_key *key);
 /* Parse "rsa:2048", "ec:P-256", ...; P11E_ERR_USAGE with a message if bad. */

@@ -603,9 +603,16 @@ static int prov_init(const OSSL_CORE_HANDLE *handle, const OSSL_DISPATCH *in,
 	return 1;
 }
 
-int p11e__provider_load(p11e_ctx *ctx)
+/*
+ * Our provider joins the library context the first time a token key becomes
+ * an EVP_PKEY, and only then: reading a config, a certificate or a quirk
+ * file never pays for it.
+ */
+static int provider_load(p11e_ctx *ctx)
 {
-	if (!OSSL_PROVIDER_add_builtin(ctx->libctx, PROV_NAME, prov_init))
+	if (ctx->prov_ours)
+		return 0;
+	if (!p11e__libctx(ctx) || !OSSL_PROVIDER_add_builtin(ctx->libctx, PROV_NAME, prov_init))
 		return -1;
 	ctx->prov_ours = OSSL_PROVIDER_load(ctx->libctx, PROV_NAME);
 	return ctx->prov_ours ? 0 : -1;
@@ -619,6 +626,8 @@ p11e_status p11e__key_evp(p11e_ctx *ctx, const p11e_key *key, EVP_PKEY **out)
 	p11e_status st;
 
 	*out = NULL;
+	if (provider_load(ctx) != 0)
+		return p11e__fail_ossl(ctx, P11E_ERR_FAILED, "cannot load the library's provider");
 	memset(&ref, 0, sizeof(ref));
 	st = p11e__key_public(ctx, key, &ref.pub);
 	if (st != P11E_OK)

@@ -102,7 +102,7 @@ static p11e_status conf_load(p11e_ctx *ctx, const char *file, struct req_conf *r
 	v = NCONF_get_string(rc->conf, "req", "prompt");
 	if (v && strcmp(v, "no") != 0)
 		return p11e__fail(ctx, P11E_ERR_INPUT,
-		                  "%s: [req] prompt = %s: p11enroll asks no questions; set prompt = no "
+		                  "%s: [req] prompt = %s: requests are built without questions; set prompt = no "
 		                  "and give the values in the distinguished_name section",
 		                  AT("req", "prompt"), v);
 	ERR_clear_error(); /* missing keys leave errors behind */
@@ -183,7 +183,7 @@ static p11e_status parse_subject(p11e_ctx *ctx, const char *subj, unsigned long 
 
 	if (*r != '/')
 		return p11e__fail(ctx, P11E_ERR_USAGE,
-		                  "--subject '%s' must start with '/', as in /C=US/O=Acme/CN=host", subj);
+		                  "subject '%s' must start with '/', as in /C=US/O=Acme/CN=host", subj);
 	buf = malloc(strlen(subj) + 1);
 	if (!buf)
 		return p11e__fail(ctx, P11E_ERR_FAILED, "out of memory");
@@ -199,7 +199,7 @@ static p11e_status parse_subject(p11e_ctx *ctx, const char *subj, unsigned long 
 		}
 		*w++ = '\0';
 		if (*r != '=') {
-			st = p11e__fail(ctx, P11E_ERR_USAGE, "--subject: '%s' has no '=value'", type);
+			st = p11e__fail(ctx, P11E_ERR_USAGE, "subject: '%s' has no '=value'", type);
 			break;
 		}
 		r++;
@@ -216,13 +216,13 @@ static p11e_status parse_subject(p11e_ctx *ctx, const char *subj, unsigned long 
 			r++;
 		if (!*type || !*value)
 			st = p11e__fail(ctx, P11E_ERR_USAGE,
-			                "--subject: empty attribute name or value near '%s'",
+			                "subject: empty attribute name or value near '%s'",
 			                *type ? type : value);
 		else if (!X509_NAME_add_entry_by_txt(name, type, (int)chtype,
 		                                     (unsigned char *)value, -1, -1, set ? -1 : 0)) {
 			ERR_clear_error();
 			st = p11e__fail(ctx, P11E_ERR_USAGE,
-			                "--subject: '%s' is not a subject attribute OpenSSL knows", type);
+			                "subject: '%s' is not a subject attribute OpenSSL knows", type);
 		}
 		set = next_set;
 	}
@@ -348,7 +348,7 @@ static p11e_status build_extensions(p11e_ctx *ctx, const struct req_conf *rc,
 	if (san) {
 		ext = X509V3_EXT_conf_nid(NULL, &v3, NID_subject_alt_name, san);
 		if (!ext || !ext_put(&sk, ext)) {
-			snprintf(what, sizeof(what), "--san '%s' (as in DNS:a.example,IP:192.0.2.1)", san);
+			snprintf(what, sizeof(what), "subjectAltName '%s' (as in DNS:a.example,IP:192.0.2.1)", san);
 			st = ossl_input(ctx, what);
 			goto done;
 		}
@@ -359,7 +359,7 @@ static p11e_status build_extensions(p11e_ctx *ctx, const struct req_conf *rc,
 		if (!eq) {
 			free(spec);
 			st = p11e__fail(ctx, P11E_ERR_USAGE,
-			                "--ext '%s': use name=value, as in extendedKeyUsage=clientAuth",
+			                "extension '%s': use name=value, as in extendedKeyUsage=clientAuth",
 			                o->ext[i]);
 			goto done;
 		}
@@ -367,7 +367,7 @@ static p11e_status build_extensions(p11e_ctx *ctx, const struct req_conf *rc,
 		ext = X509V3_EXT_nconf(rc ? rc->conf : NULL, &v3, spec, eq + 1);
 		free(spec);
 		if (!ext || !ext_put(&sk, ext)) {
-			snprintf(what, sizeof(what), "--ext '%s' (OpenSSL's extension syntax)", o->ext[i]);
+			snprintf(what, sizeof(what), "extension '%s' (OpenSSL's extension syntax)", o->ext[i]);
 			st = ossl_input(ctx, what);
 			goto done;
 		}
@@ -401,8 +401,8 @@ static p11e_status sign_request(p11e_ctx *ctx, const p11e_key *key, const p11e_c
 	p11e_status st;
 
 	if (o->pss && key->type != P11E_KEY_RSA)
-		return p11e__fail(ctx, P11E_ERR_USAGE, "--pss needs an RSA key; '%s' is EC",
-		                  key->label);
+		return p11e__fail_why(ctx, P11E_ERR_USAGE, P11E_REASON_PSS_NEEDS_RSA,
+		                      "RSA-PSS needs an RSA key; '%s' is EC", key->label);
 	if (o->engine)
 		return p11e__engine_sign(ctx, key, o->pin, md, o->pss, req);
 	st = p11e__key_evp(ctx, key, &tok);
@@ -476,8 +476,9 @@ p11e_status p11e__req_prepare(p11e_ctx *ctx, const p11e_csr_opts *o, X509_REQ **
 	else if (rc.dn_section)
 		st = conf_subject(ctx, &rc, name);
 	else
-		st = p11e__fail(ctx, P11E_ERR_USAGE,
-		                "no subject: give --subject or a --config with distinguished_name");
+		st = p11e__fail_why(ctx, P11E_ERR_USAGE, P11E_REASON_SUBJECT_MISSING,
+		                    "no subject: neither a subject nor a config with "
+		                    "distinguished_name");
 	if (st != P11E_OK)
 		goto cleanup;
 	if (X509_NAME_entry_count(name) == 0) {

@@ -26,7 +26,7 @@ static const struct rv_entry rv_table[] = {
 	E(CKR_OK, "success", P11E_OK, NULL),
 	E(CKR_CANCEL, "the operation was cancelled", TOK, NULL),
 	E(CKR_HOST_MEMORY, "the module ran out of host memory", P11E_ERR_FAILED, NULL),
-	E(CKR_SLOT_ID_INVALID, "no such slot", NF, "list the slots with 'p11enroll tokens'"),
+	E(CKR_SLOT_ID_INVALID, "no such slot", NF, NULL),
 	E(CKR_GENERAL_ERROR, "the module hit an unrecoverable error", TOK, NULL),
 	E(CKR_FUNCTION_FAILED, "the function failed", TOK, NULL),
 	E(CKR_ARGUMENTS_BAD, "the module rejected the arguments", TOK, NULL),
@@ -65,9 +65,9 @@ static const struct rv_entry rv_table[] = {
 	E(CKR_OPERATION_NOT_INITIALIZED, "the operation was not initialised", TOK, NULL),
 	E(CKR_PIN_INCORRECT, "the PIN is incorrect", AUTH, "check the PIN source; the token counts failed tries"),
 	E(CKR_PIN_INVALID, "the PIN has characters the token does not accept", AUTH, NULL),
-	E(CKR_PIN_LEN_RANGE, "the PIN is too short or too long for this token", AUTH, "see min/max PIN length in 'p11enroll tokens'"),
-	E(CKR_PIN_EXPIRED, "the PIN has expired", AUTH, "change it with 'p11enroll pin change'"),
-	E(CKR_PIN_LOCKED, "the PIN is locked", AUTH, "unblock the user PIN with 'p11enroll pin unblock' (needs the SO PIN)"),
+	E(CKR_PIN_LEN_RANGE, "the PIN is too short or too long for this token", AUTH, NULL),
+	E(CKR_PIN_EXPIRED, "the PIN has expired", AUTH, NULL),
+	E(CKR_PIN_LOCKED, "the PIN is locked", AUTH, NULL),
 	E(CKR_SESSION_CLOSED, "the session was closed", TOK, NULL),
 	E(CKR_SESSION_COUNT, "the token has too many sessions open", TOK, "close other applications using the token"),
 	E(CKR_SESSION_HANDLE_INVALID, "the session handle is invalid", TOK, NULL),
@@ -87,7 +87,7 @@ static const struct rv_entry rv_table[] = {
 	E(CKR_UNWRAPPING_KEY_TYPE_INCONSISTENT, "the unwrapping key type does not fit", TOK, NULL),
 	E(CKR_USER_ALREADY_LOGGED_IN, "the user is already logged in", AUTH, NULL),
 	E(CKR_USER_NOT_LOGGED_IN, "the user is not logged in", AUTH, NULL),
-	E(CKR_USER_PIN_NOT_INITIALIZED, "the user PIN has not been set", AUTH, "set it with 'p11enroll pin init' (needs the SO PIN)"),
+	E(CKR_USER_PIN_NOT_INITIALIZED, "the user PIN has not been set", AUTH, NULL),
 	E(CKR_USER_TYPE_INVALID, "the user type is invalid", TOK, NULL),
 	E(CKR_USER_ANOTHER_ALREADY_LOGGED_IN, "another user is already logged in", AUTH, "close other applications using the token"),
 	E(CKR_USER_TOO_MANY_TYPES, "too many user types are logged in", AUTH, NULL),
@@ -152,6 +152,19 @@ p11e_status p11e__rv_status(CK_RV rv)
 	const struct rv_entry *e = rv_find(rv);
 
 	return e ? e->status : P11E_ERR_TOKEN;
+}
+
+/* The reasons a caller can act on; the rest is in the message. */
+p11e_reason p11e__rv_reason(CK_RV rv)
+{
+	switch (rv) {
+	case CKR_SLOT_ID_INVALID: return P11E_REASON_SLOT_NOT_FOUND;
+	case CKR_PIN_LEN_RANGE: return P11E_REASON_PIN_LEN_RANGE;
+	case CKR_PIN_EXPIRED: return P11E_REASON_PIN_EXPIRED;
+	case CKR_PIN_LOCKED: return P11E_REASON_PIN_LOCKED;
+	case CKR_USER_PIN_NOT_INITIALIZED: return P11E_REASON_PIN_NOT_INITIALIZED;
+	default: return P11E_REASON_NONE;
+	}
 }
 
 const char *p11e__rv_hint(CK_RV rv)

@@ -51,10 +51,10 @@ int tool_fail(struct tool *t, p11e_status st, const char *prefix)
 	const char *const *details;
 	size_t n;
 
-	if (prefix)
-		fprintf(stderr, "p11enroll: %s: %s\n", prefix, msg);
-	else
-		fprintf(stderr, "p11enroll: %s\n", msg);
+	const char *hint = tool_hint(p11e_error_reason(t->ctx));
+
+	fprintf(stderr, "p11enroll: %s%s%s%s%s\n", prefix ? prefix : "", prefix ? ": " : "", msg,
+	        hint ? ": " : "", hint ? hint : "");
 	/* every profile violation, one per line, after the one-line summary */
 	details = p11e_error_details(t->ctx, &n);
 	for (size_t i = 0; i < n; i++)

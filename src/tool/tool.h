@@ -50,6 +50,9 @@ extern const char usage_modules[], usage_tokens[], usage_init_token[], usage_pin
 p11e_status tool_keygen_timed(struct tool *t, const char *type, const char *label,
                               const unsigned char *id, size_t id_len, p11e_key *key);
 
+/* hints.c: the tool's advice for a failure's reason, naming its options; or NULL */
+const char *tool_hint(p11e_reason reason);
+
 /* output.c */
 void tool_log(void *data, p11e_log_level level, const char *msg);
 /* Print the context's error (after "prefix: " if given); returns status. */

@@ -423,7 +423,7 @@ case_ "the holder lets go within the timeout; a wait of seconds is noted"
 hold
 (sleep 2.5; touch "$T/release") &
 expect_rc 0 en late P11ENROLL_LOCK_TIMEOUT=20
-contains "$ERR" "note: waiting for token '$TL': another p11enroll is changing it"
+contains "$ERR" "note: waiting for token '$TL': another process is changing it"
 check "the request verifies" req_verifies "$T/late.csr"
 wait
 
@@ -438,7 +438,7 @@ hold "$MODF"
 t0=$(date +%s)
 expect_rc 0 en modwait P11ENROLL_LOCK_TIMEOUT=20
 t1=$(date +%s)
-contains "$ERR" "note: waiting for another p11enroll to log in to a token of $SOFTHSM_MODULE"
+contains "$ERR" "note: waiting for another process to log in to a token of $SOFTHSM_MODULE"
 check "it waited for the holder (about 2.5 s: $((t1 - t0)) s)" test $((t1 - t0)) -ge 2
 check "the request verifies" req_verifies "$T/modwait.csr"
 wait
@@ -447,7 +447,7 @@ wait "$HOLDER"
 case_ "the module lock is best effort: held too long, the run goes on with a warning"
 hold "$MODF"
 expect_rc 0 en modlate P11ENROLL_LOCK_TIMEOUT=1
-contains "$ERR" "warning: another p11enroll has held the module lock $MODF for 1 s: going on without it"
+contains "$ERR" "warning: another process has held the module lock $MODF for 1 s: going on without it"
 check "the request verifies" req_verifies "$T/modlate.csr"
 release
 

@@ -313,21 +313,28 @@ static void test_token_match(void)
 
 	/* "" would match a token with a blank label, an uninitialised one */
 	CU_ASSERT_EQUAL(p11e__token_match(ctx, "", s, 5, P11E__MATCH_ANY, &found), P11E_ERR_USAGE);
-	CU_ASSERT_PTR_NOT_NULL(strstr(p11e_error_message(ctx), "empty --token"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(p11e_error_message(ctx), "empty token label or URI"));
+	CU_ASSERT_EQUAL(p11e_error_reason(ctx), P11E_REASON_TOKEN_SPEC_EMPTY);
 
 	/* ambiguous: the message says how many and lists them */
 	CU_ASSERT_EQUAL(p11e__token_match(ctx, "beta", s, 5, P11E__MATCH_ANY, &found),
 	                P11E_ERR_NOT_FOUND);
 	CU_ASSERT_PTR_NOT_NULL(strstr(p11e_error_message(ctx), "matches 2 tokens"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(p11e_error_message(ctx), "(slot 12)"));
+	CU_ASSERT_EQUAL(p11e_error_reason(ctx), P11E_REASON_TOKEN_AMBIGUOUS);
+	/* the library names no option of the tool: that is the tool's hint */
+	CU_ASSERT_PTR_NULL(strstr(p11e_error_message(ctx), "--"));
 	/* missing: lists what is there */
 	CU_ASSERT_EQUAL(p11e__token_match(ctx, "gamma", s, 5, P11E__MATCH_ANY, &found),
 	                P11E_ERR_NOT_FOUND);
 	CU_ASSERT_PTR_NOT_NULL(strstr(p11e_error_message(ctx), "'my token' (slot 10)"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(p11e_error_message(ctx), "uninitialised (slot 13)"));
+	CU_ASSERT_EQUAL(p11e_error_reason(ctx), P11E_REASON_TOKEN_NOT_FOUND);
 	/* bad URI */
 	CU_ASSERT_EQUAL(p11e__token_match(ctx, "pkcs11:token=%zz", s, 5, P11E__MATCH_ANY, &found),
 	                P11E_ERR_INPUT);
+	/* a failure without a reason of its own does not keep the last one */
+	CU_ASSERT_EQUAL(p11e_error_reason(ctx), P11E_REASON_NONE);
 	/* no spec: the only initialised token, else ambiguity */
 	CU_ASSERT_EQUAL(p11e__token_match(ctx, NULL, s, 5, P11E__MATCH_INITIALIZED, &found),
 	                P11E_ERR_NOT_FOUND);
@@ -342,6 +349,21 @@ static void test_token_match(void)
 	s[3].token_present = 0;
 	CU_ASSERT_EQUAL(p11e__token_match(ctx, "pkcs11:slot-id=13", s, 5, P11E__MATCH_ANY, &found),
 	                P11E_ERR_NOT_FOUND);
+}
+
+/* every reason has a stable name of its own */
+static void test_reason_names(void)
+{
+	const char *names[P11E_REASON_CHAIN_NEEDS_PEM + 1];
+
+	for (int r = 0; r <= P11E_REASON_CHAIN_NEEDS_PEM; r++) {
+		names[r] = p11e_reason_name((p11e_reason)r);
+		CU_ASSERT_STRING_NOT_EQUAL(names[r], "unknown");
+		for (int o = 0; o < r; o++)
+			CU_ASSERT_STRING_NOT_EQUAL(names[r], names[o]);
+	}
+	CU_ASSERT_STRING_EQUAL(p11e_reason_name(P11E_REASON_PIN_LAST_TRY), "pin-last-try");
+	CU_ASSERT_STRING_EQUAL(p11e_reason_name((p11e_reason)999), "unknown");
 }
 
 static void test_pad(void)
@@ -665,6 +687,7 @@ int main(void)
 	CU_add_test(s, "CK_RV names unique", test_rv_names_unique);
 	CU_add_test(s, "PKCS#11 failure message", test_fail_rv_message);
 	CU_add_test(s, "token selection", test_token_match);
+	CU_add_test(s, "reason names", test_reason_names);
 	CU_add_test(s, "blank padding", test_pad);
 	quirks_suite();
 	return harness_run();

@@ -1,0 +1,63 @@
+/*
+ * hints.c - what the user can do about a failure, in the tool's own terms:
+ * the library says why (p11e_reason), only the tool knows its options and
+ * commands (DESIGN.md decision 12).
+ */
+#include "config.h"
+
+#include <stddef.h>
+
+#include "tool.h"
+
+static const struct {
+	p11e_reason reason;
+	const char *hint;
+} hints[] = {
+	{ P11E_REASON_PIN_LAST_TRY, "re-run with --force if you are sure of the PIN" },
+	{ P11E_REASON_PIN_LOCKED, "unblock it with 'p11enroll pin unblock' (needs the SO PIN)" },
+	{ P11E_REASON_PIN_NOT_INITIALIZED, "set it with 'p11enroll pin init' (needs the SO PIN)" },
+	{ P11E_REASON_PIN_EXPIRED, "change it with 'p11enroll pin change'" },
+	{ P11E_REASON_PIN_LEN_RANGE, "see min/max PIN length in 'p11enroll tokens'" },
+	{ P11E_REASON_MODULE_NOT_FOUND,
+	  "check --module (a path or a p11-kit module name; 'p11enroll modules' lists them)" },
+	{ P11E_REASON_MODULE_REGISTRY, "give --module PATH" },
+	{ P11E_REASON_SLOT_NOT_FOUND, "list the slots with 'p11enroll tokens'" },
+	{ P11E_REASON_TOKEN_NOT_FOUND, "check --token" },
+	{ P11E_REASON_TOKEN_AMBIGUOUS,
+	  "choose one with --token and its pkcs11: URI from 'p11enroll tokens'" },
+	{ P11E_REASON_TOKEN_SPEC_EMPTY,
+	  "give --token a token label or a pkcs11: URI from 'p11enroll tokens'" },
+	{ P11E_REASON_TOKEN_INITIALIZED, "add --reinitialize if that is what you want" },
+	{ P11E_REASON_TOKEN_IN_USE, "use it, or erase it with --slot and --reinitialize" },
+	{ P11E_REASON_TOKEN_LABEL_TAKEN, "choose one with --token or --slot, or another label" },
+	{ P11E_REASON_URI_OTHER_TOKEN, "check it and --token" },
+	{ P11E_REASON_LABEL_MISSING, "give --label" },
+	{ P11E_REASON_KEY_NOT_FOUND, "check --key (a label or a pkcs11: URI; 'p11enroll list')" },
+	{ P11E_REASON_KEY_AMBIGUOUS, "give --key with the pkcs11: URI of the one to use" },
+	{ P11E_REASON_KEY_TYPE_MISMATCH, "give --type with the key's type, or another --label" },
+	{ P11E_REASON_KEY_ID_MISMATCH, "leave out --id or choose another label" },
+	{ P11E_REASON_KEY_ID_UNSETTABLE, "give --id if the token cannot" },
+	{ P11E_REASON_KEY_LAST_VALID, "renew and import its successor first, or add --force" },
+	{ P11E_REASON_SUBJECT_MISSING, "give --subject or a --config with distinguished_name" },
+	{ P11E_REASON_PSS_NEEDS_RSA, "leave out --pss, or use an RSA --type" },
+	{ P11E_REASON_BACKEND_NO_PSS,
+	  "--pss is not offered with --backend engine: use --backend provider" },
+	{ P11E_REASON_ENGINE_MISSING, "install it, or use --backend provider" },
+	{ P11E_REASON_ENGINE_UNSUPPORTED, "use --backend provider" },
+	{ P11E_REASON_CERT_NOT_FOUND, "'p11enroll list' shows what is there" },
+	{ P11E_REASON_CERT_EXPIRED, "get a new one, or add --allow-expired to import it anyway" },
+	{ P11E_REASON_CERT_NOT_YET_VALID,
+	  "check the clock, or add --allow-expired to import it anyway" },
+	{ P11E_REASON_CERT_ONLY_CA,
+	  "import the client certificate (give CA certificates with --chain)" },
+	{ P11E_REASON_CERT_OTHER_KEY, "check --key, or leave it out to find the key by public key" },
+	{ P11E_REASON_CHAIN_NEEDS_PEM, "use PEM for --chain" },
+};
+
+const char *tool_hint(p11e_reason reason)
+{
+	for (size_t i = 0; i < sizeof(hints) / sizeof(hints[0]); i++)
+		if (hints[i].reason == reason)
+			return hints[i].hint;
+	return NULL;
+}

@@ -1,0 +1,57 @@
+#!/bin/bash
+# The library's house rules, checked on the source and the built objects:
+# - libp11enroll speaks in reasons, never in the tool's options or commands:
+#   no string literal in src/lib names a "--flag" or "p11enroll COMMAND";
+# - arrows point down only: no file of src/lib calls a function of a file
+#   that (transitively) calls it back (read from the objects' symbols, so a
+#   call through a header still counts).
+. "$(dirname "$0")/lib.sh"
+
+case_ "src/lib names no CLI flag or command"
+# string literals only: comments may talk about the tool
+hits=$(cd "$TOP_SRCDIR" &&
+	sed -E 's://.*$::' src/lib/*.c src/lib/*.h |
+	grep -v -E '^\s*(\*|/\*)' |
+	grep -o -E '"([^"\\]|\\.)*"' |
+	grep -E -e '--[a-z]' -e '(^|[^b])p11enroll ' || true)
+if [ -z "$hits" ]; then
+	ok "no string literal in src/lib names a flag or a command"
+else
+	fail "no string literal in src/lib names a flag or a command" "$hits"
+fi
+# the check itself: it must find a flag where there is one
+probe=$(printf '%s\n' '	p11e__fail(ctx, 1, "re-run with --force");' |
+	grep -o -E '"([^"\\]|\\.)*"' | grep -c -E -e '--[a-z]' -e '(^|[^b])p11enroll ')
+equal "the check sees a flag in a string" "$probe" 1
+
+case_ "no call cycle between the files of src/lib"
+objdir=$TOP_BUILDDIR/src/lib/.libs
+objs=$(ls "$objdir"/libp11enroll_core_la-*.o 2>/dev/null)
+if [ -z "$objs" ]; then
+	fail "library objects found" "none in $objdir"
+else
+	ok "library objects found ($(echo "$objs" | wc -l))"
+	defs=$(mktemp) edges=$(mktemp)
+	for o in $objs; do
+		f=${o##*libp11enroll_core_la-}
+		nm -g --defined-only "$o" | awk -v f="${f%.o}" 'NF == 3 { print $3, f }'
+	done | sort -u >"$defs"
+	for o in $objs; do
+		f=${o##*libp11enroll_core_la-}
+		nm -u "$o" | awk -v f="${f%.o}" '{ print $2, f }'
+	done | sort -k1,1 | join - "$defs" | awk '$2 != $3 { print $2, $3 }' | sort -u >"$edges"
+	if [ ! -s "$edges" ]; then
+		fail "calls between files are seen" "no edge read from the objects"
+	else
+		ok "calls between files are seen ($(wc -l <"$edges") arrows)"
+	fi
+	if loop=$(tsort "$edges" 2>&1 >/dev/null) && [ -z "$loop" ]; then
+		ok "no file calls a file that calls it back"
+	else
+		fail "no file calls a file that calls it back" \
+			"$(echo "$loop" | tr '\n' ' '); arrows: $(tr '\n' ';' <"$edges")"
+	fi
+	rm -f "$defs" "$edges"
+fi
+
+finish

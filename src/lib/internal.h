@@ -131,8 +131,9 @@ int p11e__pad(unsigned char *dst, size_t dstlen, const char *src);
 
 /* Fill a p11e_slot from the module (uri allocated). */
 p11e_status p11e__slot_read(p11e_ctx *ctx, CK_SLOT_ID id, p11e_slot *out);
-/* Re-read the selected token's info into ctx->slot. */
+/* login.c: an init-token cut short (label set, no user PIN yet) that may finish. */
 int p11e__init_unfinished(const p11e_ctx *ctx, const char *label, int reinit);
+/* Re-read the selected token's info into ctx->slot. */
 p11e_status p11e__slot_refresh(p11e_ctx *ctx);
 void p11e__slot_clear(p11e_slot *slot);
 /*
@@ -170,7 +171,6 @@ p11e_status p11e__find_objects(p11e_ctx *ctx, CK_ATTRIBUTE *tmpl, CK_ULONG n,
 /* Allocated attribute value (free it). */
 p11e_status p11e__attr_get(p11e_ctx *ctx, CK_OBJECT_HANDLE h, CK_ATTRIBUTE_TYPE type,
                            unsigned char **val, CK_ULONG *len);
-/* 1 true, 0 false, -1 unreadable. */
 /* Like p11e__attr_get, but an attribute the object lacks gives OK, NULL, 0. */
 p11e_status p11e__attr_opt(p11e_ctx *ctx, CK_OBJECT_HANDLE h, CK_ATTRIBUTE_TYPE type,
                            unsigned char **val, CK_ULONG *len);
@@ -230,7 +230,6 @@ p11e_status p11e__key_read(p11e_ctx *ctx, CK_OBJECT_HANDLE h, p11e_key *key);
 p11e_status p11e__key_finish(p11e_ctx *ctx, p11e_key *key);
 /* key->bits (and curve) from object h's CKA_MODULUS or CKA_EC_PARAMS. */
 p11e_status p11e__key_size_read(p11e_ctx *ctx, CK_OBJECT_HANDLE h, p11e_key *key);
-/* bits and curve of key from its public half */
 /*
  * 1 if the token does not say the key was born on it and never left it
  * (sensitive, never extractable, always sensitive, local): bad lists the
@@ -244,9 +243,9 @@ int p11e__key_exposed(const p11e_key *k, char *bad, size_t badlen);
  * there is none.
  */
 p11e_status p11e__key_repair(p11e_ctx *ctx, p11e_key *key);
-/* SHA-1 of the subjectPublicKey bit string: the usual CKA_ID. */
 /* pub's SubjectPublicKeyInfo into spki, without OpenSSL's encoders; 1 on success. */
 int p11e__spki_set(X509_PUBKEY *spki, EVP_PKEY *pub);
+/* SHA-1 of the subjectPublicKey bit string: the usual CKA_ID. */
 p11e_status p11e__key_id_of(p11e_ctx *ctx, EVP_PKEY *pkey, unsigned char id[20]);
 
 /* request.c: a request in two steps, so enroll can check input before keygen. */

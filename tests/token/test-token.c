@@ -81,7 +81,8 @@ static void test_fresh_directory(void)
 	p11e_slot_list_free(slots, n);
 	/* nothing initialised yet: plain selection finds nothing */
 	CU_ASSERT_EQUAL(p11e_token_select(ctx, NULL), P11E_ERR_NOT_FOUND);
-	CU_ASSERT_PTR_NOT_NULL(strstr(p11e_error_message(ctx), "init-token"));
+	CU_ASSERT_EQUAL(p11e_error_reason(ctx), P11E_REASON_TOKEN_NONE);
+	CU_ASSERT_PTR_NOT_NULL(strstr(p11e_error_message(ctx), "no initialised token"));
 }
 
 static void test_init_token(void)
@@ -115,7 +116,7 @@ static void test_init_refuses_initialised(void)
 	reopen();
 	CU_ASSERT_EQUAL_FATAL(p11e_token_select_for_init(ctx, "suite token", -1, NULL), P11E_OK);
 	CU_ASSERT_EQUAL(p11e_init_token_check(ctx, "other", 0), P11E_ERR_USAGE);
-	CU_ASSERT_PTR_NOT_NULL(strstr(p11e_error_message(ctx), "--reinitialize"));
+	CU_ASSERT_EQUAL(p11e_error_reason(ctx), P11E_REASON_TOKEN_INITIALIZED);
 	CU_ASSERT_EQUAL(p11e_init_token(ctx, "other", so, user, 0), P11E_ERR_USAGE);
 	CU_ASSERT_EQUAL(count_initialised("suite token"), 1);
 	CU_ASSERT_EQUAL(count_initialised("other"), 0);

@@ -213,15 +213,19 @@ static unsigned pin_flags(const p11e_ctx *ctx, p11e_pin_role role)
 static p11e_status ask_once(p11e_ctx *ctx, p11e_pin_role role, unsigned flags, char *buf,
                             size_t size, size_t *len)
 {
-	int n = P11E_PIN_ANSWER_UNAVAILABLE;
+	int n;
 
-	if (ctx->pin_fn)
-		n = ctx->pin_fn(ctx->pin_data, role, ctx->have_slot ? ctx->slot.label : NULL,
-		                ctx->have_slot ? ctx->slot.uri : NULL, flags, buf, size);
+	if (!ctx->pin_fn)
+		return p11e__fail(ctx, P11E_ERR_AUTH,
+		                  "no source for the %s and no PIN callback to ask with: give one "
+		                  "(env:VAR, file:PATH, fd:N or stdin)",
+		                  role_name(role));
+	n = ctx->pin_fn(ctx->pin_data, role, ctx->have_slot ? ctx->slot.label : NULL,
+	                ctx->have_slot ? ctx->slot.uri : NULL, flags, buf, size);
 	if (n == P11E_PIN_ANSWER_UNAVAILABLE)
 		return p11e__fail(ctx, P11E_ERR_AUTH,
-		                  "no source for the %s and no way to ask for it (no terminal, no "
-		                  "PIN callback): give one (env:VAR, file:PATH, fd:N or stdin)",
+		                  "no source for the %s and no way to ask for it here (no terminal): "
+		                  "give one (env:VAR, file:PATH, fd:N or stdin)",
 		                  role_name(role));
 	if (n == P11E_PIN_ANSWER_NONE)
 		return p11e__fail(ctx, P11E_ERR_AUTH, "no PIN entered");

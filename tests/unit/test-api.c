@@ -180,7 +180,7 @@ static void test_pin_callback_answers(void)
 		const char *says;
 	} cases[] = {
 		{ P11E_PIN_ANSWER_NONE, P11E_ERR_AUTH, "no PIN entered" },
-		{ P11E_PIN_ANSWER_UNAVAILABLE, P11E_ERR_AUTH, "no source for the user PIN" },
+		{ P11E_PIN_ANSWER_UNAVAILABLE, P11E_ERR_AUTH, "no way to ask for it here" },
 		{ P11E_PIN_ANSWER_FAILED, P11E_ERR_INPUT, "reading the user PIN failed" },
 		{ -9, P11E_ERR_INPUT, "reading the user PIN failed" },
 		{ 100000, P11E_ERR_INPUT, "reading the user PIN failed" }, /* more than buf */
@@ -197,7 +197,8 @@ static void test_pin_callback_answers(void)
 	/* no callback at all: as a callback that cannot ask */
 	p11e_ctx_set_pin_callback(ctx, NULL, NULL);
 	CU_ASSERT_EQUAL(p11e_pin_read(ctx, NULL, P11E_PIN_SO, &pin), P11E_ERR_AUTH);
-	CU_ASSERT_PTR_NOT_NULL(strstr(p11e_error_message(ctx), "no source for the SO PIN"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(p11e_error_message(ctx), "no source for the SO PIN and no "
+	                                                       "PIN callback"));
 }
 
 /* --- flags and versions ------------------------------------------------- */

@@ -10,9 +10,11 @@
  * Ownership and threads:
  * - One context per thread.  Nothing of a context may be used by two threads
  *   at once (its session, its OpenSSL library context, its error); contexts
- *   in different threads are independent.  The PKCS#11 module loaded through
- *   p11-kit is reference counted: two contexts may load the same module, and
- *   it is finalised when the last one lets go.
+ *   in different threads are independent.  The PKCS#11 module is loaded
+ *   through p11-kit, managed: its C_Initialize and C_Finalize are reference
+ *   counted, so two contexts may load the same module and it is finalised
+ *   when the last one lets go (libp11's engine, P11E_BACKEND_ENGINE, loads it
+ *   once more by itself, outside that count).
  * - A p11e_req belongs to its caller; it may be used by several calls, in one
  *   thread at a time, and is freed with p11e_req_free.  Its setters copy the
  *   strings they are given: the caller keeps ownership of its own.
@@ -319,6 +321,7 @@ p11e_status p11e_key_type_parse(p11e_ctx *ctx, const char *type, p11e_key_type *
  * opaque builder, so that a later version can add to it.  It is not tied
  * to a context; the calls that use it (p11e_csr_make, p11e_enroll,
  * p11e_renew) check its content and report what is wrong in their context.
+ * Those calls take NULL as an empty request.
  */
 typedef struct p11e_req p11e_req;
 
@@ -449,8 +452,8 @@ p11e_status p11e_cert_key_uri(p11e_ctx *ctx, const char *spec, char **uri);
  * A new key next to the old one (label with a generation suffix, "client.2",
  * new CKA_ID, the old key's type unless type is given) and a request that
  * repeats the old key's newest certificate: subject, subjectAltName,
- * extendedKeyUsage, keyUsage, each replaced by the options that are given.
- * The old key and certificate stay.  A successor without a certificate yet
+ * extendedKeyUsage, keyUsage, each replaced by what req sets (req NULL:
+ * nothing; a config replaces all of it).  The old key and certificate stay.  A successor without a certificate yet
  * (an earlier renew) is reused (*reused = 1); a key this call made is
  * removed again if the request fails.
  */

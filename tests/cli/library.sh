@@ -40,7 +40,11 @@ check "make install DESTDIR=" test -s "$T/inst$(pkg-config --variable=includedir
 PKG_CONFIG_SYSROOT_DIR=$T/inst
 PKG_CONFIG_PATH=$T/inst$(pkg-config --variable=libdir "$TOP_BUILDDIR/src/lib/p11enroll.pc")/pkgconfig
 export PKG_CONFIG_SYSROOT_DIR PKG_CONFIG_PATH
-check "compiled and linked" ${CC:-cc} -Wall -Werror -o "$T/example" \
+# the build's compiler and sanitizer flags: an ASan library needs an ASan program
+MK_CC=$(sed -n 's/^CC = //p' "$TOP_BUILDDIR/Makefile")
+MK_SAN=$(sed -n 's/^SAN_CFLAGS = //p' "$TOP_BUILDDIR/Makefile")
+# shellcheck disable=SC2086 # word splitting of the flags is meant
+check "compiled and linked" ${MK_CC:-cc} $MK_SAN -Wall -Werror -o "$T/example" \
 	"$TOP_SRCDIR/tests/lib/example-enroll.c" $(pkg-config --cflags --libs p11enroll)
 unset PKG_CONFIG_SYSROOT_DIR PKG_CONFIG_PATH
 LD_LIBRARY_PATH=$(dirname "$(find "$T/inst" -name 'libp11enroll.so.1' | head -n 1)")

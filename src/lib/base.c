@@ -166,6 +166,12 @@ CK_RV p11e__call_done(p11e_ctx *ctx, const char *name, CK_RV rv)
 	return rv;
 }
 
+/* What the library allocated for the caller (requests, URIs, exports). */
+void p11e_free(void *p)
+{
+	free(p);
+}
+
 void p11e__free_secret(char *s)
 {
 	if (!s)

@@ -138,9 +138,10 @@ p11e_status p11e_cert_key_uri(p11e_ctx *ctx, const char *spec, char **uri)
 	return st;
 }
 
-p11e_status p11e_export(p11e_ctx *ctx, const char *spec, int chain, int der, unsigned char **out,
+p11e_status p11e_export(p11e_ctx *ctx, const char *spec, unsigned flags, unsigned char **out,
                         size_t *outlen)
 {
+	int chain = (flags & P11E_EXPORT_CHAIN) != 0, der = (flags & P11E_EXPORT_DER) != 0;
 	X509 *c = NULL, *next;
 	BIO *bio = NULL;
 	BUF_MEM *mem;
@@ -150,6 +151,7 @@ p11e_status p11e_export(p11e_ctx *ctx, const char *spec, int chain, int der, uns
 	p11e__clear_error(ctx);
 	*out = NULL;
 	*outlen = 0;
+	P11E__FLAGS_CHECK(ctx, "p11e_export", flags, P11E_EXPORT_CHAIN | P11E_EXPORT_DER);
 	if (!ctx->have_session && (st = p11e__session_open(ctx, 0)) != P11E_OK)
 		return st;
 	if (chain && der)

@@ -193,9 +193,10 @@ static STACK_OF(X509) *authorities(STACK_OF(X509) *a, STACK_OF(X509) *b, X509 *l
 }
 
 p11e_status p11e_import(p11e_ctx *ctx, const char *path, const char *chain_path,
-                        const char *keyspec, const char *label, int allow_expired,
+                        const char *keyspec, const char *label, unsigned flags,
                         p11e_import_result *res)
 {
+	int allow_expired = (flags & P11E_IMPORT_ALLOW_EXPIRED) != 0;
 	STACK_OF(X509) *certs = NULL, *chain = NULL, *cas = NULL;
 	CK_OBJECT_HANDLE written[64];
 	size_t nwritten = 0;
@@ -208,6 +209,7 @@ p11e_status p11e_import(p11e_ctx *ctx, const char *path, const char *chain_path,
 	p11e__clear_error(ctx);
 	memset(res, 0, sizeof(*res));
 	memset(&want, 0, sizeof(want));
+	P11E__FLAGS_CHECK(ctx, "p11e_import", flags, P11E_IMPORT_ALLOW_EXPIRED);
 	if (!ctx->logged_in)
 		return p11e__fail(ctx, P11E_ERR_USAGE, "log in to the token first");
 	if (!p11e__libctx(ctx))

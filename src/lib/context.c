@@ -36,6 +36,7 @@ void p11e_ctx_free(p11e_ctx *ctx)
 	p11e__quirks_free(ctx);
 	p11e__details_set(ctx, NULL, 0);
 	p11e__free_secret(ctx->uri_pin_value);
+	p11e__pin_keep(ctx, NULL);
 	free(ctx->uri_pin_source);
 	free(ctx->module_spec);
 	free(ctx->module_path);
@@ -49,9 +50,11 @@ void p11e_ctx_set_log(p11e_ctx *ctx, p11e_log_fn fn, void *data)
 	ctx->log_data = data;
 }
 
-void p11e_ctx_set_force(p11e_ctx *ctx, int force)
+p11e_status p11e_ctx_set_flags(p11e_ctx *ctx, unsigned flags)
 {
-	ctx->force = force;
+	P11E__FLAGS_CHECK(ctx, "p11e_ctx_set_flags", flags, P11E_CTX_FORCE_LAST_PIN_TRY);
+	ctx->force = (flags & P11E_CTX_FORCE_LAST_PIN_TRY) != 0;
+	return P11E_OK;
 }
 
 const char *p11e_version(void)

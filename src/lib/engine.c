@@ -55,16 +55,16 @@ void p11e__engine_free(p11e_ctx *ctx)
 	ctx->engine = NULL;
 }
 
-p11e_status p11e__engine_sign(p11e_ctx *ctx, const p11e_key *key, const p11e_pin *pin,
-                              const char *md, int pss, X509_REQ *req)
+p11e_status p11e__engine_sign(p11e_ctx *ctx, const p11e_key *key, const char *md, int pss,
+                              X509_REQ *req)
 {
 	ENGINE *e;
 	EVP_PKEY *pkey = NULL;
 	EVP_MD_CTX *mctx = NULL;
+	p11e_pin *asked = NULL;
+	const p11e_pin *pin = ctx->login_pin;
 	p11e_status st = P11E_ERR_TOKEN;
 
-	if (!pin)
-		return p11e__fail(ctx, P11E_ERR_AUTH, "the engine backend needs the user PIN");
 	/* libp11 0.4.12's engine cannot be told to pad with PSS: refuse, never fall back */
 	if (pss)
 		return p11e__fail_why(ctx, P11E_ERR_USAGE, P11E_REASON_BACKEND_NO_PSS,
@@ -74,6 +74,13 @@ p11e_status p11e__engine_sign(p11e_ctx *ctx, const p11e_key *key, const p11e_pin
 		                      "libp11's engine %s is not installed (Debian package "
 		                      "libengine-pkcs11-openssl)",
 		                      P11E_ENGINE_PATH);
+	/* the login's PIN, kept by p11e_login; else the URI's or the application's */
+	if (!pin) {
+		st = p11e__pin_get(ctx, NULL, P11E_PIN_USER, &asked);
+		if (st != P11E_OK)
+			return st;
+		pin = asked;
+	}
 	e = engine_get(ctx);
 	if (!e || !ENGINE_ctrl_cmd_string(e, "PIN", pin->data, 0)) {
 		st = p11e__fail_ossl(ctx, P11E_ERR_TOKEN, "cannot load libp11's pkcs11 engine");
@@ -103,6 +110,7 @@ done:
 	/* the engine keeps a copy of the PIN: overwrite it */
 	if (ctx->engine)
 		ENGINE_ctrl_cmd_string(ctx->engine, "PIN", "", 1);
+	p11e_pin_free(asked);
 	ERR_clear_error();
 	return st;
 }
@@ -112,11 +120,10 @@ void p11e__engine_free(p11e_ctx *ctx)
 	(void)ctx;
 }
 
-p11e_status p11e__engine_sign(p11e_ctx *ctx, const p11e_key *key, const p11e_pin *pin,
-                              const char *md, int pss, X509_REQ *req)
+p11e_status p11e__engine_sign(p11e_ctx *ctx, const p11e_key *key, const char *md, int pss,
+                              X509_REQ *req)
 {
 	(void)key;
-	(void)pin;
 	(void)md;
 	(void)pss;
 	(void)req;

@@ -65,8 +65,9 @@ static int same_type(const p11e_key *k, p11e_key_type kt, unsigned bits, const c
 }
 
 p11e_status p11e_enroll(p11e_ctx *ctx, const char *type, const char *label,
-                        const unsigned char *id, size_t id_len, const p11e_csr_opts *o,
-                        p11e_key *key, int *reused, unsigned char **out, size_t *outlen)
+                        const unsigned char *id, size_t id_len, const p11e_req *o,
+                        p11e_format format, p11e_key *key, int *reused, unsigned char **out,
+                        size_t *outlen)
 {
 	X509_REQ *req = NULL;
 	const char *md = NULL, *curve;
@@ -78,10 +79,13 @@ p11e_status p11e_enroll(p11e_ctx *ctx, const char *type, const char *label,
 	p11e_status st;
 
 	p11e__clear_error(ctx);
+	o = p11e__req_or_empty(o);
 	memset(key, 0, sizeof(*key));
 	*reused = 0;
 	*out = NULL;
 	*outlen = 0;
+	if (format != P11E_FORMAT_PEM && format != P11E_FORMAT_DER)
+		return p11e__fail(ctx, P11E_ERR_USAGE, "p11e_enroll: unknown format %d", (int)format);
 	if (!ctx->logged_in)
 		return p11e__fail(ctx, P11E_ERR_USAGE, "log in to the token first");
 	st = p11e_key_type_parse(ctx, type, &kt, &bits, &curve);
@@ -136,7 +140,7 @@ p11e_status p11e_enroll(p11e_ctx *ctx, const char *type, const char *label,
 	/* the key is complete (its final CKA_ID set): others may find it now */
 	p11e__token_unlock(ctx, &lock);
 	if (st == P11E_OK)
-		st = p11e__req_finish(ctx, key, o, md, req, out, outlen);
+		st = p11e__req_finish(ctx, key, o, format, md, req, out, outlen);
 	if (st != P11E_OK)
 		p11e_key_clear(key);
 	X509_REQ_free(req);

@@ -83,7 +83,47 @@ struct p11e_ctx {
 	CK_SESSION_HANDLE session;
 	int have_session;
 	int logged_in;
+
+	/*
+	 * PINs (pin.c): the application's callback, and a copy of the user PIN
+	 * of the last login, for libp11's engine, which logs in by itself;
+	 * wiped by p11e_logout and p11e_ctx_free.
+	 */
+	p11e_pin_fn pin_fn;
+	void *pin_data;
+	p11e_pin *login_pin;
 };
+
+/*
+ * --- the request builder (request-builder.c) ---------------------------
+ * What p11e_req_* set: request content and the signing backend, never the
+ * output format or a PIN.  Strings are the builder's own copies; san and
+ * ext are NULL-terminated (never NULL themselves once one is added).
+ */
+struct p11e_req {
+	char *config;
+	char *subject;
+	char **san;
+	size_t nsan;
+	char **ext;
+	size_t next;
+	char *digest;
+	char *profile;
+	unsigned flags;       /* p11e_req_flags */
+	p11e_backend backend;
+};
+/* --- end of the request builder ------------------------------------------ */
+
+/*
+ * Refuse flag bits a function does not know, so that a flag of a later
+ * version given to this one fails instead of being ignored.
+ */
+#define P11E__FLAGS_CHECK(ctx, fn, flags, known)                                       \
+	do {                                                                           \
+		if ((flags) & ~(unsigned)(known))                                      \
+			return p11e__fail((ctx), P11E_ERR_USAGE, "%s: unknown flags 0x%x", \
+			                  (fn), (flags) & ~(unsigned)(known));         \
+	} while (0)
 
 /*
  * The call layer.  Every C_* call goes through P11_CALL, which records the
@@ -248,19 +288,27 @@ int p11e__spki_set(X509_PUBKEY *spki, EVP_PKEY *pub);
 /* SHA-1 of the subjectPublicKey bit string: the usual CKA_ID. */
 p11e_status p11e__key_id_of(p11e_ctx *ctx, EVP_PKEY *pkey, unsigned char id[20]);
 
-/* request.c: a request in two steps, so enroll can check input before keygen. */
-p11e_status p11e__req_prepare(p11e_ctx *ctx, const p11e_csr_opts *o, X509_REQ **req,
+/*
+ * request.c: a request in two steps, so enroll can check input before
+ * keygen.  o NULL is an empty request.
+ */
+p11e_status p11e__req_prepare(p11e_ctx *ctx, const p11e_req *o, X509_REQ **req,
                               const char **mdname);
-p11e_status p11e__req_from_cert(p11e_ctx *ctx, X509 *cert, const p11e_csr_opts *o,
+p11e_status p11e__req_from_cert(p11e_ctx *ctx, X509 *cert, const p11e_req *o,
                                 X509_REQ **out, const char **mdname);
-p11e_status p11e__req_finish(p11e_ctx *ctx, const p11e_key *key, const p11e_csr_opts *o,
-                             const char *md, X509_REQ *req, unsigned char **out,
-                             size_t *outlen);
+p11e_status p11e__req_finish(p11e_ctx *ctx, const p11e_key *key, const p11e_req *o,
+                             p11e_format format, const char *md, X509_REQ *req,
+                             unsigned char **out, size_t *outlen);
+/* request-builder.c: an empty request for o NULL, so callers need not check. */
+const p11e_req *p11e__req_or_empty(const p11e_req *o);
 
-/* engine.c: sign req with libp11's engine (loaded privately). */
+/*
+ * engine.c: sign req with libp11's engine (loaded privately), which logs in
+ * with the user PIN kept from p11e_login (else the PIN callback's).
+ */
 void p11e__engine_free(p11e_ctx *ctx);
-p11e_status p11e__engine_sign(p11e_ctx *ctx, const p11e_key *key, const p11e_pin *pin,
-                              const char *md, int pss, X509_REQ *req);
+p11e_status p11e__engine_sign(p11e_ctx *ctx, const p11e_key *key, const char *md, int pss,
+                              X509_REQ *req);
 
 /* certfile.c: every certificate in a PEM, DER or PKCS#7 file. */
 p11e_status p11e__certs_read(p11e_ctx *ctx, const char *path, STACK_OF(X509) **out);
@@ -324,8 +372,12 @@ void p11e__token_unlock(p11e_ctx *ctx, int *fd);
 void p11e__module_lock(p11e_ctx *ctx, const char *path);
 void p11e__module_unlock(p11e_ctx *ctx);
 
-/* Parse a PIN source spec without the prompt/URI fallbacks (unit-tested). */
+/* Parse a PIN source spec without the callback/URI fallbacks (unit-tested). */
 p11e_status p11e__pin_from_source(p11e_ctx *ctx, const char *src, p11e_pin **pin);
 p11e_pin *p11e__pin_new(const char *data, size_t len);
+/* p11e_pin_read without clearing the context's error, for the library's own flows. */
+p11e_status p11e__pin_get(p11e_ctx *ctx, const char *src, p11e_pin_role role, p11e_pin **pin);
+/* Keep a copy of the user PIN of a login (ctx->login_pin), or wipe it (pin NULL). */
+p11e_status p11e__pin_keep(p11e_ctx *ctx, const p11e_pin *pin);
 
 #endif

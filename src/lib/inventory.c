@@ -251,8 +251,9 @@ static p11e_status pair_up(p11e_ctx *ctx, p11e_object *o, size_t n)
 	return P11E_OK;
 }
 
-p11e_status p11e_list(p11e_ctx *ctx, int want_keys, p11e_object **list, size_t *count)
+p11e_status p11e_list(p11e_ctx *ctx, unsigned flags, p11e_object **list, size_t *count)
 {
+	int want_keys = (flags & P11E_LIST_KEYS) != 0;
 	static const CK_OBJECT_CLASS classes[] = { CKO_PRIVATE_KEY, CKO_PUBLIC_KEY, CKO_CERTIFICATE };
 	static const p11e_obj_class ours[] = { P11E_OBJ_PRIVATE_KEY, P11E_OBJ_PUBLIC_KEY,
 		                               P11E_OBJ_CERTIFICATE };
@@ -265,6 +266,7 @@ p11e_status p11e_list(p11e_ctx *ctx, int want_keys, p11e_object **list, size_t *
 	p11e__clear_error(ctx);
 	*list = NULL;
 	*count = 0;
+	P11E__FLAGS_CHECK(ctx, "p11e_list", flags, P11E_LIST_KEYS);
 	if (!ctx->have_session && (st = p11e__session_open(ctx, 0)) != P11E_OK)
 		return st;
 	if (!p11e__libctx(ctx))

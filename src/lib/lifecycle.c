@@ -157,7 +157,7 @@ static void destroy_key(p11e_ctx *ctx, const p11e_key *key)
 }
 
 p11e_status p11e_renew(p11e_ctx *ctx, const char *keyspec, const char *type,
-                       const p11e_csr_opts *o, p11e_key *newkey, int *reused,
+                       const p11e_req *o, p11e_format format, p11e_key *newkey, int *reused,
                        unsigned char **out, size_t *outlen)
 {
 	p11e_key old;
@@ -171,10 +171,13 @@ p11e_status p11e_renew(p11e_ctx *ctx, const char *keyspec, const char *type,
 	p11e_status st;
 
 	p11e__clear_error(ctx);
+	o = p11e__req_or_empty(o);
 	memset(newkey, 0, sizeof(*newkey));
 	*reused = 0;
 	*out = NULL;
 	*outlen = 0;
+	if (format != P11E_FORMAT_PEM && format != P11E_FORMAT_DER)
+		return p11e__fail(ctx, P11E_ERR_USAGE, "p11e_renew: unknown format %d", (int)format);
 	if (!ctx->logged_in)
 		return p11e__fail(ctx, P11E_ERR_USAGE, "log in to the token first");
 	st = p11e_key_find(ctx, keyspec, &old);
@@ -189,7 +192,7 @@ p11e_status p11e_renew(p11e_ctx *ctx, const char *keyspec, const char *type,
 	}
 	/* everything is checked before a new key exists */
 	st = p11e_key_type_parse(ctx, type, &kt, &bits, &curve);
-	if (st == P11E_OK && o->pss && kt != P11E_KEY_RSA)
+	if (st == P11E_OK && (o->flags & P11E_REQ_PSS) && kt != P11E_KEY_RSA)
 		st = p11e__fail_why(ctx, P11E_ERR_USAGE, P11E_REASON_PSS_NEEDS_RSA,
 		                    "RSA-PSS needs an RSA key; the new key is %s", type);
 	if (st == P11E_OK && o->profile)
@@ -212,7 +215,7 @@ p11e_status p11e_renew(p11e_ctx *ctx, const char *keyspec, const char *type,
 		made = st == P11E_OK;
 	}
 	if (st == P11E_OK)
-		st = p11e__req_finish(ctx, newkey, o, md, req, out, outlen);
+		st = p11e__req_finish(ctx, newkey, o, format, md, req, out, outlen);
 	if (st != P11E_OK) {
 		/* a key made by this run and left without its request is taken back */
 		if (made)
@@ -335,9 +338,10 @@ done:
 	return st;
 }
 
-p11e_status p11e_retire_plan(p11e_ctx *ctx, const char *keyspec, int force, p11e_key *key,
-                             size_t *ncerts)
+p11e_status p11e_retire_plan(p11e_ctx *ctx, const char *keyspec, unsigned flags,
+                             p11e_key *key, size_t *ncerts)
 {
+	int force = (flags & P11E_RETIRE_FORCE) != 0;
 	CK_OBJECT_HANDLE *hs = NULL;
 	size_t valid_keys = 0, nprivs = 0;
 	int valid = 0, leftover = 0;
@@ -346,6 +350,7 @@ p11e_status p11e_retire_plan(p11e_ctx *ctx, const char *keyspec, int force, p11e
 	p11e__clear_error(ctx);
 	memset(key, 0, sizeof(*key));
 	*ncerts = 0;
+	P11E__FLAGS_CHECK(ctx, "p11e_retire_plan", flags, P11E_RETIRE_FORCE);
 	if (!ctx->logged_in)
 		return p11e__fail(ctx, P11E_ERR_USAGE, "log in to the token first");
 	st = p11e__find_spec(ctx, keyspec, CKO_PRIVATE_KEY, &hs, &nprivs);

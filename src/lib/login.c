@@ -107,7 +107,8 @@ p11e_status p11e_login(p11e_ctx *ctx, p11e_pin_role role, const p11e_pin *pin)
 		return pin_rejected(ctx, what, "C_Login", rv, role);
 	}
 	ctx->logged_in = 1;
-	return P11E_OK;
+	/* for libp11's engine, which logs in by itself (engine.c); an SO login drops it */
+	return p11e__pin_keep(ctx, is_so(role) ? NULL : pin);
 }
 
 p11e_status p11e_logout(p11e_ctx *ctx)
@@ -118,6 +119,7 @@ p11e_status p11e_logout(p11e_ctx *ctx)
 		return P11E_OK;
 	rv = P11_CALL(ctx, C_Logout, ctx->session);
 	ctx->logged_in = 0;
+	p11e__pin_keep(ctx, NULL);
 	if (rv != CKR_OK && rv != CKR_USER_NOT_LOGGED_IN)
 		return p11e__fail_rv(ctx, "logging out", "C_Logout", rv);
 	return P11E_OK;
@@ -245,11 +247,13 @@ static void half_done(p11e_ctx *ctx, const char *label)
 	         label);
 }
 
-p11e_status p11e_init_token_check(p11e_ctx *ctx, const char *label, int reinit)
+p11e_status p11e_init_token_check(p11e_ctx *ctx, const char *label, unsigned flags)
 {
+	int reinit = (flags & P11E_INIT_REINIT) != 0;
 	unsigned char padded[32];
 	p11e_status st;
 
+	P11E__FLAGS_CHECK(ctx, "p11e_init_token", flags, P11E_INIT_REINIT);
 	if (!ctx->have_slot)
 		return p11e__fail(ctx, P11E_ERR_USAGE, "no token selected");
 	if (!label || !*label)
@@ -274,24 +278,25 @@ p11e_status p11e_init_token_check(p11e_ctx *ctx, const char *label, int reinit)
 }
 
 static p11e_status init_token(p11e_ctx *ctx, const char *label, const p11e_pin *so_pin,
-                              const p11e_pin *user_pin, int reinit);
+                              const p11e_pin *user_pin, unsigned flags);
 
 p11e_status p11e_init_token(p11e_ctx *ctx, const char *label, const p11e_pin *so_pin,
-                            const p11e_pin *user_pin, int reinit)
+                            const p11e_pin *user_pin, unsigned flags)
 {
 	p11e_status st;
 
 	/* C_InitToken and C_InitPIN write the token's file: the module lock stays */
 	ctx->module_lock_pinned = 1;
-	st = init_token(ctx, label, so_pin, user_pin, reinit);
+	st = init_token(ctx, label, so_pin, user_pin, flags);
 	ctx->module_lock_pinned = 0;
 	p11e__module_unlock(ctx);
 	return st;
 }
 
 static p11e_status init_token(p11e_ctx *ctx, const char *label, const p11e_pin *so_pin,
-                              const p11e_pin *user_pin, int reinit)
+                              const p11e_pin *user_pin, unsigned flags)
 {
+	int reinit = (flags & P11E_INIT_REINIT) != 0;
 	unsigned char padded[32];
 	CK_SLOT_ID *old = NULL;
 	p11e_slot *slots = NULL;
@@ -300,7 +305,7 @@ static p11e_status init_token(p11e_ctx *ctx, const char *label, const p11e_pin *
 	CK_RV rv;
 
 	p11e__clear_error(ctx);
-	st = p11e_init_token_check(ctx, label, reinit);
+	st = p11e_init_token_check(ctx, label, flags);
 	if (st != P11E_OK)
 		return st;
 	p11e__pad(padded, sizeof(padded), label);

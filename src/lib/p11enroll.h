@@ -6,11 +6,34 @@
  * context (one per run, no globals) and returns a typed status; on failure the
  * context holds a one-line message, and, where a PKCS#11 call failed, the
  * call's name and its CK_RV.
+ *
+ * Ownership and threads:
+ * - One context per thread.  Nothing of a context may be used by two threads
+ *   at once (its session, its OpenSSL library context, its error); contexts
+ *   in different threads are independent.  The PKCS#11 module is loaded
+ *   through p11-kit, managed: its C_Initialize and C_Finalize are reference
+ *   counted, so two contexts may load the same module and it is finalised
+ *   when the last one lets go (libp11's engine, P11E_BACKEND_ENGINE, loads it
+ *   once more by itself, outside that count).
+ * - A p11e_req belongs to its caller; it may be used by several calls, in one
+ *   thread at a time, and is freed with p11e_req_free.  Its setters copy the
+ *   strings they are given: the caller keeps ownership of its own.
+ * - Results are owned by the caller and released with the function named for
+ *   them: p11e_free (encoded requests, certificates, URIs), p11e_key_clear,
+ *   p11e_import_result_clear, p11e_list_free, p11e_slot_list_free,
+ *   p11e_module_list_free, p11e_pin_free (which wipes the PIN).
+ * - Strings returned by a context's getters (p11e_error_message,
+ *   p11e_error_details, p11e_token_selected, p11e_token_quirks) live until
+ *   the next call on that context.
+ * - The library never opens a terminal: it asks the application for a PIN
+ *   through the callback given to p11e_ctx_set_pin_callback.
  */
 #ifndef P11ENROLL_H
 #define P11ENROLL_H
 
 #include <stddef.h>
+
+#include <p11enroll-version.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -50,7 +73,7 @@ typedef void (*p11e_log_fn)(void *data, p11e_log_level level, const char *msg);
 typedef enum p11e_reason {
 	P11E_REASON_NONE = 0,
 	/* PINs */
-	P11E_REASON_PIN_LAST_TRY,       /* one try left: nothing was sent (the context can force it) */
+	P11E_REASON_PIN_LAST_TRY,       /* one try left: nothing sent (P11E_CTX_FORCE_LAST_PIN_TRY) */
 	P11E_REASON_PIN_LOCKED,         /* the user PIN is locked: reset it as SO */
 	P11E_REASON_SO_PIN_LOCKED,      /* the SO PIN is locked: only the vendor can help */
 	P11E_REASON_PIN_NOT_INITIALIZED, /* the token has no user PIN yet */
@@ -99,9 +122,22 @@ typedef struct p11e_ctx p11e_ctx;
 p11e_ctx *p11e_ctx_new(void);
 void p11e_ctx_free(p11e_ctx *ctx);
 void p11e_ctx_set_log(p11e_ctx *ctx, p11e_log_fn fn, void *data);
-/* Allow spending a token's last PIN try (CKF_*_PIN_FINAL_TRY). */
-void p11e_ctx_set_force(p11e_ctx *ctx, int force);
 
+typedef enum p11e_ctx_flags {
+	/*
+	 * Allow spending a token's last PIN try (CKF_*_PIN_FINAL_TRY); without
+	 * it every function that sends a PIN refuses before sending it.
+	 */
+	P11E_CTX_FORCE_LAST_PIN_TRY = 1u << 0,
+} p11e_ctx_flags;
+
+/* Replace the context's flags (0 by default): an OR of p11e_ctx_flags. */
+p11e_status p11e_ctx_set_flags(p11e_ctx *ctx, unsigned flags);
+
+/*
+ * The version of the library that runs ("1.0.0"); P11E_VERSION_NUM and
+ * P11E_CHECK_VERSION (p11enroll-version.h) give the headers' at build time.
+ */
 const char *p11e_version(void);
 const char *p11e_status_name(p11e_status status);
 /* Message of the last failure, "" if none. */
@@ -207,11 +243,46 @@ typedef enum p11e_pin_role {
 
 typedef struct p11e_pin p11e_pin;
 
+/* What a PIN callback is told about the PIN it is asked for. */
+typedef enum p11e_pin_flags {
+	/* a new PIN asked for the second time: the library compares the two */
+	P11E_PIN_FLAG_CONFIRM = 1u << 0,
+	/* the token reports failed tries of this PIN (CKF_*_PIN_COUNT_LOW) */
+	P11E_PIN_FLAG_COUNT_LOW = 1u << 1,
+	/* one try is left and P11E_CTX_FORCE_LAST_PIN_TRY allows spending it */
+	P11E_PIN_FLAG_FINAL_TRY = 1u << 2,
+} p11e_pin_flags;
+
+/* What a PIN callback returns when it has no PIN (else the PIN's length). */
+#define P11E_PIN_ANSWER_NONE 0         /* the user gave none (an empty answer, cancelled) */
+#define P11E_PIN_ANSWER_UNAVAILABLE (-1) /* no way to ask now (no terminal): as without one */
+#define P11E_PIN_ANSWER_FAILED (-2)    /* asking failed, or the PIN does not fit in buf */
+
+/*
+ * The application's way to ask for a PIN, in the spirit of p11-kit's
+ * p11_kit_pin_register_callback.  Called from within the library's call
+ * that needs the PIN (p11e_pin_read, or a signature through libp11's
+ * engine), in the caller's thread.  role says which PIN; token_label and
+ * token_uri name the selected token (NULL when none is).  flags is an OR of
+ * p11e_pin_flags.  Write the PIN to buf (at most size - 1 bytes) and return
+ * its length, or one of the P11E_PIN_ANSWER_* values.  The library wipes
+ * buf afterwards; the callback should wipe any copy of its own.  A new PIN
+ * (P11E_PIN_NEW_*) is asked for twice, the second time with
+ * P11E_PIN_FLAG_CONFIRM.  A PIN the token rejected is never asked for again
+ * within the call: the call fails.
+ */
+typedef int (*p11e_pin_fn)(void *data, p11e_pin_role role, const char *token_label,
+                           const char *token_uri, unsigned flags, char *buf, size_t size);
+
+/* Register (fn NULL: remove) the callback; one per context. */
+void p11e_ctx_set_pin_callback(p11e_ctx *ctx, p11e_pin_fn fn, void *data);
+
 /*
  * Read a PIN from a source: pass:PIN, env:VAR, file:PATH, fd:N, stdin.
  * src NULL: for the user PIN, the selected token URI's pin-value or
- * pin-source; then a no-echo prompt on the terminal; with no terminal this
- * fails (P11E_ERR_AUTH) rather than wait.
+ * pin-source; then the PIN callback.  Without a callback (or when it says
+ * P11E_PIN_ANSWER_UNAVAILABLE) this fails with P11E_ERR_AUTH rather than
+ * wait.
  */
 p11e_status p11e_pin_read(p11e_ctx *ctx, const char *src, p11e_pin_role role, p11e_pin **pin);
 /* Wipes the buffer before freeing it. */
@@ -220,31 +291,41 @@ size_t p11e_pin_length(const p11e_pin *pin);
 
 /*
  * Refuse before any PIN is asked for if the role's PIN is locked, or is on its
- * final try and force is off.  Called again by every function that sends a
+ * final try without P11E_CTX_FORCE_LAST_PIN_TRY.  Called again by every function that sends a
  * PIN to the token.
  */
 p11e_status p11e_pin_guard(p11e_ctx *ctx, p11e_pin_role role);
 
 /* --- sessions and PIN operations on the selected token ---------------- */
 
-/* Open a read-write session on the selected token and log in. */
+/*
+ * Open a read-write session on the selected token and log in.  The user PIN
+ * of a successful login stays in the context (a copy, wiped by p11e_logout
+ * and p11e_ctx_free): libp11's engine (P11E_BACKEND_ENGINE) logs in by
+ * itself and is given it.
+ */
 p11e_status p11e_login(p11e_ctx *ctx, p11e_pin_role role, const p11e_pin *pin);
 p11e_status p11e_logout(p11e_ctx *ctx);
+
+typedef enum p11e_init_flags {
+	/* initialise a token that is initialised already: erases every object on it */
+	P11E_INIT_REINIT = 1u << 0,
+} p11e_init_flags;
 
 /*
  * Initialise the token chosen with p11e_token_select_for_init: C_InitToken
  * with the SO PIN and the label (at most 32 bytes, blank padded), then the
- * user PIN with C_InitPIN.  An initialised token is refused unless reinit
- * (it erases every object on it).
+ * user PIN with C_InitPIN.  An initialised token is refused unless flags has
+ * P11E_INIT_REINIT.
  */
 p11e_status p11e_init_token(p11e_ctx *ctx, const char *label, const p11e_pin *so_pin,
-                            const p11e_pin *user_pin, int reinit);
+                            const p11e_pin *user_pin, unsigned flags);
 /*
  * The checks p11e_init_token makes before it sends anything (label length,
  * already initialised, SO PIN state), so a caller can run them before it
- * asks for PINs.
+ * asks for PINs.  Same flags.
  */
-p11e_status p11e_init_token_check(p11e_ctx *ctx, const char *label, int reinit);
+p11e_status p11e_init_token_check(p11e_ctx *ctx, const char *label, unsigned flags);
 /* C_SetPIN as the user. */
 p11e_status p11e_pin_change(p11e_ctx *ctx, const p11e_pin *old_pin, const p11e_pin *new_pin);
 /* C_InitPIN as SO: set or reset (unblock) the user PIN. */
@@ -296,30 +377,66 @@ p11e_status p11e_key_type_parse(p11e_ctx *ctx, const char *type, p11e_key_type *
 
 /* --- certificate requests --------------------------------------------- */
 
-typedef struct p11e_csr_opts {
-	/*
-	 * An OpenSSL req-style config: [req] with prompt = no,
-	 * distinguished_name, req_extensions, string_mask, utf8, default_md.
-	 */
-	const char *config;
-	const char *subject;     /* "/C=US/O=Acme/CN=host" (OpenSSL's syntax); overrides config */
-	const char *const *san;  /* NULL-terminated "DNS:a,IP:1.2.3.4" items, or NULL */
-	const char *const *ext;  /* NULL-terminated "extendedKeyUsage=clientAuth", or NULL */
-	const char *digest;      /* sha256, sha384, sha512; NULL: config default_md, else sha256 */
-	int pss;                 /* RSA-PSS instead of PKCS#1 v1.5 */
-	const char *profile;     /* checked before signing (p11e_lint); NULL: none */
-	int engine;              /* sign through libp11's engine instead of our provider */
-	const p11e_pin *pin;     /* the user PIN, which the engine needs for its own login */
-	int der;                 /* DER instead of PEM */
-} p11e_csr_opts;
+/*
+ * What a request says and how it is signed, built up with setters: an
+ * opaque builder, so that a later version can add to it.  It is not tied
+ * to a context; the calls that use it (p11e_csr_make, p11e_enroll,
+ * p11e_renew) check its content and report what is wrong in their context.
+ * Those calls take NULL as an empty request.
+ */
+typedef struct p11e_req p11e_req;
+
+typedef enum p11e_req_flags {
+	P11E_REQ_PSS = 1u << 0, /* RSA-PSS instead of PKCS#1 v1.5 (RSA keys) */
+} p11e_req_flags;
+
+typedef enum p11e_backend {
+	P11E_BACKEND_PROVIDER = 0, /* the library's own provider, in its private OpenSSL context */
+	P11E_BACKEND_ENGINE = 1,   /* libp11's pkcs11 engine, loaded privately */
+} p11e_backend;
+
+/* How an encoded request or certificate is written. */
+typedef enum p11e_format {
+	P11E_FORMAT_PEM = 0,
+	P11E_FORMAT_DER = 1,
+} p11e_format;
+
+/* An empty request (provider backend, no flags); NULL when out of memory. */
+p11e_req *p11e_req_new(void);
+void p11e_req_free(p11e_req *req);
+/*
+ * Each setter copies what it is given and replaces what was set (NULL
+ * unsets); the add functions append.  They return P11E_ERR_FAILED when out
+ * of memory and P11E_ERR_USAGE for a NULL req or an unknown value.
+ */
+/*
+ * An OpenSSL req-style config: [req] with prompt = no, distinguished_name,
+ * req_extensions, string_mask, utf8, default_md.
+ */
+p11e_status p11e_req_set_config(p11e_req *req, const char *path);
+/* "/C=US/O=Acme/CN=host" (OpenSSL's syntax); overrides the config's. */
+p11e_status p11e_req_set_subject(p11e_req *req, const char *subject);
+/* subjectAltName items, "DNS:a.example,IP:192.0.2.1"; all of them make one extension. */
+p11e_status p11e_req_add_san(p11e_req *req, const char *san);
+/* An extension in OpenSSL's syntax, "extendedKeyUsage=clientAuth"; overrides the config's. */
+p11e_status p11e_req_add_ext(p11e_req *req, const char *ext);
+/* sha256, sha384, sha512; NULL: the config's default_md, else sha256. */
+p11e_status p11e_req_set_digest(p11e_req *req, const char *digest);
+/* A profile the request is checked against before it is signed (p11e_lint). */
+p11e_status p11e_req_set_profile(p11e_req *req, const char *profile);
+/* Replace the flags: an OR of p11e_req_flags. */
+p11e_status p11e_req_set_flags(p11e_req *req, unsigned flags);
+p11e_status p11e_req_set_backend(p11e_req *req, p11e_backend backend);
 
 /*
- * Build a PKCS#10 request for key (on the selected, logged-in token), sign
- * it on the token through the library's provider, verify it, and return it
- * encoded in *out (free with p11e_free).
+ * Build a PKCS#10 request as req says for key (on the selected, logged-in
+ * token), sign it on the token through the backend req names (the
+ * library's provider by default, or libp11's engine, which is given the
+ * user PIN of the login), verify it, and return it encoded in *out (free
+ * with p11e_free).
  */
-p11e_status p11e_csr_make(p11e_ctx *ctx, const p11e_key *key, const p11e_csr_opts *opts,
-                          unsigned char **out, size_t *outlen);
+p11e_status p11e_csr_make(p11e_ctx *ctx, const p11e_key *key, const p11e_req *req,
+                          p11e_format format, unsigned char **out, size_t *outlen);
 void p11e_free(void *p);
 
 /*
@@ -337,8 +454,9 @@ p11e_status p11e_lint(p11e_ctx *ctx, const char *path, const char *profile);
  * generated.
  */
 p11e_status p11e_enroll(p11e_ctx *ctx, const char *type, const char *label,
-                        const unsigned char *id, size_t id_len, const p11e_csr_opts *opts,
-                        p11e_key *key, int *reused, unsigned char **out, size_t *outlen);
+                        const unsigned char *id, size_t id_len, const p11e_req *req,
+                        p11e_format format, p11e_key *key, int *reused, unsigned char **out,
+                        size_t *outlen);
 
 /* --- certificates on the token ----------------------------------------- */
 
@@ -350,6 +468,11 @@ typedef struct p11e_import_result {
 	p11e_key key;         /* the key it belongs to */
 } p11e_import_result;
 
+typedef enum p11e_import_flags {
+	/* take a certificate outside its validity period */
+	P11E_IMPORT_ALLOW_EXPIRED = 1u << 0,
+} p11e_import_flags;
+
 /*
  * Write the certificate in path (PEM, DER or PKCS#7) whose public key
  * matches a private key on the token, with that key's CKA_ID and label (or
@@ -357,19 +480,26 @@ typedef struct p11e_import_result {
  * certificates.  keyspec (URI or label) names the key, or NULL to find it by
  * public key.  Refused, with the token untouched: no matching key, only CA
  * certificates, unreadable input, a certificate outside its validity period
- * (unless allow_expired).
+ * (unless flags has P11E_IMPORT_ALLOW_EXPIRED).
  */
 p11e_status p11e_import(p11e_ctx *ctx, const char *path, const char *chain_path,
-                        const char *keyspec, const char *label, int allow_expired,
+                        const char *keyspec, const char *label, unsigned flags,
                         p11e_import_result *result);
 void p11e_import_result_clear(p11e_import_result *result);
 
+typedef enum p11e_export_flags {
+	/* the certificate followed by its issuers found on the token (PEM only) */
+	P11E_EXPORT_CHAIN = 1u << 0,
+	P11E_EXPORT_DER = 1u << 1, /* DER instead of PEM */
+} p11e_export_flags;
+
 /*
- * The certificate named by spec (URI or label), PEM or DER; with chain, PEM
- * followed by its issuers found on the token, up to a self-signed root.
+ * The certificate named by spec (URI or label), PEM unless P11E_EXPORT_DER;
+ * with P11E_EXPORT_CHAIN, followed by its issuers found on the token, up to
+ * a self-signed root.  Free *out with p11e_free.
  */
-p11e_status p11e_export(p11e_ctx *ctx, const char *spec, int chain, int der,
-                        unsigned char **out, size_t *outlen);
+p11e_status p11e_export(p11e_ctx *ctx, const char *spec, unsigned flags, unsigned char **out,
+                        size_t *outlen);
 
 /*
  * The RFC 7512 URI of the private key certificate spec (URI or label)
@@ -383,20 +513,27 @@ p11e_status p11e_cert_key_uri(p11e_ctx *ctx, const char *spec, char **uri);
  * A new key next to the old one (label with a generation suffix, "client.2",
  * new CKA_ID, the old key's type unless type is given) and a request that
  * repeats the old key's newest certificate: subject, subjectAltName,
- * extendedKeyUsage, keyUsage, each replaced by the options that are given.
- * The old key and certificate stay.  A successor without a certificate yet
+ * extendedKeyUsage, keyUsage, each replaced by what req sets (req NULL:
+ * nothing; a config replaces all of it).  The old key and certificate stay.  A successor without a certificate yet
  * (an earlier renew) is reused (*reused = 1); a key this call made is
  * removed again if the request fails.
  */
 p11e_status p11e_renew(p11e_ctx *ctx, const char *keyspec, const char *type,
-                       const p11e_csr_opts *opts, p11e_key *newkey, int *reused,
+                       const p11e_req *req, p11e_format format, p11e_key *newkey, int *reused,
                        unsigned char **out, size_t *outlen);
+
+typedef enum p11e_retire_flags {
+	/* retire the only key on the token with a valid certificate too */
+	P11E_RETIRE_FORCE = 1u << 0,
+} p11e_retire_flags;
+
 /*
  * Find the key to retire and count its certificates; refused (policy) when it
- * is the only key with a valid certificate, unless force.
+ * is the only key with a valid certificate, unless flags has
+ * P11E_RETIRE_FORCE.
  */
-p11e_status p11e_retire_plan(p11e_ctx *ctx, const char *keyspec, int force, p11e_key *key,
-                             size_t *ncerts);
+p11e_status p11e_retire_plan(p11e_ctx *ctx, const char *keyspec, unsigned flags,
+                             p11e_key *key, size_t *ncerts);
 /* Remove the key's certificates, then the key pair. CA certificates stay. */
 p11e_status p11e_retire(p11e_ctx *ctx, const p11e_key *key);
 
@@ -422,11 +559,16 @@ typedef struct p11e_object {
 	int paired;           /* key: a certificate has its id; certificate: a private key has */
 } p11e_object;
 
+typedef enum p11e_list_flags {
+	/* private keys (needs a login) and public keys as well as certificates */
+	P11E_LIST_KEYS = 1u << 0,
+} p11e_list_flags;
+
 /*
- * Everything on the selected token: with want_keys, private keys (needs a
- * login), public keys and certificates; else certificates only (no login).
+ * Everything on the selected token: with P11E_LIST_KEYS, private keys,
+ * public keys and certificates; else certificates only (no login).
  */
-p11e_status p11e_list(p11e_ctx *ctx, int want_keys, p11e_object **list, size_t *count);
+p11e_status p11e_list(p11e_ctx *ctx, unsigned flags, p11e_object **list, size_t *count);
 void p11e_list_free(p11e_object *list, size_t count);
 
 typedef enum p11e_cert_state {

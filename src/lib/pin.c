@@ -1,6 +1,8 @@
 /*
  * pin.c - PIN sources (OpenSSL's passphrase syntax: pass:, env:, file:,
- * fd:, stdin), RFC 7512 pin-value/pin-source, and the no-echo prompt.
+ * fd:, stdin), RFC 7512 pin-value/pin-source, and the application's PIN
+ * callback.  The library never opens a terminal: a program that wants a
+ * prompt (the p11enroll tool: src/tool/prompt.c) asks in its callback.
  * Every buffer that held a PIN is wiped before it is freed or goes out of
  * scope.
  */
@@ -13,7 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <termios.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -27,17 +28,6 @@ static const char *role_name(p11e_pin_role role)
 	case P11E_PIN_SO: return "SO PIN";
 	case P11E_PIN_NEW_USER: return "new user PIN";
 	case P11E_PIN_NEW_SO: return "new SO PIN";
-	}
-	return "PIN";
-}
-
-static const char *prompt_name(p11e_pin_role role)
-{
-	switch (role) {
-	case P11E_PIN_USER: return "User PIN";
-	case P11E_PIN_SO: return "SO PIN";
-	case P11E_PIN_NEW_USER: return "New user PIN";
-	case P11E_PIN_NEW_SO: return "New SO PIN";
 	}
 	return "PIN";
 }
@@ -197,69 +187,77 @@ p11e_status p11e__pin_from_source(p11e_ctx *ctx, const char *src, p11e_pin **pin
 	                  strlen(src));
 }
 
-/* Ask on the terminal with echo off; the caller wipes buf. */
-static p11e_status prompt_once(p11e_ctx *ctx, int tty, const char *prompt, char *buf,
-                               size_t size, ssize_t *len)
+void p11e_ctx_set_pin_callback(p11e_ctx *ctx, p11e_pin_fn fn, void *data)
 {
-	struct termios old, quiet;
-	int restore = 0;
+	ctx->pin_fn = fn;
+	ctx->pin_data = fn ? data : NULL;
+}
 
-	if (tcgetattr(tty, &old) == 0) {
-		quiet = old;
-		quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
-		quiet.c_lflag |= ICANON;
-		restore = tcsetattr(tty, TCSAFLUSH, &quiet) == 0;
+/* What the token says about the PIN, for the callback to show if it likes. */
+static unsigned pin_flags(const p11e_ctx *ctx, p11e_pin_role role)
+{
+	CK_FLAGS f = ctx->have_slot ? ctx->slot.token_flags : 0;
+	unsigned out = 0;
+
+	if (role == P11E_PIN_USER) {
+		out |= (f & CKF_USER_PIN_COUNT_LOW) ? P11E_PIN_FLAG_COUNT_LOW : 0;
+		out |= (f & CKF_USER_PIN_FINAL_TRY) ? P11E_PIN_FLAG_FINAL_TRY : 0;
+	} else if (role == P11E_PIN_SO) {
+		out |= (f & CKF_SO_PIN_COUNT_LOW) ? P11E_PIN_FLAG_COUNT_LOW : 0;
+		out |= (f & CKF_SO_PIN_FINAL_TRY) ? P11E_PIN_FLAG_FINAL_TRY : 0;
 	}
-	if (write(tty, prompt, strlen(prompt)) < 0) {
-		/* nothing to do: the read below still works */
-	}
-	*len = read_line(tty, buf, size);
-	if (restore)
-		tcsetattr(tty, TCSAFLUSH, &old);
-	if (write(tty, "\n", 1) < 0) {
-		/* cosmetic only */
-	}
-	if (*len < 0)
-		return p11e__fail(ctx, P11E_ERR_INPUT, "reading the PIN from the terminal failed");
-	if (*len == 0)
+	return out;
+}
+
+/* One answer of the callback into buf; its length, or a failure recorded. */
+static p11e_status ask_once(p11e_ctx *ctx, p11e_pin_role role, unsigned flags, char *buf,
+                            size_t size, size_t *len)
+{
+	int n;
+
+	if (!ctx->pin_fn)
+		return p11e__fail(ctx, P11E_ERR_AUTH,
+		                  "no source for the %s and no PIN callback to ask with: give one "
+		                  "(env:VAR, file:PATH, fd:N or stdin)",
+		                  role_name(role));
+	n = ctx->pin_fn(ctx->pin_data, role, ctx->have_slot ? ctx->slot.label : NULL,
+	                ctx->have_slot ? ctx->slot.uri : NULL, flags, buf, size);
+	if (n == P11E_PIN_ANSWER_UNAVAILABLE)
+		return p11e__fail(ctx, P11E_ERR_AUTH,
+		                  "no source for the %s and no way to ask for it here (no terminal): "
+		                  "give one (env:VAR, file:PATH, fd:N or stdin)",
+		                  role_name(role));
+	if (n == P11E_PIN_ANSWER_NONE)
 		return p11e__fail(ctx, P11E_ERR_AUTH, "no PIN entered");
+	if (n < 0 || (size_t)n >= size)
+		return p11e__fail(ctx, P11E_ERR_INPUT, "reading the %s failed", role_name(role));
+	*len = (size_t)n;
 	return P11E_OK;
 }
 
-static p11e_status pin_prompt(p11e_ctx *ctx, p11e_pin_role role, p11e_pin **pin)
+/* Ask the application; a new PIN twice, and the two must match. */
+static p11e_status pin_ask(p11e_ctx *ctx, p11e_pin_role role, p11e_pin **pin)
 {
-	char a[PIN_MAX + 2], b[PIN_MAX + 2], prompt[128];
-	ssize_t la = 0, lb = 0;
+	char a[PIN_MAX + 2], b[PIN_MAX + 2];
+	size_t la = 0, lb = 0;
+	unsigned flags = pin_flags(ctx, role);
 	p11e_status st;
-	int tty = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
 
-	if (tty < 0 || !isatty(tty)) {
-		if (tty >= 0)
-			close(tty);
-		return p11e__fail(ctx, P11E_ERR_AUTH,
-		                  "no source for the %s and no terminal to ask on: "
-		                  "give one (env:VAR, file:PATH, fd:N or stdin)",
-		                  role_name(role));
-	}
-	snprintf(prompt, sizeof(prompt), "%s for '%s': ", prompt_name(role),
-	         ctx->have_slot ? ctx->slot.label : "the token");
-	st = prompt_once(ctx, tty, prompt, a, sizeof(a), &la);
+	st = ask_once(ctx, role, flags, a, sizeof(a), &la);
 	if (st == P11E_OK && (role == P11E_PIN_NEW_USER || role == P11E_PIN_NEW_SO)) {
-		st = prompt_once(ctx, tty, "Repeat it: ", b, sizeof(b), &lb);
-		if (st == P11E_OK && (la != lb || memcmp(a, b, (size_t)la) != 0))
+		st = ask_once(ctx, role, flags | P11E_PIN_FLAG_CONFIRM, b, sizeof(b), &lb);
+		if (st == P11E_OK && (la != lb || memcmp(a, b, la) != 0))
 			st = p11e__fail(ctx, P11E_ERR_AUTH, "the two PINs differ: try again");
 	}
-	if (st == P11E_OK && !(*pin = p11e__pin_new(a, (size_t)la)))
+	if (st == P11E_OK && !(*pin = p11e__pin_new(a, la)))
 		st = p11e__fail(ctx, P11E_ERR_FAILED, "out of memory");
 	OPENSSL_cleanse(a, sizeof(a));
 	OPENSSL_cleanse(b, sizeof(b));
-	close(tty);
 	return st;
 }
 
-p11e_status p11e_pin_read(p11e_ctx *ctx, const char *src, p11e_pin_role role, p11e_pin **pin)
+p11e_status p11e__pin_get(p11e_ctx *ctx, const char *src, p11e_pin_role role, p11e_pin **pin)
 {
-	p11e__clear_error(ctx);
 	*pin = NULL;
 	if (src)
 		return p11e__pin_from_source(ctx, src, pin);
@@ -277,5 +275,20 @@ p11e_status p11e_pin_read(p11e_ctx *ctx, const char *src, p11e_pin_role role, p1
 			path += 5;
 		return pin_from_file(ctx, path, "pin-source file", pin);
 	}
-	return pin_prompt(ctx, role, pin);
+	return pin_ask(ctx, role, pin);
+}
+
+p11e_status p11e_pin_read(p11e_ctx *ctx, const char *src, p11e_pin_role role, p11e_pin **pin)
+{
+	p11e__clear_error(ctx);
+	return p11e__pin_get(ctx, src, role, pin);
+}
+
+p11e_status p11e__pin_keep(p11e_ctx *ctx, const p11e_pin *pin)
+{
+	p11e_pin_free(ctx->login_pin);
+	ctx->login_pin = NULL;
+	if (pin && !(ctx->login_pin = p11e__pin_new(pin->data, pin->len)))
+		return p11e__fail(ctx, P11E_ERR_FAILED, "out of memory");
+	return P11E_OK;
 }

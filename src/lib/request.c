@@ -1,8 +1,9 @@
 /*
  * request.c - PKCS#10 requests: content from OpenSSL's own machinery
  * (req-style config files through NCONF and X509V3, the command line's
- * subject/SAN/extension syntax), signed on the token through our provider,
- * verified before anyone sees them.
+ * subject/SAN/extension syntax), signed on the token through our provider
+ * (or libp11's engine, engine.c), verified before anyone sees them.  What a
+ * request holds comes from a p11e_req (request-builder.c).
  */
 #include "config.h"
 
@@ -20,11 +21,6 @@
 
 #include "internal.h"
 #include "provider.h"
-
-void p11e_free(void *p)
-{
-	free(p);
-}
 
 /* [req] keys: what we use, what only makes sense for software keys. */
 static const char *const req_used[] = {
@@ -304,9 +300,8 @@ static p11e_status ext_failure(p11e_ctx *ctx, const struct req_conf *rc, X509V3_
 }
 
 /* base: extensions to start from (renew: the old certificate's), or NULL. */
-static p11e_status build_extensions(p11e_ctx *ctx, const struct req_conf *rc,
-                                    const p11e_csr_opts *o, const STACK_OF(X509_EXTENSION) *base,
-                                    X509_REQ *req)
+static p11e_status build_extensions(p11e_ctx *ctx, const struct req_conf *rc, const p11e_req *o,
+                                    const STACK_OF(X509_EXTENSION) *base, X509_REQ *req)
 {
 	STACK_OF(X509_EXTENSION) *sk = NULL;
 	X509V3_CTX v3;
@@ -392,23 +387,24 @@ static const char *digest_name(p11e_ctx *ctx, const char *d)
 	return NULL;
 }
 
-static p11e_status sign_request(p11e_ctx *ctx, const p11e_key *key, const p11e_csr_opts *o,
+static p11e_status sign_request(p11e_ctx *ctx, const p11e_key *key, const p11e_req *o,
                                 const char *md, X509_REQ *req)
 {
 	EVP_PKEY *tok = NULL;
 	EVP_MD_CTX *mctx = NULL;
 	OSSL_PARAM params[3], *pp = NULL;
+	int pss = (o->flags & P11E_REQ_PSS) != 0;
 	p11e_status st;
 
-	if (o->pss && key->type != P11E_KEY_RSA)
+	if (pss && key->type != P11E_KEY_RSA)
 		return p11e__fail_why(ctx, P11E_ERR_USAGE, P11E_REASON_PSS_NEEDS_RSA,
 		                      "RSA-PSS needs an RSA key; '%s' is EC", key->label);
-	if (o->engine)
-		return p11e__engine_sign(ctx, key, o->pin, md, o->pss, req);
+	if (o->backend == P11E_BACKEND_ENGINE)
+		return p11e__engine_sign(ctx, key, md, pss, req);
 	st = p11e__key_evp(ctx, key, &tok);
 	if (st != P11E_OK)
 		return st;
-	if (o->pss) {
+	if (pss) {
 		params[0] = OSSL_PARAM_construct_utf8_string(OSSL_SIGNATURE_PARAM_PAD_MODE,
 		                                             (char *)OSSL_PKEY_RSA_PAD_MODE_PSS, 0);
 		params[1] = OSSL_PARAM_construct_utf8_string(OSSL_SIGNATURE_PARAM_PSS_SALTLEN,
@@ -444,7 +440,7 @@ static p11e_status check_profile(p11e_ctx *ctx, const char *profile, X509_REQ *r
 }
 
 /* Everything but the key: subject and extensions, checked. */
-p11e_status p11e__req_prepare(p11e_ctx *ctx, const p11e_csr_opts *o, X509_REQ **out,
+p11e_status p11e__req_prepare(p11e_ctx *ctx, const p11e_req *o, X509_REQ **out,
                               const char **mdname)
 {
 	struct req_conf rc;
@@ -453,6 +449,7 @@ p11e_status p11e__req_prepare(p11e_ctx *ctx, const p11e_csr_opts *o, X509_REQ **
 	unsigned long saved_mask = ASN1_STRING_get_default_mask();
 	p11e_status st;
 
+	o = p11e__req_or_empty(o);
 	memset(&rc, 0, sizeof(rc));
 	rc.chtype = MBSTRING_ASC;
 	*out = NULL;
@@ -510,7 +507,7 @@ cleanup:
  * subjectAltName, extendedKeyUsage and keyUsage (each unless overridden by
  * --san / --ext).  A --config replaces all of it.
  */
-p11e_status p11e__req_from_cert(p11e_ctx *ctx, X509 *cert, const p11e_csr_opts *o,
+p11e_status p11e__req_from_cert(p11e_ctx *ctx, X509 *cert, const p11e_req *o,
                                 X509_REQ **out, const char **mdname)
 {
 	static const int kept[] = { NID_subject_alt_name, NID_ext_key_usage, NID_key_usage };
@@ -519,6 +516,7 @@ p11e_status p11e__req_from_cert(p11e_ctx *ctx, X509 *cert, const p11e_csr_opts *
 	X509_NAME *name = NULL;
 	p11e_status st;
 
+	o = p11e__req_or_empty(o);
 	*out = NULL;
 	if (o->config)
 		return p11e__req_prepare(ctx, o, out, mdname);
@@ -560,15 +558,16 @@ done:
 }
 
 /* Public key, signature on the token, verification, encoding. */
-p11e_status p11e__req_finish(p11e_ctx *ctx, const p11e_key *key, const p11e_csr_opts *o,
-                             const char *md, X509_REQ *req, unsigned char **out,
-                             size_t *outlen)
+p11e_status p11e__req_finish(p11e_ctx *ctx, const p11e_key *key, const p11e_req *o,
+                             p11e_format format, const char *md, X509_REQ *req,
+                             unsigned char **out, size_t *outlen)
 {
 	EVP_PKEY *pub = NULL;
 	BIO *bio = NULL;
 	BUF_MEM *mem;
 	p11e_status st;
 
+	o = p11e__req_or_empty(o);
 	*out = NULL;
 	*outlen = 0;
 	st = p11e__key_public(ctx, key, &pub);
@@ -591,7 +590,8 @@ p11e_status p11e__req_finish(p11e_ctx *ctx, const p11e_key *key, const p11e_csr_
 		goto cleanup;
 	}
 	bio = BIO_new(BIO_s_mem());
-	if (!bio || !(o->der ? i2d_X509_REQ_bio(bio, req) : PEM_write_bio_X509_REQ(bio, req))) {
+	if (!bio || !(format == P11E_FORMAT_DER ? i2d_X509_REQ_bio(bio, req)
+	                                        : PEM_write_bio_X509_REQ(bio, req))) {
 		st = p11e__fail_ossl(ctx, P11E_ERR_FAILED, "cannot encode the request");
 		goto cleanup;
 	}
@@ -610,8 +610,8 @@ cleanup:
 	return st;
 }
 
-p11e_status p11e_csr_make(p11e_ctx *ctx, const p11e_key *key, const p11e_csr_opts *o,
-                          unsigned char **out, size_t *outlen)
+p11e_status p11e_csr_make(p11e_ctx *ctx, const p11e_key *key, const p11e_req *o,
+                          p11e_format format, unsigned char **out, size_t *outlen)
 {
 	X509_REQ *req = NULL;
 	const char *md = NULL;
@@ -621,6 +621,8 @@ p11e_status p11e_csr_make(p11e_ctx *ctx, const p11e_key *key, const p11e_csr_opt
 	p11e__clear_error(ctx);
 	*out = NULL;
 	*outlen = 0;
+	if (format != P11E_FORMAT_PEM && format != P11E_FORMAT_DER)
+		return p11e__fail(ctx, P11E_ERR_USAGE, "p11e_csr_make: unknown format %d", (int)format);
 	if (!ctx->logged_in)
 		return p11e__fail(ctx, P11E_ERR_USAGE, "log in to the token first");
 	/* a key brought to the token (imported) can still be asked for; say so */
@@ -631,7 +633,7 @@ p11e_status p11e_csr_make(p11e_ctx *ctx, const p11e_key *key, const p11e_csr_opt
 		          key->label, bad);
 	st = p11e__req_prepare(ctx, o, &req, &md);
 	if (st == P11E_OK)
-		st = p11e__req_finish(ctx, key, o, md, req, out, outlen);
+		st = p11e__req_finish(ctx, key, o, format, md, req, out, outlen);
 	X509_REQ_free(req);
 	return st;
 }

@@ -31,7 +31,7 @@ int cmd_csr(struct tool *t, int argc, char **argv)
 	unsigned char *req = NULL;
 	size_t len = 0;
 	p11e_key key;
-	p11e_pin *pin = NULL;
+	p11e_req *r = NULL;
 	p11e_status st;
 	int opt, ret;
 
@@ -55,18 +55,21 @@ int cmd_csr(struct tool *t, int argc, char **argv)
 		return tool_usage_error("csr", "unexpected argument '%s'", argv[optind]);
 	if (!keyspec)
 		return tool_usage_error("csr", "--key is required");
-	if ((ret = tool_login(t, a.opts.engine ? &pin : NULL)) != 0)
+	if ((ret = csr_args_req(&a, &r)) != 0)
 		return ret;
-	a.opts.pin = pin;
+	if ((ret = tool_login(t)) != 0) {
+		p11e_req_free(r);
+		return ret;
+	}
 	st = p11e_key_find(t->ctx, keyspec, &key);
 	if (st == P11E_OK)
-		st = p11e_csr_make(t->ctx, &key, &a.opts, &req, &len);
+		st = p11e_csr_make(t->ctx, &key, r, a.format, &req, &len);
 	if (st != P11E_OK)
 		ret = tool_fail(t, st, NULL);
 	else
 		ret = tool_write_output(a.out, req, len);
 	p11e_free(req);
-	p11e_pin_free(pin);
+	p11e_req_free(r);
 	p11e_key_clear(&key);
 	return ret;
 }

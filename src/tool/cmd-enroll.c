@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <stdio.h>
+#include <string.h>
 
 #include "csr-options.h"
 
@@ -35,7 +36,7 @@ int cmd_enroll(struct tool *t, int argc, char **argv)
 	unsigned char id[64], *req = NULL;
 	size_t id_len = 0, len = 0;
 	p11e_key key;
-	p11e_pin *pin = NULL;
+	p11e_req *r = NULL;
 	p11e_status st;
 	int opt, ret, reused = 0;
 
@@ -61,10 +62,12 @@ int cmd_enroll(struct tool *t, int argc, char **argv)
 		return tool_usage_error("enroll", "unexpected argument '%s'", argv[optind]);
 	if (!label)
 		return tool_usage_error("enroll", "--label is required");
-	if ((ret = tool_login(t, a.opts.engine ? &pin : NULL)) != 0)
+	if ((ret = csr_args_req(&a, &r)) != 0)
 		return ret;
-	a.opts.pin = pin;
-	st = p11e_enroll(t->ctx, type, label, id, id_len, &a.opts, &key, &reused, &req, &len);
+	memset(&key, 0, sizeof(key));
+	if ((ret = tool_login(t)) != 0)
+		goto cleanup;
+	st = p11e_enroll(t->ctx, type, label, id, id_len, r, a.format, &key, &reused, &req, &len);
 	if (st != P11E_OK) {
 		ret = tool_fail(t, st, NULL);
 		goto cleanup;
@@ -84,7 +87,7 @@ int cmd_enroll(struct tool *t, int argc, char **argv)
 	}
 cleanup:
 	p11e_free(req);
-	p11e_pin_free(pin);
+	p11e_req_free(r);
 	p11e_key_clear(&key);
 	return ret;
 }

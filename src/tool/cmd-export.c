@@ -60,7 +60,8 @@ int cmd_export(struct tool *t, int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *cert = NULL, *out = NULL;
-	int chain = 0, der = 0, pkcs12 = 0, opt, ret;
+	unsigned flags = 0;
+	int pkcs12 = 0, opt, ret;
 	unsigned char *data = NULL;
 	size_t len = 0;
 	p11e_status st;
@@ -68,10 +69,10 @@ int cmd_export(struct tool *t, int argc, char **argv)
 	while ((opt = getopt_long(argc, argv, "ho:", opts, NULL)) != -1) {
 		switch (opt) {
 		case OPT_CERT: cert = optarg; break;
-		case OPT_CHAIN: chain = 1; break;
+		case OPT_CHAIN: flags |= P11E_EXPORT_CHAIN; break;
 		case 'o':
 		case OPT_OUT: out = optarg; break;
-		case OPT_DER: der = 1; break;
+		case OPT_DER: flags |= P11E_EXPORT_DER; break;
 		case OPT_PKCS12: pkcs12 = 1; break;
 		case 'h': fputs(usage_export, stdout); return 0;
 		default: return tool_bad_option("export", argv);
@@ -85,7 +86,7 @@ int cmd_export(struct tool *t, int argc, char **argv)
 		return tool_usage_error("export", "--cert is required");
 	if ((ret = tool_select_token(t)) != 0)
 		return ret;
-	st = p11e_export(t->ctx, cert, chain, der, &data, &len);
+	st = p11e_export(t->ctx, cert, flags, &data, &len);
 	if (st != P11E_OK)
 		return tool_fail(t, st, NULL);
 	ret = tool_write_output(out, data, len);

@@ -35,7 +35,8 @@ int cmd_import(struct tool *t, int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *chain = NULL, *key = NULL, *label = NULL;
-	int allow_expired = 0, opt, ret;
+	unsigned flags = 0;
+	int opt, ret;
 	p11e_import_result r;
 	p11e_status st;
 
@@ -44,16 +45,16 @@ int cmd_import(struct tool *t, int argc, char **argv)
 		case OPT_CHAIN: chain = optarg; break;
 		case OPT_KEY: key = optarg; break;
 		case OPT_LABEL: label = optarg; break;
-		case OPT_ALLOW_EXPIRED: allow_expired = 1; break;
+		case OPT_ALLOW_EXPIRED: flags |= P11E_IMPORT_ALLOW_EXPIRED; break;
 		case 'h': fputs(usage_import, stdout); return 0;
 		default: return tool_bad_option("import", argv);
 		}
 	}
 	if (optind + 1 != argc)
 		return tool_usage_error("import", "give one certificate file");
-	if ((ret = tool_login(t, NULL)) != 0)
+	if ((ret = tool_login(t)) != 0)
 		return ret;
-	st = p11e_import(t->ctx, argv[optind], chain, key, label, allow_expired, &r);
+	st = p11e_import(t->ctx, argv[optind], chain, key, label, flags, &r);
 	if (st != P11E_OK)
 		return tool_fail(t, st, NULL);
 	if (t->json) {

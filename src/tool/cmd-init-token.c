@@ -35,7 +35,8 @@ int cmd_init_token(struct tool *t, int argc, char **argv)
 	p11e_pin *so_pin = NULL, *user_pin = NULL;
 	const char *label = NULL;
 	long slot = -1;
-	int reinit = 0, opt, ret = P11E_ERR_FAILED;
+	unsigned flags = 0;
+	int opt, ret = P11E_ERR_FAILED;
 	p11e_status st;
 	char *end;
 
@@ -49,7 +50,7 @@ int cmd_init_token(struct tool *t, int argc, char **argv)
 				return tool_usage_error("init-token", "--slot '%s' is not a slot id",
 				                        optarg);
 			break;
-		case OPT_REINIT: reinit = 1; break;
+		case OPT_REINIT: flags |= P11E_INIT_REINIT; break;
 		case 'h': fputs(usage_init_token, stdout); return 0;
 		default: return tool_bad_option("init-token", argv);
 		}
@@ -66,7 +67,7 @@ int cmd_init_token(struct tool *t, int argc, char **argv)
 	st = p11e_token_select_for_init(t->ctx, t->token, slot, label);
 	/* refuse before asking for any PIN */
 	if (st == P11E_OK)
-		st = p11e_init_token_check(t->ctx, label, reinit);
+		st = p11e_init_token_check(t->ctx, label, flags);
 	if (st != P11E_OK)
 		return tool_fail(t, st, NULL);
 
@@ -80,7 +81,7 @@ int cmd_init_token(struct tool *t, int argc, char **argv)
 		ret = tool_fail(t, st, "--pin");
 		goto cleanup;
 	}
-	st = p11e_init_token(t->ctx, label, so_pin, user_pin, reinit);
+	st = p11e_init_token(t->ctx, label, so_pin, user_pin, flags);
 	if (st != P11E_OK) {
 		ret = tool_fail(t, st, NULL);
 		goto cleanup;

@@ -112,7 +112,7 @@ int cmd_keygen(struct tool *t, int argc, char **argv)
 		return tool_usage_error("keygen", "--label is required");
 	if (p11e_key_type_parse(t->ctx, type, &kt, &bits, &curve) != P11E_OK)
 		return tool_fail(t, P11E_ERR_USAGE, NULL);
-	if ((ret = tool_login(t, NULL)) != 0)
+	if ((ret = tool_login(t)) != 0)
 		return ret;
 	st = tool_keygen_timed(t, type, label, id, id_len, &key);
 	if (st != P11E_OK)

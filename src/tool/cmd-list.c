@@ -123,9 +123,9 @@ int cmd_list(struct tool *t, int argc, char **argv)
 
 	if (ret >= 0)
 		return ret;
-	if ((ret = tool_login(t, NULL)) != 0)
+	if ((ret = tool_login(t)) != 0)
 		return ret;
-	st = p11e_list(t->ctx, 1, &objs, &n);
+	st = p11e_list(t->ctx, P11E_LIST_KEYS, &objs, &n);
 	if (st != P11E_OK)
 		return tool_fail(t, st, NULL);
 	if (t->json) {

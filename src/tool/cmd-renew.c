@@ -35,7 +35,7 @@ int cmd_renew(struct tool *t, int argc, char **argv)
 	unsigned char *req = NULL;
 	size_t len = 0;
 	p11e_key key;
-	p11e_pin *pin = NULL;
+	p11e_req *r = NULL;
 	p11e_status st;
 	int opt, ret, reused = 0;
 
@@ -56,10 +56,11 @@ int cmd_renew(struct tool *t, int argc, char **argv)
 		return tool_usage_error("renew", "unexpected argument '%s'", argv[optind]);
 	if (!keyspec)
 		return tool_usage_error("renew", "--key is required");
-	if ((ret = tool_login(t, a.opts.engine ? &pin : NULL)) != 0)
+	if ((ret = csr_args_req(&a, &r)) != 0)
 		return ret;
-	a.opts.pin = pin;
-	st = p11e_renew(t->ctx, keyspec, type, &a.opts, &key, &reused, &req, &len);
+	if ((ret = tool_login(t)) != 0)
+		goto cleanup;
+	st = p11e_renew(t->ctx, keyspec, type, r, a.format, &key, &reused, &req, &len);
 	if (st != P11E_OK) {
 		ret = tool_fail(t, st, NULL);
 		goto cleanup;
@@ -80,6 +81,6 @@ int cmd_renew(struct tool *t, int argc, char **argv)
 	p11e_key_clear(&key);
 cleanup:
 	p11e_free(req);
-	p11e_pin_free(pin);
+	p11e_req_free(r);
 	return ret;
 }

@@ -49,7 +49,8 @@ int cmd_retire(struct tool *t, int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *keyspec = NULL;
-	int yes = 0, force = 0, opt, ret, ok;
+	unsigned flags = 0;
+	int yes = 0, opt, ret, ok;
 	char question[512];
 	size_t ncerts = 0;
 	p11e_key key;
@@ -59,7 +60,7 @@ int cmd_retire(struct tool *t, int argc, char **argv)
 		switch (opt) {
 		case OPT_KEY: keyspec = optarg; break;
 		case OPT_YES: yes = 1; break;
-		case OPT_FORCE: force = 1; break;
+		case OPT_FORCE: flags |= P11E_RETIRE_FORCE; break;
 		case 'h': fputs(usage_retire, stdout); return 0;
 		default: return tool_bad_option("retire", argv);
 		}
@@ -68,9 +69,9 @@ int cmd_retire(struct tool *t, int argc, char **argv)
 		return tool_usage_error("retire", "unexpected argument '%s'", argv[optind]);
 	if (!keyspec)
 		return tool_usage_error("retire", "--key is required");
-	if ((ret = tool_login(t, NULL)) != 0)
+	if ((ret = tool_login(t)) != 0)
 		return ret;
-	st = p11e_retire_plan(t->ctx, keyspec, force, &key, &ncerts);
+	st = p11e_retire_plan(t->ctx, keyspec, flags, &key, &ncerts);
 	if (st != P11E_OK)
 		return tool_fail(t, st, NULL);
 	if (!yes) {

@@ -50,16 +50,22 @@ enum {
 	"  -o, --out FILE    write the request there (default: stdout)\n"                \
 	"  --der             DER instead of PEM\n"
 
+/* The options as given (pointers into argv), until the request is built. */
 struct csr_args {
-	p11e_csr_opts opts;
-	const char *san[CSR_MAX_LIST + 1];
-	const char *ext[CSR_MAX_LIST + 1];
+	const char *config, *subject, *digest, *profile;
+	const char *san[CSR_MAX_LIST];
+	const char *ext[CSR_MAX_LIST];
 	size_t nsan, next;
+	unsigned flags;       /* p11e_req_flags */
+	p11e_backend backend;
+	p11e_format format;
 	const char *out;
 };
 
 void csr_args_init(struct csr_args *a);
 /* 1: consumed, 0: not a request option, else an exit code (> 1). */
 int csr_option(struct csr_args *a, const char *cmd, int opt, const char *arg);
+/* The library's request from the options: 0, or the exit code after a message. */
+int csr_args_req(const struct csr_args *a, p11e_req **req);
 
 #endif

@@ -148,7 +148,8 @@ int main(int argc, char **argv)
 		return P11E_ERR_FAILED;
 	}
 	p11e_ctx_set_log(t.ctx, tool_log, &t);
-	p11e_ctx_set_force(t.ctx, t.force);
+	p11e_ctx_set_flags(t.ctx, t.force ? P11E_CTX_FORCE_LAST_PIN_TRY : 0);
+	p11e_ctx_set_pin_callback(t.ctx, tool_pin_prompt, &t);
 	optind = 0; /* the command parses its own options */
 	ret = c->run(&t, argc, argv);
 	p11e_ctx_free(t.ctx);

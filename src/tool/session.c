@@ -25,7 +25,7 @@ int tool_select_token(struct tool *t)
 	return st == P11E_OK ? 0 : tool_fail(t, st, NULL);
 }
 
-int tool_login(struct tool *t, p11e_pin **keep)
+int tool_login(struct tool *t)
 {
 	p11e_pin *pin = NULL;
 	p11e_status st;
@@ -41,10 +41,7 @@ int tool_login(struct tool *t, p11e_pin **keep)
 	if (st != P11E_OK)
 		return tool_fail(t, st, "--pin");
 	st = p11e_login(t->ctx, P11E_PIN_USER, pin);
-	if (st == P11E_OK && keep)
-		*keep = pin;
-	else
-		p11e_pin_free(pin);
+	p11e_pin_free(pin);
 	return st == P11E_OK ? 0 : tool_fail(t, st, NULL);
 }
 

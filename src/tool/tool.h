@@ -74,11 +74,14 @@ int tool_no_options(const char *cmd, const char *usage, int argc, char **argv);
 /* --module, then --token: 0 or the exit code after printing the error. */
 int tool_load_module(struct tool *t);
 int tool_select_token(struct tool *t);
+/* --token, then log in as user with --pin (guarded): 0 or the exit code. */
+int tool_login(struct tool *t);
 /*
- * --token, then log in as user with --pin (guarded): 0 or the exit code.
- * keep: where to hand the PIN over (the engine backend needs it), or NULL.
+ * prompt.c: the PIN callback (p11e_pin_fn): a no-echo prompt on the
+ * controlling terminal, P11E_PIN_ANSWER_UNAVAILABLE without one.
  */
-int tool_login(struct tool *t, p11e_pin **keep);
+int tool_pin_prompt(void *data, p11e_pin_role role, const char *token_label,
+                    const char *token_uri, unsigned flags, char *buf, size_t size);
 json_t *tool_key_json(const p11e_key *k);
 void tool_key_print(const p11e_key *k);
 /* Write data to path ("-" or NULL: stdout) via a temporary file and rename. */

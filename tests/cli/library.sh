@@ -2,7 +2,10 @@
 # library.sh - libp11enroll(3)'s EXAMPLE, built against the installed-style
 # library (public header, exported symbols only) as tests/lib/example-enroll:
 # the page shows exactly that program, and it enrols a key on a fresh token,
-# writes a request OpenSSL verifies, and reuses the key when run again.
+# writes a request OpenSSL verifies, and reuses the key when run again.  The
+# library exports exactly the functions of p11enroll.h, each as P11E_1.0, and
+# the example also builds, through pkg-config, against a 'make install' copy
+# (the installed headers are complete).
 set -u
 . "$(dirname "$0")/lib.sh"
 setup
@@ -19,6 +22,41 @@ awk '/^# EXAMPLE/{e=1} e&&/^```$/{if(c){exit} c=1; next} c{print}' \
 check "EXAMPLE = tests/lib/example-enroll.c" cmp -s "$T/example.c" \
 	"$TOP_SRCDIR/tests/lib/example-enroll.c"
 check "it is built" test -x "$EX"
+
+case_ "the exports: every function of p11enroll.h, versioned P11E_1.0, nothing else"
+SO=$TOP_BUILDDIR/src/lib/.libs/libp11enroll.so
+sed -n 's/^[a-z][a-z0-9_ *]*[ *]\(p11e_[a-z0-9_]*\)(.*/\1/p' "$TOP_SRCDIR/src/lib/p11enroll.h" |
+	sort >"$T/declared"
+objdump -T "$SO" | awk '$2 == "g" && $4 != "*UND*" && $NF != $6 {print $(NF-1), $NF}' |
+	sort -k 2 >"$T/exported"
+check "the header declares functions" test "$(wc -l <"$T/declared")" -gt 50
+equal "exported = declared" "$(awk '{print $2}' "$T/exported")" "$(cat "$T/declared")"
+equal "every export is P11E_1.0" "$(awk '$1 != "P11E_1.0"' "$T/exported")" ""
+
+case_ "the example builds through pkg-config against an installed copy"
+make -s -C "$TOP_BUILDDIR" install DESTDIR="$T/inst" >"$T/install.log" 2>&1
+check "make install DESTDIR=" test -s "$T/inst$(pkg-config --variable=includedir \
+	"$TOP_BUILDDIR/src/lib/p11enroll.pc")/p11enroll-version.h"
+PKG_CONFIG_SYSROOT_DIR=$T/inst
+PKG_CONFIG_PATH=$T/inst$(pkg-config --variable=libdir "$TOP_BUILDDIR/src/lib/p11enroll.pc")/pkgconfig
+export PKG_CONFIG_SYSROOT_DIR PKG_CONFIG_PATH
+# the build's compiler and sanitizer flags: an ASan library needs an ASan program
+MK_CC=$(sed -n 's/^CC = //p' "$TOP_BUILDDIR/Makefile")
+MK_SAN=$(sed -n 's/^SAN_CFLAGS = //p' "$TOP_BUILDDIR/Makefile")
+# shellcheck disable=SC2086 # word splitting of the flags is meant
+check "compiled and linked" ${MK_CC:-cc} $MK_SAN -Wall -Werror -o "$T/example" \
+	"$TOP_SRCDIR/tests/lib/example-enroll.c" $(pkg-config --cflags --libs p11enroll)
+unset PKG_CONFIG_SYSROOT_DIR PKG_CONFIG_PATH
+LD_LIBRARY_PATH=$(dirname "$(find "$T/inst" -name 'libp11enroll.so.1' | head -n 1)")
+export LD_LIBRARY_PATH
+equal "it runs with the installed library" \
+	"$(ldd "$T/example" | awk '/libp11enroll/ {print $3}')" "$LD_LIBRARY_PATH/libp11enroll.so.1"
+P11ENROLL_MODULE=$SOFTHSM_MODULE
+export P11ENROLL_MODULE
+expect_rc 0 "$T/example"
+check "its request verifies" req_verifies "$OUT"
+unset LD_LIBRARY_PATH
+p11 --token demo --pin env:USER_PIN retire --key client --yes --force >/dev/null 2>&1
 
 case_ "the example enrols a key"
 P11ENROLL_MODULE=$SOFTHSM_MODULE

@@ -38,7 +38,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	p11e_csr_opts o;
+	p11e_req *o = NULL;
 	X509_REQ *req = (X509_REQ *)&req;
 	const char *md = NULL;
 	unsigned long mask = ASN1_STRING_get_default_mask();
@@ -47,11 +47,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (fuzz_has_include(data, size))
 		return 0;
 	fuzz_write(path, data, size);
-	memset(&o, 0, sizeof(o));
-	o.config = path;
+	if (!(o = p11e_req_new()) || p11e_req_set_config(o, path) != P11E_OK)
+		abort();
 
 	p11e__clear_error(ctx);
-	st = p11e__req_prepare(ctx, &o, &req, &md);
+	st = p11e__req_prepare(ctx, o, &req, &md);
+	p11e_req_free(o);
 	/* string_mask is process-wide in OpenSSL: the library must put it back */
 	if (ASN1_STRING_get_default_mask() != mask)
 		abort();

@@ -2,8 +2,8 @@
  * fuzz-req-options.c - libFuzzer target for the request options of csr,
  * enroll and renew: --subject (OpenSSL's /type=value/+type=value syntax,
  * parsed by request.c), --san and --ext (OpenSSL's X509V3 syntax, joined
- * and merged by request.c) and --digest, through p11e__req_prepare (no key,
- * no token).  With a certificate to renew the same options go through
+ * and merged by request.c) and --digest, set with the p11e_req builder and
+ * made through p11e__req_prepare (no key, no token).  With a certificate to renew the same options go through
  * p11e__req_from_cert, which is run too.
  *
  * The input is lines, one option each, as a shell script would pass them:
@@ -86,41 +86,43 @@ static void check(p11e_status st, X509_REQ *req, const char *md)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char *text = fuzz_cstr(data, size), *line, *save = NULL;
-	const char *san[MAX_LIST + 1] = { NULL }, *ext[MAX_LIST + 1] = { NULL };
 	size_t nsan = 0, next = 0;
-	p11e_csr_opts o;
+	p11e_req *o = p11e_req_new();
 	X509_REQ *req;
 	const char *md;
-	p11e_status st;
+	p11e_status st = o ? P11E_OK : P11E_ERR_FAILED;
 
-	memset(&o, 0, sizeof(o));
-	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+	/* the builder's copies: the text is overwritten before the request is made */
+	for (line = strtok_r(text, "\n", &save); st == P11E_OK && line;
+	     line = strtok_r(NULL, "\n", &save)) {
 		if (strncmp(line, "subject ", 8) == 0)
-			o.subject = line + 8;
-		else if (strncmp(line, "san ", 4) == 0 && nsan < MAX_LIST)
-			san[nsan++] = line + 4;
-		else if (strncmp(line, "ext ", 4) == 0 && next < MAX_LIST)
-			ext[next++] = line + 4;
+			st = p11e_req_set_subject(o, line + 8);
+		else if (strncmp(line, "san ", 4) == 0 && nsan++ < MAX_LIST)
+			st = p11e_req_add_san(o, line + 4);
+		else if (strncmp(line, "ext ", 4) == 0 && next++ < MAX_LIST)
+			st = p11e_req_add_ext(o, line + 4);
 		else if (strncmp(line, "digest ", 7) == 0)
-			o.digest = line + 7;
+			st = p11e_req_set_digest(o, line + 7);
 	}
-	o.san = san;
-	o.ext = ext;
+	if (st != P11E_OK)
+		abort();
+	memset(text, 'X', size);
 
 	p11e__clear_error(ctx);
 	req = (X509_REQ *)&req;
 	md = NULL;
-	st = p11e__req_prepare(ctx, &o, &req, &md);
+	st = p11e__req_prepare(ctx, o, &req, &md);
 	check(st, req, md);
-	if (st == P11E_OK && !o.subject)
+	if (st == P11E_OK && !o->subject)
 		abort(); /* no config, no subject: nothing to build a request from */
 
 	p11e__clear_error(ctx);
 	req = (X509_REQ *)&req;
 	md = NULL;
-	st = p11e__req_from_cert(ctx, old_cert, &o, &req, &md);
+	st = p11e__req_from_cert(ctx, old_cert, o, &req, &md);
 	check(st, req, md);
 
+	p11e_req_free(o);
 	free(text);
 	return 0;
 }

@@ -52,17 +52,18 @@ static int run(const char *fmt, ...)
 static void issue(const char *label, const char *type)
 {
 	char path[1024];
-	p11e_csr_opts o;
+	p11e_req *o = p11e_req_new();
 	p11e_key k;
 	unsigned char *out = NULL;
 	size_t len = 0;
 	int reused;
 	FILE *f;
 
-	memset(&o, 0, sizeof(o));
-	o.subject = "/O=Test/CN=client.example";
-	CU_ASSERT_EQUAL_FATAL(p11e_enroll(ctx, type, label, NULL, 0, &o, &k, &reused, &out, &len),
+	CU_ASSERT_EQUAL_FATAL(p11e_req_set_subject(o, "/O=Test/CN=client.example"), P11E_OK);
+	CU_ASSERT_EQUAL_FATAL(p11e_enroll(ctx, type, label, NULL, 0, o, P11E_FORMAT_PEM, &k, &reused,
+	                                  &out, &len),
 	                      P11E_OK);
+	p11e_req_free(o);
 	snprintf(path, sizeof(path), "%s/%s.csr", harness_dir(), label);
 	f = fopen(path, "w");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(f);

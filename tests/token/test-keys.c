@@ -239,19 +239,9 @@ static void test_split_pair(void)
 
 /* Sign a request with each key and padding; OpenSSL must verify it. */
 static void csr_verifies(const char *label, const char *digest, int pss, int want_nid,
-                         const p11e_pin *engine_pin)
+                         p11e_backend backend)
 {
-	const char *san[] = { "DNS:client.example", NULL };
-	const char *ext[] = { "extendedKeyUsage=clientAuth", NULL };
-	p11e_csr_opts o = {
-		.subject = "/C=US/O=Example/CN=client.example",
-		.san = san,
-		.ext = ext,
-		.digest = digest,
-		.pss = pss,
-		.engine = engine_pin != NULL,
-		.pin = engine_pin,
-	};
+	p11e_req *o = p11e_req_new();
 	unsigned char *out = NULL;
 	size_t len = 0;
 	p11e_key k;
@@ -259,8 +249,15 @@ static void csr_verifies(const char *label, const char *digest, int pss, int wan
 	X509_REQ *req = NULL;
 	EVP_PKEY *pub = NULL;
 
+	CU_ASSERT_PTR_NOT_NULL_FATAL(o);
+	CU_ASSERT_EQUAL(p11e_req_set_subject(o, "/C=US/O=Example/CN=client.example"), P11E_OK);
+	CU_ASSERT_EQUAL(p11e_req_add_san(o, "DNS:client.example"), P11E_OK);
+	CU_ASSERT_EQUAL(p11e_req_add_ext(o, "extendedKeyUsage=clientAuth"), P11E_OK);
+	CU_ASSERT_EQUAL(p11e_req_set_digest(o, digest), P11E_OK);
+	CU_ASSERT_EQUAL(p11e_req_set_flags(o, pss ? P11E_REQ_PSS : 0), P11E_OK);
+	CU_ASSERT_EQUAL(p11e_req_set_backend(o, backend), P11E_OK);
 	CU_ASSERT_EQUAL_FATAL(p11e_key_find(ctx, label, &k), P11E_OK);
-	if (p11e_csr_make(ctx, &k, &o, &out, &len) != P11E_OK)
+	if (p11e_csr_make(ctx, &k, o, P11E_FORMAT_PEM, &out, &len) != P11E_OK)
 		fprintf(stderr, "\n%s: %s\n", label, p11e_error_message(ctx));
 	CU_ASSERT_PTR_NOT_NULL_FATAL(out);
 	bio = BIO_new_mem_buf(out, (int)len);
@@ -275,35 +272,40 @@ static void csr_verifies(const char *label, const char *digest, int pss, int wan
 	BIO_free(bio);
 	free(out);
 	p11e_key_clear(&k);
+	p11e_req_free(o);
 }
 
 static void test_csr_all_types(void)
 {
-	csr_verifies("rsa2048", NULL, 0, NID_sha256WithRSAEncryption, NULL);
-	csr_verifies("rsa2048", "sha512", 0, NID_sha512WithRSAEncryption, NULL);
-	csr_verifies("rsa3072", "sha384", 1, NID_rsassaPss, NULL);
-	csr_verifies("rsa2048", NULL, 1, NID_rsassaPss, NULL);
-	csr_verifies("p256", NULL, 0, NID_ecdsa_with_SHA256, NULL);
-	csr_verifies("p384", "sha384", 0, NID_ecdsa_with_SHA384, NULL);
+	csr_verifies("rsa2048", NULL, 0, NID_sha256WithRSAEncryption, P11E_BACKEND_PROVIDER);
+	csr_verifies("rsa2048", "sha512", 0, NID_sha512WithRSAEncryption, P11E_BACKEND_PROVIDER);
+	csr_verifies("rsa3072", "sha384", 1, NID_rsassaPss, P11E_BACKEND_PROVIDER);
+	csr_verifies("rsa2048", NULL, 1, NID_rsassaPss, P11E_BACKEND_PROVIDER);
+	csr_verifies("p256", NULL, 0, NID_ecdsa_with_SHA256, P11E_BACKEND_PROVIDER);
+	csr_verifies("p384", "sha384", 0, NID_ecdsa_with_SHA384, P11E_BACKEND_PROVIDER);
 }
 
 static void test_csr_engine(void)
 {
-	p11e_pin *user = p11e__pin_new(USER_PIN, strlen(USER_PIN));
-	p11e_csr_opts o = { .subject = "/CN=x", .pss = 1, .engine = 1, .pin = user };
+	p11e_req *o = p11e_req_new();
 	unsigned char *out = NULL;
 	size_t len = 0;
 	p11e_key k;
 
-	/* libp11's engine, on the same module, signs with the same key */
-	csr_verifies("rsa2048", NULL, 0, NID_sha256WithRSAEncryption, user);
-	csr_verifies("p256", "sha384", 0, NID_ecdsa_with_SHA384, user);
+	/* libp11's engine, on the same module, signs with the same key, logged
+	 * in with the PIN the context kept from p11e_login */
+	csr_verifies("rsa2048", NULL, 0, NID_sha256WithRSAEncryption, P11E_BACKEND_ENGINE);
+	csr_verifies("p256", "sha384", 0, NID_ecdsa_with_SHA384, P11E_BACKEND_ENGINE);
 	/* PSS is refused there, never silently dropped */
+	CU_ASSERT_PTR_NOT_NULL_FATAL(o);
+	p11e_req_set_subject(o, "/CN=x");
+	p11e_req_set_flags(o, P11E_REQ_PSS);
+	p11e_req_set_backend(o, P11E_BACKEND_ENGINE);
 	CU_ASSERT_EQUAL_FATAL(p11e_key_find(ctx, "rsa2048", &k), P11E_OK);
-	CU_ASSERT_EQUAL(p11e_csr_make(ctx, &k, &o, &out, &len), P11E_ERR_USAGE);
+	CU_ASSERT_EQUAL(p11e_csr_make(ctx, &k, o, P11E_FORMAT_PEM, &out, &len), P11E_ERR_USAGE);
 	CU_ASSERT_PTR_NULL(out);
 	p11e_key_clear(&k);
-	p11e_pin_free(user);
+	p11e_req_free(o);
 }
 
 /* DER of subject and requested extensions of a PEM request. */
@@ -331,7 +333,7 @@ static int req_parts(const char *pem_path, unsigned char **subj, int *slen, unsi
 static void same_as_openssl_req(const char *cnf)
 {
 	char config[512], ours[512], theirs[512], cmd[2048];
-	p11e_csr_opts o;
+	p11e_req *o = p11e_req_new();
 	unsigned char *out = NULL, *s1, *s2, *e1, *e2;
 	int l1, l2, m1, m2;
 	size_t len = 0;
@@ -341,10 +343,10 @@ static void same_as_openssl_req(const char *cnf)
 	snprintf(config, sizeof(config), "%s/tests/data/%s", getenv("TOP_SRCDIR") ? getenv("TOP_SRCDIR") : "..", cnf);
 	snprintf(ours, sizeof(ours), "%s/%s.ours.csr", harness_dir(), cnf);
 	snprintf(theirs, sizeof(theirs), "%s/%s.openssl.csr", harness_dir(), cnf);
-	memset(&o, 0, sizeof(o));
-	o.config = config;
+	CU_ASSERT_EQUAL_FATAL(p11e_req_set_config(o, config), P11E_OK);
 	CU_ASSERT_EQUAL_FATAL(p11e_key_find(ctx, "rsa2048", &k), P11E_OK);
-	CU_ASSERT_EQUAL_FATAL(p11e_csr_make(ctx, &k, &o, &out, &len), P11E_OK);
+	CU_ASSERT_EQUAL_FATAL(p11e_csr_make(ctx, &k, o, P11E_FORMAT_PEM, &out, &len), P11E_OK);
+	p11e_req_free(o);
 	f = fopen(ours, "w");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
 	fwrite(out, 1, len, f);
@@ -376,7 +378,7 @@ static void test_configs_match_openssl(void)
 
 static void test_enroll_idempotent(void)
 {
-	p11e_csr_opts o;
+	p11e_req *o = p11e_req_new();
 	p11e_key k1, k2;
 	unsigned char *out = NULL;
 	size_t len = 0, n = 0;
@@ -385,30 +387,30 @@ static void test_enroll_idempotent(void)
 	CK_ATTRIBUTE tmpl[2] = { { CKA_CLASS, &cls, sizeof(cls) }, { CKA_LABEL, "enrolled", 8 } };
 	CK_OBJECT_HANDLE *found = NULL;
 
-	memset(&o, 0, sizeof(o));
-	o.subject = "/CN=enrolled.example";
-	CU_ASSERT_EQUAL_FATAL(p11e_enroll(ctx, "ec:P-256", "enrolled", NULL, 0, &o, &k1, &reused,
-	                                  &out, &len), P11E_OK);
+	CU_ASSERT_EQUAL_FATAL(p11e_req_set_subject(o, "/CN=enrolled.example"), P11E_OK);
+	CU_ASSERT_EQUAL_FATAL(p11e_enroll(ctx, "ec:P-256", "enrolled", NULL, 0, o, P11E_FORMAT_PEM,
+	                                  &k1, &reused, &out, &len), P11E_OK);
 	CU_ASSERT_EQUAL(reused, 0);
 	free(out);
-	CU_ASSERT_EQUAL(p11e_enroll(ctx, "ec:P-256", "enrolled", NULL, 0, &o, &k2, &reused, &out,
-	                            &len), P11E_OK);
+	CU_ASSERT_EQUAL(p11e_enroll(ctx, "ec:P-256", "enrolled", NULL, 0, o, P11E_FORMAT_PEM, &k2,
+	                            &reused, &out, &len), P11E_OK);
 	CU_ASSERT_EQUAL(reused, 1);
 	CU_ASSERT(k1.id_len == k2.id_len && memcmp(k1.id, k2.id, k1.id_len) == 0);
 	free(out);
 	p11e_key_clear(&k2);
 	/* another type under the same label is refused */
-	CU_ASSERT_EQUAL(p11e_enroll(ctx, "rsa:2048", "enrolled", NULL, 0, &o, &k2, &reused, &out,
-	                            &len), P11E_ERR_USAGE);
+	CU_ASSERT_EQUAL(p11e_enroll(ctx, "rsa:2048", "enrolled", NULL, 0, o, P11E_FORMAT_PEM, &k2,
+	                            &reused, &out, &len), P11E_ERR_USAGE);
 	CU_ASSERT_EQUAL(p11e__find_objects(ctx, tmpl, 2, &found, &n), P11E_OK);
 	CU_ASSERT_EQUAL(n, 1);
 	free(found);
 	/* bad request input: refused before any key is made */
-	o.subject = "no-slash";
-	CU_ASSERT_EQUAL(p11e_enroll(ctx, "ec:P-256", "never-made", NULL, 0, &o, &k2, &reused, &out,
-	                            &len), P11E_ERR_USAGE);
+	p11e_req_set_subject(o, "no-slash");
+	CU_ASSERT_EQUAL(p11e_enroll(ctx, "ec:P-256", "never-made", NULL, 0, o, P11E_FORMAT_PEM, &k2,
+	                            &reused, &out, &len), P11E_ERR_USAGE);
 	CU_ASSERT_EQUAL(p11e_key_find(ctx, "never-made", &k2), P11E_ERR_NOT_FOUND);
 	p11e_key_clear(&k1);
+	p11e_req_free(o);
 }
 
 int main(void)

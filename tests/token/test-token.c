@@ -199,7 +199,7 @@ static void test_reinitialize(void)
 
 	reopen();
 	CU_ASSERT_EQUAL_FATAL(p11e_token_select_for_init(ctx, "suite token", -1, NULL), P11E_OK);
-	CU_ASSERT_EQUAL(p11e_init_token(ctx, "renamed", so, user, 1), P11E_OK);
+	CU_ASSERT_EQUAL(p11e_init_token(ctx, "renamed", so, user, P11E_INIT_REINIT), P11E_OK);
 	CU_ASSERT_EQUAL(count_initialised("suite token"), 0);
 	CU_ASSERT_EQUAL(count_initialised("renamed"), 1);
 	p11e_pin_free(so);

@@ -12,24 +12,6 @@
 
 #include "internal.h"
 
-p11e_status p11e__key_cert_count(p11e_ctx *ctx, const p11e_key *key, size_t *count)
-{
-	CK_OBJECT_CLASS cls = CKO_CERTIFICATE;
-	CK_ATTRIBUTE tmpl[2] = {
-		{ CKA_CLASS, &cls, sizeof(cls) },
-		{ CKA_ID, (void *)key->id, key->id_len },
-	};
-	CK_OBJECT_HANDLE *found = NULL;
-	p11e_status st;
-
-	*count = 0;
-	if (!key->id_len)
-		return P11E_OK;
-	st = p11e__find_objects(ctx, tmpl, 2, &found, count);
-	free(found);
-	return st;
-}
-
 /* The one private key with this label: 1 found, 0 none, or an error. */
 static p11e_status find_by_label(p11e_ctx *ctx, const char *label, p11e_key *key, int *found)
 {
@@ -125,10 +107,8 @@ p11e_status p11e_enroll(p11e_ctx *ctx, const char *type, const char *label,
 			                "it (%s): it is not reused; choose another label",
 			                label, bad);
 		else if ((st = p11e__key_cert_count(ctx, key, &certs)) == P11E_OK && certs)
-			st = p11e__fail(ctx, P11E_ERR_USAGE,
-			                "key '%s' already has a certificate on the token: use 'renew' "
-			                "for a new key and request",
-			                label);
+			st = p11e__fail_why(ctx, P11E_ERR_USAGE, P11E_REASON_KEY_HAS_CERT,
+			                    "key '%s' already has a certificate on the token", label);
 		*reused = st == P11E_OK;
 	} else if (st == P11E_OK) {
 		/* a key the profile would refuse is never made */

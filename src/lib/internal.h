@@ -313,7 +313,7 @@ p11e_status p11e__engine_sign(p11e_ctx *ctx, const p11e_key *key, const char *md
 /* certfile.c: every certificate in a PEM, DER or PKCS#7 file. */
 p11e_status p11e__certs_read(p11e_ctx *ctx, const char *path, STACK_OF(X509) **out);
 
-/* enroll.c: certificates on the token with the key's CKA_ID. */
+/* inventory.c: certificates on the token with the key's CKA_ID. */
 p11e_status p11e__key_cert_count(p11e_ctx *ctx, const p11e_key *key, size_t *count);
 
 /* profile.c: check against a named profile; violations go to the details. */

@@ -346,3 +346,22 @@ const char *p11e_cert_state_name(p11e_cert_state s)
 	}
 	return "unknown";
 }
+
+/* Certificates on the token with the key's CKA_ID (enroll, retire). */
+p11e_status p11e__key_cert_count(p11e_ctx *ctx, const p11e_key *key, size_t *count)
+{
+	CK_OBJECT_CLASS cls = CKO_CERTIFICATE;
+	CK_ATTRIBUTE tmpl[2] = {
+		{ CKA_CLASS, &cls, sizeof(cls) },
+		{ CKA_ID, (void *)key->id, key->id_len },
+	};
+	CK_OBJECT_HANDLE *found = NULL;
+	p11e_status st;
+
+	*count = 0;
+	if (!key->id_len)
+		return P11E_OK;
+	st = p11e__find_objects(ctx, tmpl, 2, &found, count);
+	free(found);
+	return st;
+}

@@ -100,6 +100,7 @@ typedef enum p11e_reason {
 	P11E_REASON_KEY_ID_MISMATCH,    /* a key of the label exists with another id */
 	P11E_REASON_KEY_ID_UNSETTABLE,  /* the token cannot set CKA_ID after generation */
 	P11E_REASON_KEY_LAST_VALID,     /* retiring it leaves no valid certificate */
+	P11E_REASON_KEY_HAS_CERT,       /* enroll: the key has a certificate; renew it */
 	/* requests */
 	P11E_REASON_SUBJECT_MISSING,    /* neither a subject nor a config with one */
 	P11E_REASON_PSS_NEEDS_RSA,

@@ -35,6 +35,7 @@ const char *p11e_reason_name(p11e_reason reason)
 	case P11E_REASON_KEY_ID_MISMATCH: return "key-id-mismatch";
 	case P11E_REASON_KEY_ID_UNSETTABLE: return "key-id-unsettable";
 	case P11E_REASON_KEY_LAST_VALID: return "key-last-valid";
+	case P11E_REASON_KEY_HAS_CERT: return "key-has-cert";
 	case P11E_REASON_SUBJECT_MISSING: return "subject-missing";
 	case P11E_REASON_PSS_NEEDS_RSA: return "pss-needs-rsa";
 	case P11E_REASON_BACKEND_NO_PSS: return "backend-no-pss";

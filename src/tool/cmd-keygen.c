@@ -54,8 +54,8 @@ static void *tick(void *arg)
 }
 
 /* Run keygen, with the ticker when stderr is a terminal. */
-p11e_status tool_keygen_timed(struct tool *t, const char *type, const char *label,
-                              const unsigned char *id, size_t id_len, p11e_key *key)
+static p11e_status keygen_timed(struct tool *t, const char *type, const char *label,
+                                const unsigned char *id, size_t id_len, p11e_key *key)
 {
 	struct ticker tk = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0,
 		             "generating the key" };
@@ -114,7 +114,7 @@ int cmd_keygen(struct tool *t, int argc, char **argv)
 		return tool_fail(t, P11E_ERR_USAGE, NULL);
 	if ((ret = tool_login(t)) != 0)
 		return ret;
-	st = tool_keygen_timed(t, type, label, id, id_len, &key);
+	st = keygen_timed(t, type, label, id, id_len, &key);
 	if (st != P11E_OK)
 		return tool_fail(t, st, NULL);
 	if (t->json)

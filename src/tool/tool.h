@@ -46,10 +46,6 @@ extern const char usage_modules[], usage_tokens[], usage_init_token[], usage_pin
 	usage_keygen[], usage_csr[], usage_enroll[], usage_lint[], usage_import[], usage_list[],
 	usage_status[], usage_export[], usage_renew[], usage_retire[];
 
-/* cmd-keygen.c: p11e_keygen with elapsed time on a terminal */
-p11e_status tool_keygen_timed(struct tool *t, const char *type, const char *label,
-                              const unsigned char *id, size_t id_len, p11e_key *key);
-
 /* hints.c: the tool's advice for a failure's reason, naming its options; or NULL */
 const char *tool_hint(p11e_reason reason);
 

@@ -54,10 +54,9 @@ static p11e_status refuse_existing(p11e_ctx *ctx, CK_ATTRIBUTE *a, const char *w
 		memcpy(lbuf, label, llen);
 	p11e__attr_get(ctx, found[at], CKA_ID, &id, &ilen);
 	uri = p11e__object_uri(ctx, cls, lbuf[0] ? lbuf : NULL, id, ilen);
-	st = p11e__fail(ctx, P11E_ERR_USAGE,
-	                "%s '%s' is already on token '%s' (%s): choose another, or use 'enroll' "
-	                "to reuse the key",
-	                what, value, ctx->slot.label, uri ? uri : "?");
+	st = p11e__fail_why(ctx, P11E_ERR_USAGE, P11E_REASON_KEY_EXISTS,
+	                    "%s '%s' is already on token '%s' (%s)", what, value, ctx->slot.label,
+	                    uri ? uri : "?");
 	free(uri);
 	free(label);
 	free(id);

@@ -92,10 +92,8 @@ static p11e_status newest_cert(p11e_ctx *ctx, const p11e_key *key, X509 **out)
 		X509_free(*out);
 		*out = NULL;
 	} else if (!*out) {
-		st = p11e__fail(ctx, P11E_ERR_NOT_FOUND,
-		                "key '%s' has no certificate on the token to renew: use 'csr' or "
-		                "'enroll' for a first certificate",
-		                key->label);
+		st = p11e__fail_why(ctx, P11E_ERR_NOT_FOUND, P11E_REASON_KEY_NO_CERT,
+		                    "key '%s' has no certificate on the token to renew", key->label);
 	}
 	return st;
 }

@@ -36,6 +36,8 @@ const char *p11e_reason_name(p11e_reason reason)
 	case P11E_REASON_KEY_ID_UNSETTABLE: return "key-id-unsettable";
 	case P11E_REASON_KEY_LAST_VALID: return "key-last-valid";
 	case P11E_REASON_KEY_HAS_CERT: return "key-has-cert";
+	case P11E_REASON_KEY_NO_CERT: return "key-no-cert";
+	case P11E_REASON_KEY_EXISTS: return "key-exists";
 	case P11E_REASON_SUBJECT_MISSING: return "subject-missing";
 	case P11E_REASON_PSS_NEEDS_RSA: return "pss-needs-rsa";
 	case P11E_REASON_BACKEND_NO_PSS: return "backend-no-pss";

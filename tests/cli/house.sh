@@ -8,12 +8,15 @@
 . "$(dirname "$0")/lib.sh"
 
 case_ "src/lib names no CLI flag or command"
+# the tool's commands, quoted as a message would ('renew')
+cmds="($(cat "$TOP_SRCDIR"/src/tool/*.c | grep -o -E '\{ *"[a-z-]+", *cmd_' |
+	sed -E 's/^\{ *"([a-z-]+)".*/\1/' | paste -sd '|'))"
 # string literals only: comments may talk about the tool
 hits=$(cd "$TOP_SRCDIR" &&
 	sed -E 's://.*$::' src/lib/*.c src/lib/*.h |
 	grep -v -E '^\s*(\*|/\*)' |
 	grep -o -E '"([^"\\]|\\.)*"' |
-	grep -E -e '--[a-z]' -e '(^|[^b])p11enroll ' || true)
+	grep -E -e '--[a-z]' -e '(^|[^b])p11enroll ' -e "'$cmds'" || true)
 if [ -z "$hits" ]; then
 	ok "no string literal in src/lib names a flag or a command"
 else
@@ -23,6 +26,10 @@ fi
 probe=$(printf '%s\n' '	p11e__fail(ctx, 1, "re-run with --force");' |
 	grep -o -E '"([^"\\]|\\.)*"' | grep -c -E -e '--[a-z]' -e '(^|[^b])p11enroll ')
 equal "the check sees a flag in a string" "$probe" 1
+case $cmds in
+*'|renew|'*) ok "the command names are read from the tool's table: $cmds" ;;
+*) fail "the command names are read from the tool's table" "got '$cmds'" ;;
+esac
 
 case_ "no call cycle between the files of src/lib"
 objdir=$TOP_BUILDDIR/src/lib/.libs

@@ -52,8 +52,7 @@
 /* --- reading ------------------------------------------------------------- */
 
 /* The next line of text from *pos: its start and length (without '\n'). */
-static int next_line(const char *text, size_t len, size_t *pos, const char **line,
-                     size_t *n)
+static int next_line(const char *text, size_t len, size_t *pos, const char **line, size_t *n)
 {
 	const char *nl;
 
@@ -79,8 +78,8 @@ static int starts_with_word(const char *s, size_t n, const char *word)
  * as quoted text when a continued quote runs into it: no expansion either
  * way), and a directive even where a continuation would make it a value.
  */
-static p11e_status check_text(p11e_ctx *ctx, const char *what, const char *name,
-                              const char *text, size_t len)
+static p11e_status check_text(p11e_ctx *ctx, const char *what, const char *name, const char *text,
+                              size_t len)
 {
 	size_t pos = 0, n;
 	const char *line;
@@ -95,20 +94,20 @@ static p11e_status check_text(p11e_ctx *ctx, const char *what, const char *name,
 		if (starts_with_word(line, n, ".include") || starts_with_word(line, n, ".pragma"))
 			return p11e__fail(ctx, P11E_ERR_INPUT,
 			                  "%s %s:%ld: %s is not allowed: a %s stands alone", what,
-			                  name, lineno, line[2] == 'n' || line[2] == 'N' ? ".include"
-			                                                                : ".pragma",
+			                  name, lineno,
+			                  line[2] == 'n' || line[2] == 'N' ? ".include" : ".pragma",
 			                  what);
 		if (n > 0 && *line != '#' && memchr(line, '$', n))
 			return p11e__fail(ctx, P11E_ERR_INPUT,
-			                  "%s %s:%ld: '$' is not allowed: variables are not expanded "
-			                  "in a %s, write the value itself",
+			                  "%s %s:%ld: '$' is not allowed: variables are not "
+			                  "expanded in a %s, write the value itself",
 			                  what, name, lineno, what);
 	}
 	return P11E_OK;
 }
 
-static const struct p11e__datafile_section *
-find_section(const struct p11e__datafile_kind *kind, const char *name)
+static const struct p11e__datafile_section *find_section(const struct p11e__datafile_kind *kind,
+                                                         const char *name)
 {
 	for (const struct p11e__datafile_section *s = kind->sections; s->name; s++)
 		if (strcmp(s->name, name) == 0)
@@ -138,8 +137,8 @@ static void section_list(const struct p11e__datafile_kind *kind, char *buf, size
 		                         s->name);
 }
 
-static const char *where(const struct p11e__datafile *df, const char *section,
-                         const char *field, char *buf, size_t len)
+static const char *where(const struct p11e__datafile *df, const char *section, const char *field,
+                         char *buf, size_t len)
 {
 	long line = p11e__conf_line_text(df->text, df->len, section, field, 0);
 
@@ -175,7 +174,8 @@ static p11e_status check_fields(p11e_ctx *ctx, const struct p11e__datafile *df)
 
 				st = p11e__fail(ctx, P11E_ERR_INPUT,
 				                "%s %s: field '%.40s' is outside %s", kind->what,
-				                where(df, "default", field, at, sizeof(at)), field, known);
+				                where(df, "default", field, at, sizeof(at)), field,
+				                known);
 			}
 			continue;
 		}
@@ -191,18 +191,20 @@ static p11e_status check_fields(p11e_ctx *ctx, const struct p11e__datafile *df)
 
 			if (!known_field(s, field)) {
 				st = p11e__fail(ctx, P11E_ERR_INPUT,
-				                "%s %s: unknown field '%.40s' in [%s]: check its spelling",
-				                kind->what, where(df, sname, field, at, sizeof(at)), field,
-				                sname);
+				                "%s %s: unknown field '%.40s' in [%s]: "
+				                "check its spelling",
+				                kind->what, where(df, sname, field, at, sizeof(at)),
+				                field, sname);
 				break;
 			}
 			/* NCONF keeps the last of a repeated field: the text tells */
 			first = p11e__conf_line_text(df->text, df->len, sname, field, 0);
-			again = first ? p11e__conf_line_text(df->text, df->len, sname, field, first) : 0;
+			again = first ? p11e__conf_line_text(df->text, df->len, sname, field, first)
+			              : 0;
 			if (again)
 				st = p11e__fail(ctx, P11E_ERR_INPUT,
-				                "%s %s:%ld: [%s] %s is given twice (first on line %ld): "
-				                "keep one",
+				                "%s %s:%ld: [%s] %s is given twice "
+				                "(first on line %ld): keep one",
 				                kind->what, df->name, again, sname, field, first);
 		}
 	}
@@ -224,8 +226,8 @@ p11e_status p11e__datafile_parse(p11e_ctx *ctx, const struct p11e__datafile_kind
 		return p11e__fail(ctx, P11E_ERR_INPUT, "%s %s is over %d bytes: it is not a %s",
 		                  kind->what, name, MAX_FILE_SIZE, kind->what);
 	if (memchr(buf, '\0', len))
-		return p11e__fail(ctx, P11E_ERR_INPUT, "%s %s has a NUL byte: it is not a text file",
-		                  kind->what, name);
+		return p11e__fail(ctx, P11E_ERR_INPUT,
+		                  "%s %s has a NUL byte: it is not a text file", kind->what, name);
 	if ((st = check_text(ctx, kind->what, name, (const char *)buf, len)) != P11E_OK)
 		return st;
 	df->name = strdup(name);
@@ -319,8 +321,8 @@ p11e_status p11e__datafile_invalid(p11e_ctx *ctx, const struct p11e__datafile *d
 	                  why);
 }
 
-p11e_status p11e__datafile_bool(p11e_ctx *ctx, const struct p11e__datafile *df,
-                                const char *section, const char *field, int *out)
+p11e_status p11e__datafile_bool(p11e_ctx *ctx, const struct p11e__datafile *df, const char *section,
+                                const char *field, int *out)
 {
 	static const char *const yes[] = { "yes", "true", "1", NULL };
 	static const char *const no[] = { "no", "false", "0", NULL };
@@ -449,8 +451,8 @@ static int push(char ***list, size_t *n, char *s)
 }
 
 /* The *.conf names in dir, sorted; a missing directory has none. */
-static p11e_status list_dir(p11e_ctx *ctx, const struct p11e__datafile_kind *kind,
-                            const char *dir, char ***names, size_t *n)
+static p11e_status list_dir(p11e_ctx *ctx, const struct p11e__datafile_kind *kind, const char *dir,
+                            char ***names, size_t *n)
 {
 	DIR *d = opendir(dir);
 	struct dirent *e;

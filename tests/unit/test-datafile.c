@@ -127,7 +127,8 @@ static void test_dollar_not_expanded(void)
 	CU_ASSERT_EQUAL(quirks_of("[match]\nmodel = \"$(m)\"\n", &q), P11E_ERR_INPUT);
 	/* a comment may say anything */
 	CU_ASSERT_EQUAL(quirks_of("# costs $5\n[match]\n  # $HOME\nmodel = X\n", &q), P11E_OK);
-	CU_ASSERT_EQUAL(profile_of("[profile]\nno_wildcards = yes\nec_curves = $ENV::P11E_TEST_VALUE\n"),
+	CU_ASSERT_EQUAL(profile_of("[profile]\nno_wildcards = yes\nec_curves = "
+	                           "$ENV::P11E_TEST_VALUE\n"),
 	                P11E_ERR_INPUT);
 	snprintf(at, sizeof(at), "%s/p.conf:3:", dir);
 	message_has(at, "'$' is not allowed");
@@ -168,9 +169,9 @@ static void test_same_booleans(void)
 		const char *text;
 		int value; /* -1: refused by both */
 	} spellings[] = {
-		{ "yes", 1 },  { "Yes", 1 },   { "YES", 1 },   { "true", 1 },  { "True", 1 },
-		{ "1", 1 },    { "no", 0 },    { "No", 0 },    { "false", 0 }, { "FALSE", 0 },
-		{ "0", 0 },    { "on", -1 },   { "off", -1 },  { "y", -1 },    { "2", -1 },
+		{ "yes", 1 },   { "Yes", 1 },   { "YES", 1 },  { "true", 1 },  { "True", 1 },
+		{ "1", 1 },     { "no", 0 },    { "No", 0 },   { "false", 0 }, { "FALSE", 0 },
+		{ "0", 0 },     { "on", -1 },   { "off", -1 }, { "y", -1 },    { "2", -1 },
 		{ "yes!", -1 }, { "\"\"", -1 },
 	};
 	struct p11e__quirks q;
@@ -182,7 +183,8 @@ static void test_same_booleans(void)
 		p11e_status qst, pst;
 		size_t n = 0;
 
-		snprintf(text, sizeof(text), "[match]\nmodel = X\n[quirks]\nomit_extractable = %s\n", v);
+		snprintf(text, sizeof(text),
+		         "[match]\nmodel = X\n[quirks]\nomit_extractable = %s\n", v);
 		qst = quirks_of(text, &q);
 		snprintf(text, sizeof(text), "[profile]\nno_wildcards = %s\n", v);
 		pst = profile_of(text);
@@ -205,8 +207,9 @@ static void test_same_booleans(void)
 
 static void test_same_numbers(void)
 {
-	static const char *const bad[] = { "+2048", "2048 bits", "0x800", "-1", "1023", "16385",
-		                           "99999999999999999999", "2k" };
+	static const char *const bad[] = {
+		"+2048", "2048 bits", "0x800", "-1", "1023", "16385", "99999999999999999999", "2k"
+	};
 	struct p11e__quirks q;
 	char text[256];
 
@@ -293,8 +296,8 @@ static void test_search_path(void)
 	CU_ASSERT_PTR_NOT_NULL(path && strstr(path, "/home/.config/p11enroll/things/d.conf"));
 	free(path);
 	path = p11e__datafile_path(&kind);
-	snprintf(want, sizeof(want), "%s/missing:%s/env:%s/home/.config/p11enroll/things:", dir, dir,
-	         dir);
+	snprintf(want, sizeof(want), "%s/missing:%s/env:%s/home/.config/p11enroll/things:", dir,
+	         dir, dir);
 	CU_ASSERT(path && strncmp(path, want, strlen(want)) == 0);
 	CU_ASSERT(path && strstr(path, "/p11enroll/things:") && strstr(path, "/things"));
 	free(path);

@@ -303,8 +303,8 @@ const char *p11e__datafile_get(const struct p11e__datafile *df, const char *sect
  * The field as a boolean (yes/no, true/false, 1/0, any case) or a number
  * of unit from min to max (decimal digits only); absent: OK, *out as it was.
  */
-p11e_status p11e__datafile_bool(p11e_ctx *ctx, const struct p11e__datafile *df,
-                                const char *section, const char *field, int *out);
+p11e_status p11e__datafile_bool(p11e_ctx *ctx, const struct p11e__datafile *df, const char *section,
+                                const char *field, int *out);
 p11e_status p11e__datafile_number(p11e_ctx *ctx, const struct p11e__datafile *df,
                                   const char *section, const char *field, unsigned min,
                                   unsigned max, const char *unit, unsigned *out);

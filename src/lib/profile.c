@@ -36,7 +36,10 @@ static const struct p11e__datafile_section sections[] = {
 	{ NULL, NULL },
 };
 static const struct p11e__datafile_kind kind = {
-	"profile", "P11ENROLL_PROFILE_PATH", "profiles", sections,
+	.what = "profile",
+	.env = "P11ENROLL_PROFILE_PATH",
+	.subdir = "profiles",
+	.sections = sections,
 };
 
 static int valid_name(const char *name)
@@ -49,8 +52,8 @@ static int valid_name(const char *name)
 	return 1;
 }
 
-static p11e_status read_profile(p11e_ctx *ctx, const struct p11e__datafile *df,
-                                struct profile *p, int depth);
+static p11e_status read_profile(p11e_ctx *ctx, const struct p11e__datafile *df, struct profile *p,
+                                int depth);
 
 static p11e_status load_profile(p11e_ctx *ctx, const char *name, struct profile *p, int depth)
 {
@@ -82,8 +85,8 @@ static p11e_status load_profile(p11e_ctx *ctx, const char *name, struct profile 
 	return st;
 }
 
-static p11e_status read_profile(p11e_ctx *ctx, const struct p11e__datafile *df,
-                                struct profile *p, int depth)
+static p11e_status read_profile(p11e_ctx *ctx, const struct p11e__datafile *df, struct profile *p,
+                                int depth)
 {
 	p11e_status st;
 	const char *v;
@@ -95,8 +98,8 @@ static p11e_status read_profile(p11e_ctx *ctx, const struct p11e__datafile *df,
 	if ((v = p11e__datafile_get(df, "profile", "inherits")) &&
 	    (st = load_profile(ctx, v, p, depth + 1)) != P11E_OK)
 		return st;
-#define STR(field)                                                               \
-	if ((v = p11e__datafile_get(df, "profile", #field)))                     \
+#define STR(field)                                           \
+	if ((v = p11e__datafile_get(df, "profile", #field))) \
 		snprintf(p->field, sizeof(p->field), "%s", v);
 	STR(ec_curves)
 	STR(required_subject)
@@ -107,7 +110,8 @@ static p11e_status read_profile(p11e_ctx *ctx, const struct p11e__datafile *df,
 	    (st = p11e__datafile_bool(ctx, df, "profile", "cn_in_san", &p->cn_in_san)) != P11E_OK ||
 	    (st = p11e__datafile_bool(ctx, df, "profile", "no_wildcards", &p->no_wildcards)) !=
 	            P11E_OK ||
-	    (st = p11e__datafile_bool(ctx, df, "profile", "ou_is_uuid", &p->ou_is_uuid)) != P11E_OK ||
+	    (st = p11e__datafile_bool(ctx, df, "profile", "ou_is_uuid", &p->ou_is_uuid)) !=
+	            P11E_OK ||
 	    (st = p11e__datafile_number(ctx, df, "profile", "min_rsa_bits", 1024, 16384, "bits",
 	                                &p->min_rsa_bits)) != P11E_OK)
 		return st;
@@ -120,8 +124,9 @@ static p11e_status read_profile(p11e_ctx *ctx, const struct p11e__datafile *df,
 		ERR_pop_to_mark();
 		if (!o)
 			return p11e__fail(ctx, P11E_ERR_INPUT,
-			                  "profile %s: eku_includes = %s is no extended key usage name "
-			                  "or OID: use clientAuth, serverAuth, ... or a dotted OID",
+			                  "profile %s: eku_includes = %s is no extended key usage "
+			                  "name or OID: use clientAuth, serverAuth, ... or a "
+			                  "dotted OID",
 			                  df->name, p->eku_includes);
 		ASN1_OBJECT_free(o);
 	}

@@ -36,7 +36,10 @@ static const struct p11e__datafile_section sections[] = {
 	{ NULL, NULL },
 };
 static const struct p11e__datafile_kind kind = {
-	"token quirk file", "P11ENROLL_TOKENS_PATH", "tokens", sections,
+	.what = "token quirk file",
+	.env = "P11ENROLL_TOKENS_PATH",
+	.subdir = "tokens",
+	.sections = sections,
 };
 
 static const struct p11e__quirks defaults = {
@@ -50,8 +53,8 @@ static const char *base_name(const char *path)
 	return slash ? slash + 1 : path;
 }
 
-static p11e_status parse_pattern(p11e_ctx *ctx, const struct p11e__datafile *df,
-                                 const char *field, char *out, size_t outlen)
+static p11e_status parse_pattern(p11e_ctx *ctx, const struct p11e__datafile *df, const char *field,
+                                 char *out, size_t outlen)
 {
 	const char *v = p11e__datafile_get(df, "match", field);
 

@@ -109,7 +109,7 @@ for cmd in $commands; do
 		sed -n 's/^ *\(-[a-z], \)\{0,1\}\(--[a-z-]*\) [A-Z].*/\2/p' >"$T/valued"
 	sed -n '/^Options:$/,/^$/p' "$T/help" |
 		sed -n 's/^ *\(-[a-z]\), --[a-z-]* [A-Z].*/\1/p' >>"$T/valued"
-	for o in $(cat "$T/valued"); do
+	while read -r o; do
 		"$P11ENROLL" "$cmd" "$o" --json --help >"$T/out" 2>&1
 		if cmp -s "$T/out" "$T/help" || grep -q -F -e "'--json'" "$T/out"; then
 			ok "$cmd $o: the next word is its value"
@@ -117,13 +117,14 @@ for cmd in $commands; do
 			fail "$cmd $o: the next word is its value" \
 				"'$cmd $o --json --help' did not print the help: add '${o#--}=' to $cmd's options in src/tool/main.c ($(head -c 200 "$T/out"))"
 		fi
-	done
-	for o in $(sed -n '/^Options:$/,/^$/p' "$T/help" | grep -oE -e '--[a-z-]+' | sort -u); do
+	done <"$T/valued"
+	sed -n '/^Options:$/,/^$/p' "$T/help" | grep -oE -e '--[a-z-]+' | sort -u >"$T/named"
+	while read -r o; do
 		[ "$o" = --help ] && continue
-		case " $(echo $globals) " in
-		*" $o "*) contains "$T/help" "the global $o" ;;
-		esac
-	done
+		if printf '%s\n' "$globals" | grep -q -x -e "$o"; then
+			contains "$T/help" "the global $o"
+		fi
+	done <"$T/named"
 done
 
 finish

@@ -159,6 +159,9 @@ long p11e__conf_line(const char *file, const char *section, const char *name);
  */
 const char *p11e__conf_where(char *buf, size_t len, const char *file, const char *section,
                              const char *name);
+/* The same in text already read, the first after line after; name NULL: "[section]". */
+long p11e__conf_line_text(const char *text, size_t len, const char *section, const char *name,
+                          long after);
 /* Blank out the value of every "pin-value=" in msg (in place, never longer). */
 void p11e__redact(char *msg);
 void p11e__log(p11e_ctx *ctx, p11e_log_level level, const char *fmt, ...)
@@ -324,6 +327,73 @@ p11e_status p11e__profile_check_type(p11e_ctx *ctx, const char *name, p11e_key_t
                                      unsigned bits, const char *curve);
 /* context.c: take ownership of a list of detail lines. */
 void p11e__details_set(p11e_ctx *ctx, char **items, size_t n);
+
+/* ===== datafile.c: the one loader of our data files (quirks, profiles) ===== */
+/* The fields a section may hold (NULL-terminated). */
+struct p11e__datafile_section {
+	const char *name;
+	const char *const *fields;
+};
+/* A kind of data file: where it is searched and what it may hold. */
+struct p11e__datafile_kind {
+	const char *what;   /* "token quirk file", "profile": the noun in messages */
+	const char *env;    /* "P11ENROLL_TOKENS_PATH": directories searched first */
+	const char *subdir; /* "tokens": its directory under each place searched */
+	const struct p11e__datafile_section *sections; /* ends with a NULL name */
+};
+/* One file, read and checked. */
+struct p11e__datafile {
+	const struct p11e__datafile_kind *kind;
+	char *name; /* as given (a path), for messages */
+	char *text; /* the text, NUL-terminated, for the lines in messages */
+	size_t len;
+	CONF *conf;
+};
+/*
+ * Read text (name is for messages) or the file path: at most 64 KiB, no
+ * NUL, no .include/.pragma, no '$' outside comments (NCONF would expand
+ * it), only the kind's sections and fields, none twice.  A refusal is
+ * P11E_ERR_INPUT naming the file and line.  Free df on success.
+ */
+p11e_status p11e__datafile_parse(p11e_ctx *ctx, const struct p11e__datafile_kind *kind,
+                                 const char *name, const unsigned char *buf, size_t len,
+                                 struct p11e__datafile *df);
+p11e_status p11e__datafile_read(p11e_ctx *ctx, const struct p11e__datafile_kind *kind,
+                                const char *path, struct p11e__datafile *df);
+void p11e__datafile_free(struct p11e__datafile *df);
+/* A field's value, or NULL when the file does not give it. */
+const char *p11e__datafile_get(const struct p11e__datafile *df, const char *section,
+                               const char *field);
+/*
+ * The field as a boolean (yes/no, true/false, 1/0, any case) or a number
+ * of unit from min to max (decimal digits only); absent: OK, *out as it was.
+ */
+p11e_status p11e__datafile_bool(p11e_ctx *ctx, const struct p11e__datafile *df, const char *section,
+                                const char *field, int *out);
+p11e_status p11e__datafile_number(p11e_ctx *ctx, const struct p11e__datafile *df,
+                                  const char *section, const char *field, unsigned min,
+                                  unsigned max, const char *unit, unsigned *out);
+/* Refuse the field's value: "<kind> file:line: [section] field = value: <why>". */
+p11e_status p11e__datafile_invalid(p11e_ctx *ctx, const struct p11e__datafile *df,
+                                   const char *section, const char *field, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+/*
+ * The search path, ':'-separated (allocated): $<env>, then
+ * $XDG_CONFIG_HOME/p11enroll/<subdir> (else ~/.config/...), then
+ * <sysconfdir>/p11enroll/<subdir>, then <pkgdatadir>/<subdir>.
+ */
+char *p11e__datafile_path(const struct p11e__datafile_kind *kind);
+/* The first <dir>/<name>.conf on the path that exists (*out allocated), or *out NULL. */
+p11e_status p11e__datafile_find(p11e_ctx *ctx, const struct p11e__datafile_kind *kind,
+                                const char *name, char **out);
+/*
+ * Every *.conf on the path: directory by directory, in name order within
+ * one; a name already seen in an earlier directory is shadowed (left out).
+ */
+p11e_status p11e__datafile_list(p11e_ctx *ctx, const struct p11e__datafile_kind *kind,
+                                char ***paths, size_t *n);
+void p11e__datafile_list_free(char **paths, size_t n);
+/* ===== end of datafile.c ===== */
 
 /*
  * quirks.c.  Parse one quirk file's text (name is for messages): an unknown

@@ -2,11 +2,12 @@
  * profile.c - named policies for requests and certificates, kept as data:
  * OpenSSL-style config files in a search path, checked before a request is
  * signed and again by lint.  Every violation is listed, not just the first.
+ * The files are found and read by the data-file loader (datafile.c); this
+ * file says what the fields mean and follows inherits.
  */
 #include "config.h"
 
 #include <ctype.h>
-#include <openssl/conf.h>
 #include <openssl/err.h>
 #include <openssl/objects.h>
 #include <openssl/pem.h>
@@ -15,7 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <unistd.h>
 
 #include "internal.h"
 
@@ -31,16 +31,16 @@ static const char *const fields[] = {
 	"description", "inherits", "min_rsa_bits", "ec_curves", "required_subject",
 	"san_required", "cn_in_san", "no_wildcards", "ou_is_uuid", "eku_includes", NULL,
 };
-
-/* 1 yes, 0 no, -1 neither: a mistyped boolean never switches a check off quietly */
-static int yes(const char *v)
-{
-	if (strcasecmp(v, "yes") == 0 || strcasecmp(v, "true") == 0 || strcmp(v, "1") == 0)
-		return 1;
-	if (strcasecmp(v, "no") == 0 || strcasecmp(v, "false") == 0 || strcmp(v, "0") == 0)
-		return 0;
-	return -1;
-}
+static const struct p11e__datafile_section sections[] = {
+	{ "profile", fields },
+	{ NULL, NULL },
+};
+static const struct p11e__datafile_kind kind = {
+	.what = "profile",
+	.env = "P11ENROLL_PROFILE_PATH",
+	.subdir = "profiles",
+	.sections = sections,
+};
 
 static int valid_name(const char *name)
 {
@@ -52,125 +52,85 @@ static int valid_name(const char *name)
 	return 1;
 }
 
-/* Directories searched: $P11ENROLL_PROFILE_PATH (':'-separated), then ours. */
-static int find_profile(const char *name, char *path, size_t len)
-{
-	const char *env = getenv("P11ENROLL_PROFILE_PATH");
-	char dirs[2048];
-	char *save = NULL, *dir;
-
-	const char *home = getenv("HOME");
-
-	/* the user's own, then the system's, then ours */
-	snprintf(dirs, sizeof(dirs), "%s:%s/.config/p11enroll/profiles:%s", env ? env : "",
-	         home ? home : "/nonexistent", P11E_PROFILE_DIR);
-	for (dir = strtok_r(dirs, ":", &save); dir; dir = strtok_r(NULL, ":", &save)) {
-		snprintf(path, len, "%s/%s.conf", dir, name);
-		if (access(path, R_OK) == 0)
-			return 0;
-	}
-	return -1;
-}
+static p11e_status read_profile(p11e_ctx *ctx, const struct p11e__datafile *df, struct profile *p,
+                                int depth);
 
 static p11e_status load_profile(p11e_ctx *ctx, const char *name, struct profile *p, int depth)
 {
-	char path[4096];
-	CONF *conf = NULL;
-	STACK_OF(CONF_VALUE) *sect;
-	long errline = -1;
-	p11e_status st = P11E_OK;
-	const char *v;
+	struct p11e__datafile df;
+	char *path = NULL, *dirs;
+	p11e_status st;
 
 	if (depth > 4)
 		return p11e__fail(ctx, P11E_ERR_INPUT, "profile '%s': inherits too deep (a loop?)",
 		                  name);
 	if (strchr(name, '/'))
-		snprintf(path, sizeof(path), "%s", name);
-	else if (!valid_name(name) || find_profile(name, path, sizeof(path)) != 0)
-		return p11e__fail(ctx, P11E_ERR_NOT_FOUND,
-		                  "no profile '%s' (searched $P11ENROLL_PROFILE_PATH and %s): "
-		                  "give a profile name or a file path",
-		                  name, P11E_PROFILE_DIR);
-	conf = NCONF_new_ex(p11e__libctx(ctx), NULL);
-	if (!conf)
-		return p11e__fail(ctx, P11E_ERR_FAILED, "out of memory");
-	if (NCONF_load(conf, path, &errline) <= 0) {
-		st = p11e__fail(ctx, P11E_ERR_INPUT, "profile %s:%ld: cannot parse it", path, errline);
-		goto done;
+		path = strdup(name);
+	else if (valid_name(name) && (st = p11e__datafile_find(ctx, &kind, name, &path)) != P11E_OK)
+		return st;
+	if (!path) {
+		dirs = p11e__datafile_path(&kind);
+		st = p11e__fail(ctx, P11E_ERR_NOT_FOUND,
+		                "no profile '%s' (searched %s): give a profile name or a file path",
+		                name, dirs ? dirs : "$P11ENROLL_PROFILE_PATH");
+		free(dirs);
+		return st;
 	}
-	sect = NCONF_get_section(conf, "profile");
-	if (!sect) {
-		st = p11e__fail(ctx, P11E_ERR_INPUT, "profile %s has no [profile] section", path);
-		goto done;
-	}
-	for (int i = 0; i < sk_CONF_VALUE_num(sect); i++) {
-		CONF_VALUE *cv = sk_CONF_VALUE_value(sect, i);
-		int known = 0;
+	st = p11e__datafile_read(ctx, &kind, path, &df);
+	free(path);
+	if (st != P11E_OK)
+		return st;
+	st = read_profile(ctx, &df, p, depth);
+	p11e__datafile_free(&df);
+	return st;
+}
 
-		for (const char *const *f = fields; *f; f++)
-			known |= strcmp(*f, cv->name) == 0;
-		if (!known) {
-			st = p11e__fail(ctx, P11E_ERR_INPUT,
-			                "profile %s: unknown field '%s': check its spelling", path,
-			                cv->name);
-			goto done;
-		}
-	}
-	ERR_set_mark();
-	if ((v = NCONF_get_string(conf, "profile", "inherits")) &&
-	    (st = load_profile(ctx, v, p, depth + 1)) != P11E_OK) {
-		ERR_pop_to_mark();
-		goto done;
-	}
-#define STR(field)                                                                       \
-	if ((v = NCONF_get_string(conf, "profile", #field)))                             \
+static p11e_status read_profile(p11e_ctx *ctx, const struct p11e__datafile *df, struct profile *p,
+                                int depth)
+{
+	p11e_status st;
+	const char *v;
+
+	if (!NCONF_get_section(df->conf, "profile"))
+		return p11e__fail(ctx, P11E_ERR_INPUT, "profile %s has no [profile] section",
+		                  df->name);
+	/* the parent's fields first, so that this file's override them */
+	if ((v = p11e__datafile_get(df, "profile", "inherits")) &&
+	    (st = load_profile(ctx, v, p, depth + 1)) != P11E_OK)
+		return st;
+#define STR(field)                                           \
+	if ((v = p11e__datafile_get(df, "profile", #field))) \
 		snprintf(p->field, sizeof(p->field), "%s", v);
-#define BOOL(field)                                                                      \
-	if ((v = NCONF_get_string(conf, "profile", #field)) && (p->field = yes(v)) < 0) {  \
-		st = p11e__fail(ctx, P11E_ERR_INPUT,                                     \
-		                "profile %s: %s = %s: use yes or no", path, #field, v);  \
-		goto bad;                                                                \
-	}
 	STR(ec_curves)
 	STR(required_subject)
 	STR(eku_includes)
-	BOOL(san_required)
-	BOOL(cn_in_san)
-	BOOL(no_wildcards)
-	BOOL(ou_is_uuid)
 #undef STR
-#undef BOOL
-	if ((v = NCONF_get_string(conf, "profile", "min_rsa_bits"))) {
-		char *end = NULL;
-		unsigned long bits = strtoul(v, &end, 10);
-
-		if (!*v || *end || bits < 1024 || bits > 16384) {
-			st = p11e__fail(ctx, P11E_ERR_INPUT,
-			                "profile %s: min_rsa_bits = %s: give a number of bits, 1024 to "
-			                "16384",
-			                path, v);
-			goto bad;
-		}
-		p->min_rsa_bits = (unsigned)bits;
-	}
+	if ((st = p11e__datafile_bool(ctx, df, "profile", "san_required", &p->san_required)) !=
+	            P11E_OK ||
+	    (st = p11e__datafile_bool(ctx, df, "profile", "cn_in_san", &p->cn_in_san)) != P11E_OK ||
+	    (st = p11e__datafile_bool(ctx, df, "profile", "no_wildcards", &p->no_wildcards)) !=
+	            P11E_OK ||
+	    (st = p11e__datafile_bool(ctx, df, "profile", "ou_is_uuid", &p->ou_is_uuid)) !=
+	            P11E_OK ||
+	    (st = p11e__datafile_number(ctx, df, "profile", "min_rsa_bits", 1024, 16384, "bits",
+	                                &p->min_rsa_bits)) != P11E_OK)
+		return st;
 	/* an extended key usage OpenSSL cannot name would match nothing, or anything */
 	if (p->eku_includes[0]) {
-		ASN1_OBJECT *o = OBJ_txt2obj(p->eku_includes, 0);
+		ASN1_OBJECT *o;
 
-		if (!o) {
-			st = p11e__fail(ctx, P11E_ERR_INPUT,
-			                "profile %s: eku_includes = %s is no extended key usage name "
-			                "or OID: use clientAuth, serverAuth, ... or a dotted OID",
-			                path, p->eku_includes);
-			goto bad;
-		}
+		ERR_set_mark();
+		o = OBJ_txt2obj(p->eku_includes, 0);
+		ERR_pop_to_mark();
+		if (!o)
+			return p11e__fail(ctx, P11E_ERR_INPUT,
+			                  "profile %s: eku_includes = %s is no extended key usage "
+			                  "name or OID: use clientAuth, serverAuth, ... or a "
+			                  "dotted OID",
+			                  df->name, p->eku_includes);
 		ASN1_OBJECT_free(o);
 	}
-bad:
-	ERR_pop_to_mark();
-done:
-	NCONF_free(conf);
-	return st;
+	return P11E_OK;
 }
 
 /* --- the checks ---------------------------------------------------------- */

@@ -20,6 +20,8 @@ const char usage_retire[] =
 	"  --key URI|LABEL   the key to remove\n"
 	"  --yes             do not ask\n"
 	"  --force           remove it even if it is the only key with a valid certificate\n"
+	"                    (retire's own; the global --force, to spend a last PIN try,\n"
+	"                    goes before 'retire')\n"
 	"  --help            show this help\n";
 
 enum { OPT_KEY = 256, OPT_YES, OPT_FORCE };

@@ -10,21 +10,33 @@
 
 #include "tool.h"
 
+/* the request options csr, enroll and renew share (csr-options.h) */
+#define CSR_OPTIONS "config= subject= san= ext= digest= pss backend= der out= o= profile="
+
 static const struct command commands[] = {
-	{ "modules", cmd_modules, "list PKCS#11 modules", usage_modules },
-	{ "tokens", cmd_tokens, "list slots and tokens", usage_tokens },
-	{ "init-token", cmd_init_token, "initialise a token", usage_init_token },
-	{ "pin", cmd_pin, "change, set or unblock the user PIN", usage_pin },
-	{ "keygen", cmd_keygen, "generate a key pair on the token", usage_keygen },
-	{ "csr", cmd_csr, "write a request signed by a token key", usage_csr },
-	{ "enroll", cmd_enroll, "keygen and csr in one step, idempotent", usage_enroll },
-	{ "import", cmd_import, "write a certificate (and chain) onto the token", usage_import },
-	{ "list", cmd_list, "keys, certificates, pairing and expiry", usage_list },
-	{ "status", cmd_status, "renewal state, with monitoring exit codes", usage_status },
-	{ "renew", cmd_renew, "a new key and request next to the old ones", usage_renew },
-	{ "retire", cmd_retire, "remove a key pair and its certificates", usage_retire },
-	{ "export", cmd_export, "write a certificate (and chain) from the token", usage_export },
-	{ "lint", cmd_lint, "check a request or certificate against a profile", usage_lint },
+	{ "modules", cmd_modules, "list PKCS#11 modules", usage_modules, "" },
+	{ "tokens", cmd_tokens, "list slots and tokens", usage_tokens, "" },
+	{ "init-token", cmd_init_token, "initialise a token", usage_init_token,
+	  "label= slot= reinitialize" },
+	{ "pin", cmd_pin, "change, set or unblock the user PIN", usage_pin, "new-pin=" },
+	{ "keygen", cmd_keygen, "generate a key pair on the token", usage_keygen,
+	  "label= id= type=" },
+	{ "csr", cmd_csr, "write a request signed by a token key", usage_csr, "key= " CSR_OPTIONS },
+	{ "enroll", cmd_enroll, "keygen and csr in one step, idempotent", usage_enroll,
+	  "label= id= type= " CSR_OPTIONS },
+	{ "import", cmd_import, "write a certificate (and chain) onto the token", usage_import,
+	  "chain= key= label= allow-expired" },
+	{ "list", cmd_list, "keys, certificates, pairing and expiry", usage_list, "" },
+	{ "status", cmd_status, "renewal state, with monitoring exit codes", usage_status,
+	  "warn-days= crit-days=" },
+	{ "renew", cmd_renew, "a new key and request next to the old ones", usage_renew,
+	  "key= type= " CSR_OPTIONS },
+	{ "retire", cmd_retire, "remove a key pair and its certificates", usage_retire,
+	  "key= yes force" },
+	{ "export", cmd_export, "write a certificate (and chain) from the token", usage_export,
+	  "cert= chain out= o= der pkcs12 pfx" },
+	{ "lint", cmd_lint, "check a request or certificate against a profile", usage_lint,
+	  "profile=" },
 };
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
 
@@ -47,6 +59,9 @@ static void usage(FILE *out)
 	      "  -q, --quiet         print errors only\n"
 	      "  -h, --help          show this help\n"
 	      "  -V, --version       show the version\n"
+	      "\n"
+	      "Global options may also follow the command (spelt in full there); where the\n"
+	      "command has an option of the same name, the command's wins: 'retire --force'.\n"
 	      "\n"
 	      "Commands:\n",
 	      out);
@@ -87,23 +102,8 @@ static int cmd_help(int argc, char **argv)
 	return 0;
 }
 
-enum { OPT_MODULE = 256, OPT_TOKEN, OPT_PIN, OPT_SO_PIN, OPT_FORCE, OPT_JSON };
-
 int main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "module", required_argument, NULL, OPT_MODULE },
-		{ "token", required_argument, NULL, OPT_TOKEN },
-		{ "pin", required_argument, NULL, OPT_PIN },
-		{ "so-pin", required_argument, NULL, OPT_SO_PIN },
-		{ "force", no_argument, NULL, OPT_FORCE },
-		{ "json", no_argument, NULL, OPT_JSON },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct tool t;
 	const struct command *c;
 	int opt, ret;
@@ -111,22 +111,18 @@ int main(int argc, char **argv)
 	memset(&t, 0, sizeof(t));
 	t.verbosity = 1;
 	opterr = 0; /* our own one-line messages, not getopt's */
-	/* "+": global options stop at the command name */
-	while ((opt = getopt_long(argc, argv, "+vqhV", opts, NULL)) != -1) {
-		switch (opt) {
-		case OPT_MODULE: t.module = optarg; break;
-		case OPT_TOKEN: t.token = optarg; break;
-		case OPT_PIN: t.pin = optarg; break;
-		case OPT_SO_PIN: t.so_pin = optarg; break;
-		case OPT_FORCE: t.force = 1; break;
-		case OPT_JSON: t.json = 1; break;
-		case 'v': t.verbosity = 2; break;
-		case 'q': t.verbosity = 0; break;
-		case 'h': usage(stdout); return 0;
-		case 'V': printf("p11enroll %s\n", p11e_version()); return 0;
-		default:
-			return tool_bad_option(NULL, argv);
+	/* "+": global options stop at the command name; those after it: globals.c */
+	while ((opt = getopt_long(argc, argv, "+vqhV", tool_global_options, NULL)) != -1) {
+		if (opt == 'h') {
+			usage(stdout);
+			return 0;
 		}
+		if (opt == 'V') {
+			printf("p11enroll %s\n", p11e_version());
+			return 0;
+		}
+		if (tool_global_set(&t, opt, optarg) != 0)
+			return tool_bad_option(NULL, argv);
 	}
 	if (optind >= argc) {
 		usage(stderr);
@@ -142,6 +138,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "p11enroll: unknown command '%s': see 'p11enroll --help'\n", argv[0]);
 		return P11E_ERR_USAGE;
 	}
+	if ((ret = tool_globals_after(&t, c, &argc, argv)) != 0)
+		return ret;
 	t.ctx = p11e_ctx_new();
 	if (!t.ctx) {
 		fprintf(stderr, "p11enroll: out of memory\n");

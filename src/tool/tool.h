@@ -4,6 +4,7 @@
 #ifndef P11ENROLL_TOOL_H
 #define P11ENROLL_TOOL_H
 
+#include <getopt.h>
 #include <jansson.h>
 
 #include "p11enroll.h"
@@ -25,7 +26,32 @@ struct command {
 	int (*run)(struct tool *t, int argc, char **argv);
 	const char *summary;
 	const char *usage; /* the whole --help text of the command */
+	/*
+	 * Its own options but --help/-h, as "key= yes o=" ("=": takes a value;
+	 * one letter: a short option): globals.c leaves them and their values
+	 * to the command.  tests/cli/globals.sh checks it against --help.
+	 */
+	const char *options;
 };
+
+/* globals.c: the global options, before the command or after it */
+enum {
+	TOOL_OPT_MODULE = 256,
+	TOOL_OPT_TOKEN,
+	TOOL_OPT_PIN,
+	TOOL_OPT_SO_PIN,
+	TOOL_OPT_FORCE,
+	TOOL_OPT_JSON,
+};
+extern const struct option tool_global_options[];
+/* Set global option opt (a getopt value from tool_global_options); -1 if not one. */
+int tool_global_set(struct tool *t, int opt, const char *arg);
+/*
+ * Take the global options out of a command's arguments (argv[0] is the
+ * command's name) into t, leaving the command's own; 0 or the exit code
+ * of a usage error.
+ */
+int tool_globals_after(struct tool *t, const struct command *c, int *argc, char **argv);
 
 int cmd_modules(struct tool *t, int argc, char **argv);
 int cmd_tokens(struct tool *t, int argc, char **argv);

@@ -1,3 +1,4 @@
+# shellcheck shell=sh
 # lib.sh - helpers for the p11enroll CLI tests; sourced, not run.
 #
 # Environment (set by `make check`; defaults for running a script by hand):

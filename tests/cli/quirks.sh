@@ -150,4 +150,22 @@ expect_error 7 p11 tokens
 contains "$ERR" "syntax.conf:1"
 rm -f "$Q/syntax.conf"
 
+case_ "the user's own quirk files: \$XDG_CONFIG_HOME/p11enroll/tokens, after the path's"
+mkdir -p "$T/xdg/p11enroll/tokens"
+printf '[match]\nmanufacturer = SoftHSM project\n[quirks]\nmax_rsa_bits = 2048\n' \
+	>"$T/xdg/p11enroll/tokens/mine.conf"
+rm -f "$Q/softhsm-test.conf"
+XDG_CONFIG_HOME=$T/xdg expect_rc 0 p11 --token "$TL" tokens
+contains "$OUT" "quirks:       mine.conf"
+# the same name earlier on the path shadows it
+printf '[match]\nmanufacturer = Nobody\n' >"$Q/mine.conf"
+XDG_CONFIG_HOME=$T/xdg expect_rc 0 p11 --token "$TL" tokens
+contains "$OUT" "quirks:       (none)"
+rm -f "$Q/mine.conf"
+# a boolean spelt as profiles spell it (the same parser)
+printf '[match]\nmanufacturer = SoftHSM project\n[quirks]\nomit_extractable = TRUE\n' \
+	>"$T/xdg/p11enroll/tokens/mine.conf"
+XDG_CONFIG_HOME=$T/xdg expect_rc 0 p11 --pin "file:$PINF" -v keygen --label xdg --type ec:P-256
+contains "$ERR" "CKA_EXTRACTABLE left out of the template (token quirk file mine.conf)"
+
 finish

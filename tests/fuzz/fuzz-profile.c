@@ -8,9 +8,11 @@
  * that meets open-banking, one that breaks most rules, one without
  * extensions or key; and p11e__profile_check_type for an RSA and an EC key.
  *
- * Skipped: an input with an .include directive, and one whose inherits is
- * a path (it has a '/'): either would let the fuzzer make OpenSSL read any
- * file on the machine, /dev/zero or a terminal among them.
+ * Skipped: an input whose inherits is a path (it has a '/'): it would let
+ * the fuzzer make the library read any file on the machine, a terminal
+ * among them; and one with an .include directive, which the library
+ * refuses (fuzz-quirks covers that refusal) but this harness's own NCONF
+ * read of the inherits value would follow.
  *
  * OK must leave no violations; P11E_ERR_POLICY must list them; any other
  * refusal must say why.

@@ -471,7 +471,7 @@ static void test_quirks_bad_bool(void)
 
 	CU_ASSERT_EQUAL(quirks_of("[match]\nmodel = X\n[quirks]\nomit_extractable = maybe\n", &q),
 	                P11E_ERR_INPUT);
-	message_names("/some/dir/test.conf", "omit_extractable", "'maybe'");
+	message_names("/some/dir/test.conf:4", "omit_extractable = maybe", "yes or no");
 	CU_ASSERT_EQUAL(quirks_of("[match]\nmodel = X\n[quirks]\ncertificate_private = 2\n", &q),
 	                P11E_ERR_INPUT);
 	message_names("test.conf", "certificate_private", "boolean");

@@ -227,8 +227,9 @@ p11e_status p11e_token_select_for_init(p11e_ctx *ctx, const char *spec, long slo
 /* The selected token (refreshed), or NULL. */
 const p11e_slot *p11e_token_selected(const p11e_ctx *ctx);
 /*
- * The token quirk file (tokens/NAME.conf, searched in $P11ENROLL_TOKENS_PATH
- * then the system's and ours) whose [match] fits slot's token: its name
+ * The token quirk file (NAME.conf, searched in $P11ENROLL_TOKENS_PATH, then
+ * $XDG_CONFIG_HOME/p11enroll/tokens, then the system's configuration and data
+ * directories: p11enroll(1), DATA FILES) whose [match] fits slot's token: its name
  * without the directory in *file (valid while ctx lives), or NULL when none
  * fits or no token is present.  A malformed quirk file anywhere on the path
  * is P11E_ERR_INPUT naming it.
@@ -446,7 +447,8 @@ void p11e_free(void *p);
  * Check a request or certificate file (PEM or DER) against a profile
  * (NULL: mtls-client): P11E_ERR_POLICY with each violation in
  * p11e_error_details.  Profiles are OpenSSL-style config files named NAME.conf
- * in $P11ENROLL_PROFILE_PATH, ~/.config/p11enroll/profiles, then the system's.
+ * in $P11ENROLL_PROFILE_PATH, $XDG_CONFIG_HOME/p11enroll/profiles, then the
+ * system's configuration and data directories (p11enroll(1), DATA FILES).
  */
 p11e_status p11e_lint(p11e_ctx *ctx, const char *path, const char *profile);
 

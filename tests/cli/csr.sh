@@ -28,6 +28,7 @@ text() {
 }
 # req_info DERFILE: the CertificationRequestInfo's bytes (what is signed), in hex
 req_info() {
+	# shellcheck disable=SC2046 # meant to split into words
 	set -- "$1" $(openssl asn1parse -inform DER -in "$1" 2>/dev/null |
 		awk '/d=1/ { print; exit }' |
 		sed 's/^ *\([0-9]*\):d=1 *hl= *\([0-9]*\) *l= *\([0-9]*\) .*/\1 \2 \3/')
@@ -43,6 +44,7 @@ subject() {
 subject_hex() {
 	_f=$1
 	openssl req -in "$_f" -outform DER -out "$T/req.der" 2>/dev/null || { echo "unreadable $_f"; return; }
+	# shellcheck disable=SC2046 # meant to split into words
 	set -- $(openssl asn1parse -inform DER -in "$T/req.der" |
 		awk '/d=2/ && /cons: SEQUENCE/ { print; exit }' |
 		sed 's/^ *\([0-9]*\):d=2 *hl= *\([0-9]*\) *l= *\([0-9]*\) .*/\1 \2 \3/')
@@ -90,6 +92,7 @@ contains "$T/text" "NIST CURVE: P-384"
 case_ "--digest and --pss"
 for d in r2048:sha384:sha384WithRSAEncryption r2048:sha512:sha512WithRSAEncryption \
 	e256:sha512:ecdsa-with-SHA512 e384:sha384:ecdsa-with-SHA384; do
+	# shellcheck disable=SC2046 # meant to split into words
 	set -- $(echo "$d" | tr : ' ')
 	expect_rc 0 csr --key "$1" --subject /CN=digest --digest "$2" -o "$T/d.csr"
 	check "verifies" req_verifies "$T/d.csr"

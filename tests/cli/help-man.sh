@@ -71,6 +71,7 @@ case_ "every man page source has a command"
 for md in "$MAN_SRC"/p11enroll-*.md; do
 	c=${md##*/p11enroll-}
 	c=${c%.md}
+	# shellcheck disable=SC2086 # meant to split into words
 	case " $(printf '%s ' $commands)" in
 	*" $c "*) ok "$c is a command" ;;
 	*) fail "$c is a command" "p11enroll --help does not list $c" ;;
@@ -104,6 +105,7 @@ for md in "$MAN_SRC"/*.md; do
 	contains "$T/$page.txt" "NAME"
 	contains "$T/$page.txt" "$page - "
 	man_options "$md" >"$T/man.opts"
+	# shellcheck disable=SC2013 # one option a word
 	for o in $(cat "$T/man.opts"); do
 		contains "$T/$page.txt" "$o"
 	done

@@ -43,7 +43,7 @@ export PKG_CONFIG_SYSROOT_DIR PKG_CONFIG_PATH
 # the build's compiler and sanitizer flags: an ASan library needs an ASan program
 MK_CC=$(sed -n 's/^CC = //p' "$TOP_BUILDDIR/Makefile")
 MK_SAN=$(sed -n 's/^SAN_CFLAGS = //p' "$TOP_BUILDDIR/Makefile")
-# shellcheck disable=SC2086 # word splitting of the flags is meant
+# shellcheck disable=SC2086,SC2046 # word splitting of the flags is meant
 check "compiled and linked" ${MK_CC:-cc} $MK_SAN -Wall -Werror -o "$T/example" \
 	"$TOP_SRCDIR/tests/lib/example-enroll.c" $(pkg-config --cflags --libs p11enroll)
 unset PKG_CONFIG_SYSROOT_DIR PKG_CONFIG_PATH

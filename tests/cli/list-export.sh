@@ -50,6 +50,7 @@ equal "classes" "$(jl '[.[].class] | group_by(.) | map("\(.[0])=\(length)") | jo
 	"certificate=4 private-key=4 public-key=4"
 equal "class, label, id (hex), uri for all" "$(jl 'all(.[]; (.class | type) == "string" and
 	(.label | length) > 0 and (.id | test("^[0-9a-f]{40}$")) and (.uri | startswith("pkcs11:")))')" true
+# shellcheck disable=SC2016 # jq/sh code, expanded by it, not here
 equal "uri type by class" "$(jl '[.[] | {"private-key": ";type=private", "public-key": ";type=public",
 	certificate: ";type=cert"}[.class] as $t | select(.uri | endswith($t) | not)] | length')" 0
 
@@ -152,6 +153,7 @@ case_ "export: a label of several certificates, the one that runs longest"
 ca_sign ca "$T/api.csr" "$T/short.pem" "$(utc '-1 hour')" "$(utc '+30 days')"
 openssl x509 -in "$T/short.pem" -outform DER -out "$T/short.der"
 for order in "api short" "short api"; do
+	# shellcheck disable=SC2086 # meant to split into words
 	set -- $order
 	p11t --write-object "$T/$1.der" --type cert --label "twin $order" --id 01 >/dev/null 2>&1
 	p11t --write-object "$T/$2.der" --type cert --label "twin $order" --id 01 >/dev/null 2>&1

@@ -98,6 +98,7 @@ peer_cert() {
 }
 
 for spec in "alice rsa" "bob ec"; do
+	# shellcheck disable=SC2086 # meant to split into words
 	set -- $spec
 	case_ "handshake: $1's token key ($2, engine) with its exported certificate"
 	expect_rc 0 tls --engine pkcs11 --key-type ENG --key "$(key_of "$1")" --cert "$T/$1.crt"

@@ -61,6 +61,7 @@ cert_token sfuture "$(utc '+2 days')" "$(utc '+92 days')"
 # token want-exit state days(a) days(b)
 for spec in "s90 0 ok 89 90" "s20 1 renew-soon 19 20" "s3 2 critical 2 3" "sx 2 expired -1 -1" \
 	"sfuture 2 not-yet-valid 91 92"; do
+	# shellcheck disable=SC2086 # meant to split into words
 	set -- $spec
 	case_ "token $1: $3"
 	expect_rc "$2" st "$1" status
@@ -143,6 +144,7 @@ contains "$OUT" "no client certificate"
 case_ "bad arguments: unknown (3)"
 for a in "--warn-days x" "--warn-days -1" "--warn-days 3651" "--crit-days 1x" "--warn-days=" \
 	"--warn-days 5 --crit-days 6" "--bogus" "extra"; do
+	# shellcheck disable=SC2086 # meant to split into words
 	expect_error 3 st s90 status $a
 done
 expect_rc 3 st no-such-token status

@@ -74,6 +74,7 @@ desc=$(jq -r '.[0].description' "$T/modules.json")
 manu=$(jq -r '.[0].manufacturer' "$T/modules.json")
 # SoftHSMv2 describes itself as "Implementation of PKCS11" and puts its name in the
 # manufacturer: the description is compared with what pkcs11-tool reports.
+# shellcheck disable=SC2016 # sh code, expanded by that shell, not here
 check "description or manufacturer mentions SoftHSM" \
 	sh -c 'printf "%s %s\n" "$1" "$2" | grep -qi softhsm' - "$desc" "$manu"
 contains "$T/I.out" "Library          $desc (ver"

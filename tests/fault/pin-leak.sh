@@ -388,6 +388,7 @@ done <"$T/results"
 # the floors: every command with every source, and faults for all but lint
 NCMD=$(echo $COMMANDS | wc -w)
 NSRC=$(echo $SOURCES | wc -w)
+check "commands to run ($NCMD)" test "$NCMD" -gt 0
 equal "clean runs: every command with every source" "$CLEAN" $((NCMD * NSRC))
 equal "runs in the table, run" "$CHECKED" "$ID"
 for c in $COMMANDS; do

@@ -194,6 +194,40 @@ expect_error() {
 	stdout_empty
 }
 
+# --- time, for tests that wait on another process ---
+
+# mono: seconds since boot to 1/100 s (/proc/uptime): a clock nobody sets,
+# for durations; date(1) gives wall time, which may jump.
+mono() {
+	cut -d' ' -f1 /proc/uptime
+}
+
+# since T0: seconds from T0 (a mono reading) to now, two decimals.
+since() {
+	awk -v a="$1" -v b="$(mono)" 'BEGIN { printf "%.2f\n", b - a }'
+}
+
+# num_le A B: A <= B, decimal numbers.
+num_le() {
+	awk -v a="$1" -v b="$2" 'BEGIN { exit !(a <= b) }'
+}
+
+# wait_for FILE TEXT [SECS [PID]]: returns 0 as soon as FILE holds TEXT (a
+# fixed string), 1 after SECS (default 60) seconds without, or as soon as
+# process PID has ended without writing it.  The event is what ends the wait,
+# never the time: SECS only bounds a test whose event never comes.
+wait_for() {
+	_wf_end=$(awk -v a="$(mono)" -v b="${3:-60}" 'BEGIN { print a + b }')
+	while ! grep -q -F -e "$2" "$1" 2>/dev/null; do
+		if [ -n "${4:-}" ] && ! kill -0 "$4" 2>/dev/null; then
+			grep -q -F -e "$2" "$1" 2>/dev/null
+			return
+		fi
+		num_le "$(mono)" "$_wf_end" || return 1
+		sleep 0.05
+	done
+}
+
 # mk_token LABEL: initialise the free SoftHSMv2 token with $SO_PIN and
 # $USER_PIN, independently of p11enroll where softhsm2-util is there.
 mk_token() {

@@ -1,4 +1,5 @@
 #!/bin/sh
+# shellcheck disable=SC2086 # $SETSID is empty or one word
 # pin.sh - pin change / init / unblock and the PIN sources.
 set -u
 . "$(dirname "$0")/lib.sh"

@@ -105,8 +105,6 @@ static void make_wrapper(void)
 static void keygen_one(const char *type, const char *label, p11e_key_type kt, unsigned bits)
 {
 	p11e_key k;
-	EVP_PKEY *pub = NULL;
-	unsigned char id[20];
 
 	CU_ASSERT_EQUAL_FATAL(p11e_keygen(ctx, type, label, NULL, 0, &k), P11E_OK);
 	CU_ASSERT_EQUAL(k.type, kt);
@@ -114,12 +112,11 @@ static void keygen_one(const char *type, const char *label, p11e_key_type kt, un
 	CU_ASSERT_STRING_EQUAL(k.label, label);
 	CU_ASSERT_PTR_NOT_NULL(strstr(k.uri, "type=private"));
 	check_nonexportable(&k);
-	/* CKA_ID is the SHA-1 of the public key */
-	CU_ASSERT_EQUAL(p11e__key_public(ctx, &k, &pub), P11E_OK);
-	CU_ASSERT_EQUAL(p11e__key_id_of(ctx, pub, id), P11E_OK);
-	CU_ASSERT_EQUAL(k.id_len, 20);
-	CU_ASSERT(memcmp(k.id, id, 20) == 0);
-	EVP_PKEY_free(pub);
+	/*
+	 * That CKA_ID is the SHA-1 of the public key is checked once, and
+	 * independently of the code that computes it: tests/cli/keygen.sh
+	 * hashes the key pkcs11-tool reads off the token with openssl.
+	 */
 	p11e_key_clear(&k);
 }
 

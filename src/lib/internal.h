@@ -291,6 +291,30 @@ int p11e__spki_set(X509_PUBKEY *spki, EVP_PKEY *pub);
 /* SHA-1 of the subjectPublicKey bit string: the usual CKA_ID. */
 p11e_status p11e__key_id_of(p11e_ctx *ctx, EVP_PKEY *pkey, unsigned char id[20]);
 
+/* req-content.c: what a request says, from a req-style config and the builder */
+struct p11e__req_conf {
+	CONF *conf;
+	const char *file;
+	const char *dn_section;
+	const char *ext_section;
+	const char *default_md;
+	unsigned long chtype; /* MBSTRING_ASC or MBSTRING_UTF8 */
+};
+p11e_status p11e__req_conf_load(p11e_ctx *ctx, const char *file, struct p11e__req_conf *rc);
+/* the subject of the config's distinguished_name section */
+p11e_status p11e__req_conf_subject(p11e_ctx *ctx, const struct p11e__req_conf *rc,
+                                   X509_NAME *name);
+/* "/C=US/O=Acme/CN=host" (OpenSSL's syntax, '+' for multi-valued RDNs) */
+p11e_status p11e__req_parse_subject(p11e_ctx *ctx, const char *subj, unsigned long chtype,
+                                    X509_NAME *name);
+/*
+ * The request's extensions: base (a certificate's, for renew), then the
+ * config's req_extensions (rc may be NULL), then the builder's SANs and specs.
+ */
+p11e_status p11e__req_extensions(p11e_ctx *ctx, const struct p11e__req_conf *rc,
+                                 const p11e_req *o, const STACK_OF(X509_EXTENSION) *base,
+                                 X509_REQ *req);
+
 /*
  * request.c: a request in two steps, so enroll can check input before
  * keygen.  o NULL is an empty request.

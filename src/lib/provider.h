@@ -18,6 +18,14 @@ struct p11e__prov_ref {
 	EVP_PKEY *pub; /* software public half */
 };
 
+/* What our keymgmt holds for a key, and the signature side signs with. */
+struct prov_key {
+	struct p11e__prov_ref ref;
+};
+
+/* provider-sig.c: the signature operations of "RSA" and "ECDSA" */
+extern const OSSL_DISPATCH p11e__prov_signature[];
+
 /* An EVP_PKEY in ctx->libctx whose signatures are made by the token. */
 p11e_status p11e__key_evp(p11e_ctx *ctx, const p11e_key *key, EVP_PKEY **out);
 

@@ -4,9 +4,8 @@
  * keymgmt "RSA" and "EC" hold a key handle, the session's context and a
  * software copy of the public half; signature "RSA" (PKCS#1 v1.5 and PSS)
  * and "ECDSA" hash in software and sign with C_Sign (provider-sig.c).  It is
- * registered only
- * in the library's own OSSL_LIB_CTX (ossl.c), so the process' default
- * context never sees it.  There is no export: a token key cannot be moved to
+ * registered only in the library's own OSSL_LIB_CTX (ossl.c), so the
+ * process' default context never sees it.  There is no export: a token key cannot be moved to
  * another provider, so OpenSSL always signs through this one.
  */
 #include "config.h"

@@ -8,10 +8,12 @@
 # label, id, key type and flags, public key and certificate value; the
 # listing after the failed run must be the one before, byte for byte.  The
 # exceptions, each checked for exactly what it leaves:
-#   every command  the fault hit a call after the command's last write (a
-#                  C_Logout, C_CloseSession...): the work is done, the token
-#                  is as after a clean run ("completed": nothing to take
-#                  back).
+#   every command  the fault hit the closing C_Logout, C_CloseSession or
+#                  C_Finalize after the command's last write: the work is
+#                  done, the token is as after a clean run ("completed":
+#                  nothing to take back).  A failure in any other call after
+#                  the last write (import looking for the chain after writing
+#                  the leaf) is half way, and must be taken back.
 #   enroll         a key pair it made is kept for the next run, which reuses
 #                  it (enroll.c: the key is made under the lock, the request
 #                  signed after it): the only change is one private and one
@@ -63,6 +65,9 @@ call_floor() {
 # WRITES: the calls that change a token; the last of them in a clean run's
 # log is where "completed" begins.
 WRITES='^C_(CreateObject|CopyObject|DestroyObject|GenerateKeyPair|GenerateKey|SetAttributeValue|InitToken|InitPIN|SetPIN)$'
+
+# CLOSING: the calls that end a command's work, after its library call
+CLOSING='C_(Logout|CloseSession|CloseAllSessions|Finalize)'
 
 # dump FILE: the tokens and the objects of $TL, sorted, through the real
 # module; a dump that fails is a listing no state can match.
@@ -123,7 +128,8 @@ rollback() {
 		RB=R
 		return
 	fi
-	if [ "$i" -gt "$LASTW" ] && cmp -s "$W/st" "$CLEAN"; then
+	if [ "$i" -gt "$LASTW" ] && cmp -s "$W/st" "$CLEAN" &&
+		echo "$FUNC" | grep -q -x -E "$CLOSING"; then
 		RB=C
 		return
 	fi

@@ -26,9 +26,10 @@
 #   - after a failure, the token is exactly as before the command, or what
 #     the command documents it leaves (tests/fault/promises.sh: enroll keeps
 #     its key pair, retire cannot put back what it removed, init-token may
-#     leave the new token without a user PIN, any command may fail after its
-#     last write); compared through the real module (p11dump), apart from
-#     the re-run above, which is the second, separate promise.
+#     leave the new token without a user PIN, any command may fail in its
+#     closing C_Logout/C_CloseSession/C_Finalize after its last write);
+#     compared through the real module (p11dump), apart from the re-run
+#     above, which is the second, separate promise.
 # retire-last is a refusal (the only key with a valid certificate, no
 # --force: exit 6): there no fault may make it succeed or change the token.
 # Besides, points that held but whose error does not name the injected

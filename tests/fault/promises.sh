@@ -36,6 +36,23 @@
 # take-back calls fail too: nothing is rolled back there, the sweep counts
 # what was left and requires only that the next run repairs and finishes it.
 
+# Known failures, not ours to fix, each printed as such where it happens:
+#   *-engine       libp11 0.4.12 (Debian 12) waits forever when its own
+#                  C_OpenSession fails (pkcs11_get_session waits for a
+#                  session that never comes; fixed upstream by OpenSC/libp11
+#                  pull request 579): the run is cut off by the timeout.
+# known_failure: is the result at point $i one of these? (KNOWN says which)
+known_failure() {
+	KNOWN=
+	case $NAME in
+	*-engine)
+		[ "$rc" -eq 124 ] && [ "$FUNC" = C_OpenSession ] && [ "$i" -gt "$ENGINE_AT" ] &&
+			KNOWN="libp11 0.4.12 hangs when its C_OpenSession fails (OpenSC/libp11#579)"
+		;;
+	esac
+	[ -n "$KNOWN" ]
+}
+
 # call_floor NAME: the fewest PKCS#11 calls (lines of the fault module's
 # log) a clean run of NAME makes; a log shorter than this means the calls
 # are not seen, and the sweep would test nothing.  About 70% of the counts of

@@ -574,7 +574,7 @@ EOF
 		echo "# $NAME: $tried of $n points tried (floor $floor, last write #$lastw), $h held" \
 			"($(grep -c "^H$US.*${US}tolerated" "$RES") tolerated with exit 0);" \
 			"after a failure: rolled back $r, exception $x, completed $c, left $l;" \
-			"re-run completed $k"
+			"re-run completed $k$(grep -c "^H$US.*${US}known: " "$RES" | sed 's/^0$//; s/^[1-9].*/; known failures &/')"
 	fi
 	TRIED=$((TRIED + tried))
 	HELD=$((HELD + h))

@@ -38,6 +38,8 @@ static ENGINE *engine_get(p11e_ctx *ctx)
 	if (!ENGINE_ctrl_cmd_string(e, "SO_PATH", P11E_ENGINE_PATH, 0) ||
 	    !ENGINE_ctrl_cmd_string(e, "ID", "pkcs11", 0) ||
 	    !ENGINE_ctrl_cmd_string(e, "LOAD", NULL, 0) ||
+	    /* libp11 prints its errors to stderr; ours carry them from the error queue */
+	    !ENGINE_ctrl_cmd_string(e, "QUIET", NULL, 1) ||
 	    !ENGINE_ctrl_cmd_string(e, "MODULE_PATH", ctx->module_path, 0) || !ENGINE_init(e)) {
 		ENGINE_free(e);
 		return NULL;

@@ -23,10 +23,25 @@
 #     leaves the token as a clean run does.  When the failed run left the
 #     token exactly as it found it (pkcs11-tool's listing byte for byte),
 #     that re-run is the clean run again and is not repeated.
+#   - after a failure, the token is exactly as before the command, or what
+#     the command documents it leaves (tests/fault/promises.sh: enroll keeps
+#     its key pair, retire cannot put back what it removed, init-token may
+#     leave the new token without a user PIN, any command may fail in its
+#     closing C_Logout/C_CloseSession/C_Finalize after its last write);
+#     compared through the real module (p11dump), apart from the re-run
+#     above, which is the second, separate promise.
 # retire-last is a refusal (the only key with a valid certificate, no
 # --force: exit 6): there no fault may make it succeed or change the token.
 # Besides, points that held but whose error does not name the injected
 # CK_RV are listed as notes (a device error reported as "not found", ...).
+#
+# No empty sweep: a clean run of each command must make at least the calls
+# promises.sh's call_floor names, every point chosen must have a result,
+# a command without results fails, and some fault must change the outcome.
+# Per command and in total the sweep prints the points tried and, after
+# the failures, how many were rolled back, how many left the command's
+# documented exception, how many failed after the work was done, and how
+# many were finished by the re-run.
 #
 # Environment: as tests/cli (lib.sh), plus
 #   P11FAULT_SO        the built wrapper (default
@@ -35,8 +50,16 @@
 #   P11FAULT_JOBS      workers in parallel (2)
 #   P11FAULT_COMMANDS  which commands to sweep (all of them)
 #   P11FAULT_POINTS    only these call indexes ("5 17 30"), for a re-check
+#   P11FAULT_TIMEOUT   seconds a run may take (120)
 #   P11FAULT_PERSIST   1: from the injection point on, every call fails (a
 #                      token pulled out mid-command; cleanup calls fail too)
+#   P11FAULT_STRIDE    S: only every S-th point (1, 1+S, ...) and the last,
+#                      for a short sweep (make distcheck); 1, every point
+#   P11FAULT_ROLLBACK  required (a failure not rolled back, and not the
+#                      command's exception, breaks the point) or counted
+#                      (only counted: the token pulled out, where the
+#                      take-back calls fail too)
+#   P11DUMP            the built tests/fault/p11dump
 set -u
 : "${TOP_SRCDIR:=$(cd "$(dirname "$0")/../.." && pwd)}"
 . "$TOP_SRCDIR/tests/cli/lib.sh"
@@ -44,9 +67,16 @@ set -u
 : "${P11FAULT_JOBS:=2}"
 : "${P11FAULT_COMMANDS:=init-token pin-change pin-init pin-unblock keygen enroll csr import renew retire retire-last}"
 : "${P11FAULT_POINTS:=}"
+: "${P11FAULT_STRIDE:=1}"
+: "${P11FAULT_ROLLBACK:=required}"
+: "${P11DUMP:=$TOP_BUILDDIR/tests/fault/p11dump}"
 PLUS=
 [ "${P11FAULT_PERSIST:-0}" = 1 ] && PLUS=+
 need_fault_module
+. "$TOP_SRCDIR/tests/fault/promises.sh"
+case $P11FAULT_STRIDE in '' | 0 | *[!0-9]*) echo "P11FAULT_STRIDE='$P11FAULT_STRIDE': want a number from 1"; exit 99 ;; esac
+case $P11FAULT_ROLLBACK in required | counted) ;; *) echo "P11FAULT_ROLLBACK='$P11FAULT_ROLLBACK': want required or counted"; exit 99 ;; esac
+[ -x "$P11DUMP" ] || { echo "no p11dump (P11DUMP='$P11DUMP'): build it with make check"; exit 99; }
 for _t in pkcs11-tool p11tool openssl; do
 	if ! command -v "$_t" >/dev/null 2>&1; then
 		echo "SKIP: no $_t"
@@ -63,7 +93,7 @@ TL=fault-sweep
 M=$SOFTHSM_MODULE
 US=$(printf '\037')
 TIMEOUT=
-command -v timeout >/dev/null 2>&1 && TIMEOUT="timeout 120"
+command -v timeout >/dev/null 2>&1 && TIMEOUT="timeout ${P11FAULT_TIMEOUT:-120}"
 
 # --- the token every injection point starts from -------------------------
 # base: a key without a certificate; cur and old: keys with certificates
@@ -106,6 +136,16 @@ cmd_set() {
 	csr)
 		REQ=$W/out.csr
 		CMD="--pin env:USER_PIN csr --key base --subject /CN=base.example -o $REQ"
+		;;
+	# the engine opens the module the tool was given: libp11's calls go
+	# through the fault module too, counted in the same log
+	csr-engine)
+		REQ=$W/out.csr
+		CMD="--pin env:USER_PIN csr --backend engine --key base --subject /CN=base.example -o $REQ"
+		;;
+	enroll-engine)
+		REQ=$W/out.csr
+		CMD="--pin env:USER_PIN enroll --backend engine --label enew --type ec:P-256 --subject /CN=enew.example -o $REQ"
 		;;
 	import) CMD="--pin env:USER_PIN import $T/base.pem --chain $T/ca.pem" ;;
 	renew)
@@ -271,6 +311,16 @@ norm_out() {
 	sed -e 's/id=[^;]*;//g' -e 's/serial=[^;]*;//g' "$1"
 }
 
+# points N: the injection points to try of a command making N calls
+points() {
+	if [ -n "$P11FAULT_POINTS" ]; then
+		for _p in $P11FAULT_POINTS; do [ "$_p" -le "$1" ] && echo "$_p"; done
+	else
+		seq 1 "$P11FAULT_STRIDE" "$1"
+		[ $((($1 - 1) % P11FAULT_STRIDE)) -eq 0 ] || echo "$1"
+	fi
+}
+
 sweep_one() {
 	NAME=$1
 	RES=$T/res.$NAME
@@ -280,6 +330,11 @@ sweep_one() {
 	# the state before, and the clean run: the calls to fail and the state
 	# to compare with
 	restore
+	DUMP0=$W/dump0.$NAME
+	if ! dump "$DUMP0"; then
+		echo "E${US}$NAME${US}cannot list the token before the command: $(cat "$DUMP0")" >>"$RES"
+		return
+	fi
 	state "$W/initial.$NAME"
 	INITIAL=$W/initial.$NAME
 	restore
@@ -296,20 +351,42 @@ sweep_one() {
 	fi
 	norm_out "$W/clean.out" >"$W/clean.out.$NAME"
 	N=$(wc -l <"$W/clean.log.$NAME")
-	echo "N${US}$NAME${US}$N${US}$EXPECT" >>"$RES"
+	# the last call that writes: a failure after it has nothing to take back
+	LASTW=$(grep -n -E "$WRITES" "$W/clean.log.$NAME" | tail -n 1 | cut -d : -f 1)
+	LASTW=${LASTW:-0}
+	echo "N${US}$NAME${US}$N${US}$EXPECT${US}$LASTW" >>"$RES"
+	# where libp11's calls begin: it loads the module a second time
+	ENGINE_AT=$(grep -n '^C_GetFunctionList$' "$W/clean.log.$NAME" | sed -n '2s/:.*//p')
+	ENGINE_AT=${ENGINE_AT:-$N}
+	case $NAME in
+	*-engine)
+		# without libp11's own C_Initialize in the log its calls were not seen
+		[ "$(grep -c '^C_Initialize$' "$W/clean.log.$NAME")" -ge 2 ] ||
+			echo "E${US}$NAME${US}the engine's calls are not in the fault module's log" >>"$RES"
+		;;
+	esac
 
-	for i in ${P11FAULT_POINTS:-$(seq 1 "$N")}; do
-		[ "$i" -le "$N" ] || continue
+	for i in $(points "$N"); do
 		FUNC=$(sed -n "${i}p" "$W/clean.log.$NAME")
 		why=
+		RB=- RERUN=-
 		restore
 		run "$W/out" "$W/err" P11FAULT_FAIL="$i$PLUS:$P11FAULT_RV"
 		rc=$RC
 		first=$(head -n 1 "$W/err")
-		if crashed "$rc" "$W/err"; then
-			broke "$i" "$rc" "crashed or hung: $(grep -m 1 -e Sanitizer -e 'runtime error' -e Segmentation "$W/err")" "$first"
+		if known_failure; then
+			held "$i" "$rc" "known: $KNOWN"
+			printf 'P%s%s%s%s%s%s%s%s\n' "$US" "$NAME" "$US" "$i" "$US" "$RB" "$US" "$RERUN" >>"$RES"
 			continue
 		fi
+		if crashed "$rc" "$W/err"; then
+			broke "$i" "$rc" "crashed or hung: $(grep -m 1 -e Sanitizer -e 'runtime error' -e Segmentation "$W/err")" "$first"
+			printf 'P%s%s%s%s%s%s%s%s\n' "$US" "$NAME" "$US" "$i" "$US" "$RB" "$US" "$RERUN" >>"$RES"
+			continue
+		fi
+		# the listing first (the logins of state may change the PIN
+		# counters), where a rollback is to be checked
+		[ "$rc" -ne 0 ] && [ "$EXPECT" -eq 0 ] && dump "$W/dump"
 		# right after a failure a public key may stand alone (a retire cut
 		# short between the private and the public half), or a pair be split
 		# (a keygen cut short between the ids of its halves): the re-run
@@ -328,6 +405,14 @@ sweep_one() {
 			[ -n "$REQ" ] && [ -e "$REQ" ] && why="$why; request file left behind"
 			grep -q -F -e "$P11FAULT_RV" "$W/err" ||
 				note "$i" "$rc" "the error does not name $P11FAULT_RV: $first"
+			if [ "$EXPECT" -eq 0 ]; then
+				rollback
+				if [ "$RB" = N ] && [ "$P11FAULT_ROLLBACK" = counted ]; then
+					RB=L
+				elif [ "$RB" = N ]; then
+					why="$why; not rolled back, and not what $NAME may leave (promises.sh): $RB_DIFF"
+				fi
+			fi
 		fi
 		[ -s "$W/bad" ] && why="$why; token inconsistent: $(tr '\n' ';' <"$W/bad" | sed 's/;$//')"
 
@@ -358,6 +443,7 @@ sweep_one() {
 				:
 			else
 				# the same command again without the fault
+				_why0=$why
 				run "$W/out2" "$W/err2"
 				rc2=$RC
 				if crashed "$rc2" "$W/err2"; then
@@ -388,8 +474,11 @@ sweep_one() {
 					fi
 					case $again in yes | no) ;; *) kind="$kind, re-run: $again" ;; esac
 				fi
+				RERUN=K
+				[ "$why" = "$_why0" ] || RERUN=F
 			fi
 		fi
+		printf 'P%s%s%s%s%s%s%s%s\n' "$US" "$NAME" "$US" "$i" "$US" "$RB" "$US" "$RERUN" >>"$RES"
 		if [ -z "$why" ]; then
 			held "$i" "$rc" "$kind"
 		else
@@ -418,7 +507,7 @@ EOF
 
 # the biggest first, so that the workers end together
 ORDER=
-for _c in retire renew retire-last enroll keygen import csr init-token pin-init pin-unblock pin-change; do
+for _c in enroll-engine retire renew retire-last csr-engine enroll keygen import csr init-token pin-init pin-unblock pin-change; do
 	case " $P11FAULT_COMMANDS " in *" $_c "*) ORDER="$ORDER $_c" ;; esac
 done
 for _c in $P11FAULT_COMMANDS; do
@@ -436,35 +525,64 @@ trap 'kill $PIDS 2>/dev/null; exit 130' INT TERM
 wait
 
 # --- the results, command by command -------------------------------------
-TRIED=0 HELD=0
+TRIED=0 HELD=0 ROLLED=0 EXC=0 DONE=0 LEFT=0 RERUNS=0
 for NAME in $P11FAULT_COMMANDS; do
 	RES=$T/res.$NAME
-	[ -r "$RES" ] || continue
 	case_ "$NAME"
+	# a command without results was not swept: that is no pass
+	if [ ! -s "$RES" ]; then
+		fail "$NAME" "no results: the command was not swept"
+		continue
+	fi
 	if grep -q "^E$US" "$RES"; then
 		fail "$NAME" "$(grep "^E$US" "$RES" | cut -d "$US" -f 3-)"
 		continue
 	fi
-	expect=$(grep "^N$US" "$RES" | cut -d "$US" -f 4)
+	IFS=$US read -r _t _n n expect lastw <<EOF
+$(grep "^N$US" "$RES")
+EOF
+	floor=$(call_floor "$NAME")
+	if [ "${n:-0}" -lt "$floor" ]; then
+		fail "$NAME" "a clean run made ${n:-0} PKCS#11 calls, fewer than the $floor it makes at least: the fault module does not see them"
+		continue
+	fi
 	while IFS=$US read -r tag _name i func rc why first; do
 		case $tag in
 		H) ok "#$i $func: exit $rc ($why)" ;;
 		F) fail "#$i $func" "exit $rc: $why [stderr: ${first:-(empty)}]" ;;
 		esac
 	done <"$RES"
+	# every point chosen has exactly one result
+	miss=
+	for i in $(points "$n"); do
+		[ "$(grep -c "^[HF]$US$NAME$US$i$US" "$RES")" -eq 1 ] || miss="$miss #$i"
+	done
+	[ -z "$miss" ] || fail "points without exactly one result" "${miss# }"
+	# and some fault changed the outcome: else none was injected
+	changed=$(grep "^[HF]$US" "$RES" | cut -d "$US" -f 5 | grep -c -v -x "$expect")
+	[ "$changed" -gt 0 ] || fail "no fault changed the outcome" "every point exited $expect, as without a fault"
 	tried=$(grep -c "^[HF]$US" "$RES")
 	h=$(grep -c "^H$US" "$RES")
+	r=$(grep -c "^P$US.*${US}R$US" "$RES")
+	x=$(grep -c "^P$US.*${US}E$US" "$RES")
+	c=$(grep -c "^P$US.*${US}C$US" "$RES")
+	l=$(grep -c "^P$US.*${US}L$US" "$RES")
+	k=$(grep -c "^P$US.*${US}K\$" "$RES")
 	if [ "$expect" -ne 0 ]; then
-		echo "# $NAME: $tried injection points tried, $h held (a refusal, exit $expect without a fault)"
+		echo "# $NAME: $tried of $n points tried (floor $floor), $h held (a refusal, exit $expect without a fault)"
 	else
-		echo "# $NAME: $tried injection points tried, $h held" \
-			"($(grep -c "^H$US.*${US}tolerated" "$RES") tolerated with exit 0," \
-			"$(grep -c "^H$US.*${US}completed" "$RES") failed although the work was done)"
+		echo "# $NAME: $tried of $n points tried (floor $floor, last write #$lastw), $h held" \
+			"($(grep -c "^H$US.*${US}tolerated" "$RES") tolerated with exit 0);" \
+			"after a failure: rolled back $r, exception $x, completed $c, left $l;" \
+			"re-run completed $k$(grep -c "^H$US.*${US}known: " "$RES" | sed 's/^0$//; s/^[1-9].*/; known failures &/')"
 	fi
 	TRIED=$((TRIED + tried))
 	HELD=$((HELD + h))
+	ROLLED=$((ROLLED + r)) EXC=$((EXC + x)) DONE=$((DONE + c)) LEFT=$((LEFT + l)) RERUNS=$((RERUNS + k))
 done
+[ "$TRIED" -gt 0 ] || fail "the sweep" "no injection point was tried"
 echo "# $TRIED injection points tried, $HELD held ($P11FAULT_RV${PLUS:+ from the point on}, $(($(date +%s) - START)) s)"
+echo "# after a failure: rolled back $ROLLED / exception $EXC / completed after the last write $DONE / left for the re-run $LEFT (rollback $P11FAULT_ROLLBACK); re-run completed $RERUNS"
 if cat "$T"/res.* 2>/dev/null | grep -q "^X$US"; then
 	echo "# notes (points that held, but whose error does not say what failed):"
 	for NAME in $P11FAULT_COMMANDS; do

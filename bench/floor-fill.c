@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * bench/floor-fill - fill a token with COUNT objects fast, for bench/run's
  * list and status scenarios: one session, one C_CreateObject per object.

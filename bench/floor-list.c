@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * bench/floor-list - the floor for listing a token: C_Initialize, one
  * C_FindObjects pass over every object the session can see, then one

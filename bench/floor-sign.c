@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * bench/floor-sign - the floor for signing with a token key: what any tool
  * must pay at least, with nothing of its own on top.  Once: dlopen the

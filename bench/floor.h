@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * bench/floor.h - what the floor programs share: load a PKCS#11 module with
  * dlopen, find a token by label, open a session and log in.  Nothing of

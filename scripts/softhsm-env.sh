@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # shellcheck shell=sh
 # Sourced: point SoftHSMv2 at a token directory of our own, never the
 # system one.  Usage: . scripts/softhsm-env.sh DIR (bash), or

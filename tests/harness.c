@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * harness.c - per-suite SoftHSMv2 token directory and a log collector.
  */
@@ -45,8 +46,9 @@ int harness_softhsm_setup(void)
 	f = fopen(path, "w");
 	if (!f)
 		return -1;
-	fprintf(f, "directories.tokendir = %s/tokens\nobjectstore.backend = file\n"
-	           "log.level = ERROR\nslots.removable = false\n",
+	fprintf(f,
+	        "directories.tokendir = %s/tokens\nobjectstore.backend = file\n"
+	        "log.level = ERROR\nslots.removable = false\n",
 	        dir);
 	fclose(f);
 	return setenv("SOFTHSM2_CONF", path, 1);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * harness.h - a fresh SoftHSMv2 token directory per suite, with its own
  * SOFTHSM2_CONF: the system token directory is never touched.

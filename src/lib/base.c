@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * base.c - the floor every other file stands on: the last failure (message,
  * reason, CK_RV), logging with PINs redacted, the call layer every C_* call
@@ -128,8 +129,8 @@ p11e_status p11e__fail(p11e_ctx *ctx, p11e_status status, const char *fmt, ...)
 	return status;
 }
 
-p11e_status p11e__fail_why(p11e_ctx *ctx, p11e_status status, p11e_reason reason,
-                           const char *fmt, ...)
+p11e_status p11e__fail_why(p11e_ctx *ctx, p11e_status status, p11e_reason reason, const char *fmt,
+                           ...)
 {
 	va_list ap;
 

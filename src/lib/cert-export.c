@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * cert-export.c - certificates off the token, with their chain up to the
  * root when the token holds it.  Private keys never leave: there is nothing
@@ -28,13 +29,13 @@ static p11e_status cert_at(p11e_ctx *ctx, CK_OBJECT_HANDLE h, X509 **out)
 	*out = d2i_X509(NULL, &p, (long)len);
 	free(der);
 	if (!*out)
-		return p11e__fail(ctx, P11E_ERR_TOKEN, "a certificate on the token is not valid DER");
+		return p11e__fail(ctx, P11E_ERR_TOKEN,
+		                  "a certificate on the token is not valid DER");
 	return P11E_OK;
 }
 
 /* The certificate objects spec (a URI or a label) names: at least one. */
-static p11e_status find_certs(p11e_ctx *ctx, const char *spec, CK_OBJECT_HANDLE **hs,
-                              size_t *count)
+static p11e_status find_certs(p11e_ctx *ctx, const char *spec, CK_OBJECT_HANDLE **hs, size_t *count)
 {
 	p11e_status st = p11e__find_spec(ctx, spec, CKO_CERTIFICATE, hs, count);
 
@@ -80,7 +81,8 @@ static X509 *issuer_of(p11e_ctx *ctx, X509 *c)
 	CK_OBJECT_CLASS cls = CKO_CERTIFICATE;
 	unsigned char *iss = NULL;
 	int len = i2d_X509_NAME(X509_get_issuer_name(c), &iss);
-	CK_ATTRIBUTE t[2] = { { CKA_CLASS, &cls, sizeof(cls) }, { CKA_SUBJECT, iss, (CK_ULONG)len } };
+	CK_ATTRIBUTE t[2] = { { CKA_CLASS, &cls, sizeof(cls) },
+		              { CKA_SUBJECT, iss, (CK_ULONG)len } };
 	CK_OBJECT_HANDLE *hs = NULL;
 	size_t n = 0;
 	X509 *found = NULL;
@@ -124,7 +126,8 @@ p11e_status p11e_cert_key_uri(p11e_ctx *ctx, const char *spec, char **uri)
 		st = p11e__attr_opt(ctx, hs[0], CKA_LABEL, &label, &llen);
 	if (st == P11E_OK && !ilen)
 		st = p11e__fail(ctx, P11E_ERR_NOT_FOUND,
-		                "certificate '%s' has no CKA_ID: it names no key on the token", spec);
+		                "certificate '%s' has no CKA_ID: it names no key on the token",
+		                spec);
 	if (st == P11E_OK) {
 		if (llen < sizeof(lbuf))
 			memcpy(lbuf, label, llen);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * cert-import.c - certificates onto the token, bound to their key: the leaf
  * is matched by public key (never by label) and written with the key's
@@ -67,7 +68,8 @@ static p11e_status key_for_cert(p11e_ctx *ctx, X509 *c, p11e_key *key, int *foun
 
 	*found = 0;
 	if (!cert_pub)
-		return p11e__fail(ctx, P11E_ERR_INPUT, "the certificate's public key is unreadable");
+		return p11e__fail(ctx, P11E_ERR_INPUT,
+		                  "the certificate's public key is unreadable");
 	/* the usual id first, then every key: ids chosen by the user differ */
 	st = p11e__key_id_of(ctx, cert_pub, id);
 	if (st == P11E_OK)
@@ -250,11 +252,12 @@ p11e_status p11e_import(p11e_ctx *ctx, const char *path, const char *chain_path,
 			                    "%s holds only CA certificates", path);
 		else if (keyspec)
 			st = p11e__fail_why(ctx, P11E_ERR_INPUT, P11E_REASON_CERT_OTHER_KEY,
-			                    "the certificate in %s is for another key than '%s'", path,
-			                    keyspec);
+			                    "the certificate in %s is for another key than '%s'",
+			                    path, keyspec);
 		else
 			st = p11e__fail(ctx, P11E_ERR_NOT_FOUND,
-			                "no private key on token '%s' matches the certificate in %s: "
+			                "no private key on token '%s' matches the certificate in "
+			                "%s: "
 			                "import it into the token that holds its key",
 			                ctx->slot.label, path);
 		goto done;
@@ -289,8 +292,7 @@ p11e_status p11e_import(p11e_ctx *ctx, const char *path, const char *chain_path,
 			goto done;
 		nwritten++;
 	}
-	res->uri = p11e__object_uri(ctx, CKO_CERTIFICATE, res->label, res->key.id,
-	                            res->key.id_len);
+	res->uri = p11e__object_uri(ctx, CKO_CERTIFICATE, res->label, res->key.id, res->key.id_len);
 
 	cas = authorities(certs, chain, leaf);
 	for (int i = 0; cas && i < sk_X509_num(cas); i++) {
@@ -302,7 +304,8 @@ p11e_status p11e_import(p11e_ctx *ctx, const char *path, const char *chain_path,
 		if (X509_check_ca(c) <= 0) {
 			cert_label(c, lbl, sizeof(lbl));
 			p11e__log(ctx, P11E_LOG_WARN,
-			          "skipped certificate '%s': not a CA, and its key is not on the token",
+			          "skipped certificate '%s': not a CA, and its key is not on the "
+			          "token",
 			          lbl);
 			continue;
 		}
@@ -312,8 +315,8 @@ p11e_status p11e_import(p11e_ctx *ctx, const char *path, const char *chain_path,
 		if (present)
 			continue;
 		if (nwritten == sizeof(written) / sizeof(written[0])) {
-			st = p11e__fail(ctx, P11E_ERR_INPUT, "more than %zu certificates in one import",
-			                nwritten);
+			st = p11e__fail(ctx, P11E_ERR_INPUT,
+			                "more than %zu certificates in one import", nwritten);
 			break;
 		}
 		cert_label(c, lbl, sizeof(lbl));

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * certfile.c - certificates from files: PEM (one or many), DER, PKCS#7
  * (.p7b/.p7c, PEM or DER).  OpenSSL does all the parsing.
@@ -55,9 +56,11 @@ p11e_status p11e__certs_read(p11e_ctx *ctx, const char *path, STACK_OF(X509) **o
 		unsigned long e = ERR_peek_last_error();
 
 		/* the loop must end at a clean end of file, not inside a block */
-		if (e && !(ERR_GET_LIB(e) == ERR_LIB_PEM && ERR_GET_REASON(e) == PEM_R_NO_START_LINE))
+		if (e &&
+		    !(ERR_GET_LIB(e) == ERR_LIB_PEM && ERR_GET_REASON(e) == PEM_R_NO_START_LINE))
 			st = p11e__fail(ctx, P11E_ERR_INPUT,
-			                "%s: certificate %d is damaged or truncated: check the file",
+			                "%s: certificate %d is damaged or truncated: check the "
+			                "file",
 			                path, sk_X509_num(certs) + 1);
 		goto done;
 	}

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * context.c - the per-run context: made first, freed last.  The top of the
  * house: freeing a context reaches into every part that holds something

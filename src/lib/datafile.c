@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * datafile.c - the one loader of our own data files: token quirk files
  * (quirks.c) and request profiles (profile.c).  What a field means is their

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * engine.c - the second signing backend: libp11's "pkcs11" ENGINE, for sites
  * whose OpenSSL setup is engine-based.  The engine is loaded privately through
@@ -102,7 +103,8 @@ p11e_status p11e__engine_sign(p11e_ctx *ctx, const p11e_key *key, const char *md
 	mctx = EVP_MD_CTX_new();
 	if (!mctx || EVP_DigestSignInit_ex(mctx, NULL, md, NULL, NULL, pkey, NULL) <= 0 ||
 	    X509_REQ_sign_ctx(req, mctx) <= 0) {
-		st = p11e__fail_ossl(ctx, P11E_ERR_TOKEN, "signing through the pkcs11 engine failed");
+		st = p11e__fail_ossl(ctx, P11E_ERR_TOKEN,
+		                     "signing through the pkcs11 engine failed");
 		goto done;
 	}
 	st = P11E_OK;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * enroll.c - key and request in one step, and safe to run again: a key
  * with the label and no certificate yet is reused, never duplicated, also
@@ -46,10 +47,9 @@ static int same_type(const p11e_key *k, p11e_key_type kt, unsigned bits, const c
 	return curve && strcmp(k->curve, curve) == 0;
 }
 
-p11e_status p11e_enroll(p11e_ctx *ctx, const char *type, const char *label,
-                        const unsigned char *id, size_t id_len, const p11e_req *o,
-                        p11e_format format, p11e_key *key, int *reused, unsigned char **out,
-                        size_t *outlen)
+p11e_status p11e_enroll(p11e_ctx *ctx, const char *type, const char *label, const unsigned char *id,
+                        size_t id_len, const p11e_req *o, p11e_format format, p11e_key *key,
+                        int *reused, unsigned char **out, size_t *outlen)
 {
 	X509_REQ *req = NULL;
 	const char *md = NULL, *curve;
@@ -67,7 +67,8 @@ p11e_status p11e_enroll(p11e_ctx *ctx, const char *type, const char *label,
 	*out = NULL;
 	*outlen = 0;
 	if (format != P11E_FORMAT_PEM && format != P11E_FORMAT_DER)
-		return p11e__fail(ctx, P11E_ERR_USAGE, "p11e_enroll: unknown format %d", (int)format);
+		return p11e__fail(ctx, P11E_ERR_USAGE, "p11e_enroll: unknown format %d",
+		                  (int)format);
 	if (!ctx->logged_in)
 		return p11e__fail(ctx, P11E_ERR_USAGE, "log in to the token first");
 	st = p11e_key_type_parse(ctx, type, &kt, &bits, &curve);
@@ -95,20 +96,21 @@ p11e_status p11e_enroll(p11e_ctx *ctx, const char *type, const char *label,
 			st = p11e__fail_why(ctx, P11E_ERR_USAGE, P11E_REASON_KEY_TYPE_MISMATCH,
 			                    "key '%s' on the token is %s, not %s", label, have,
 			                    type ? type : "rsa:2048");
-		}
-		else if (id_len && (id_len != key->id_len || memcmp(id, key->id, id_len) != 0))
+		} else if (id_len && (id_len != key->id_len || memcmp(id, key->id, id_len) != 0))
 			st = p11e__fail_why(ctx, P11E_ERR_USAGE, P11E_REASON_KEY_ID_MISMATCH,
 			                    "key '%s' is on the token with another id", label);
 		else if (p11e__key_exposed(key, bad, sizeof(bad)))
 			/* enroll vouches for the key it hands on: one that may have left
 			 * the token is not reused for a new identity */
 			st = p11e__fail(ctx, P11E_ERR_POLICY,
-			                "key '%s' on the token is not one born there that never left "
+			                "key '%s' on the token is not one born there that never "
+			                "left "
 			                "it (%s): it is not reused; choose another label",
 			                label, bad);
 		else if ((st = p11e__key_cert_count(ctx, key, &certs)) == P11E_OK && certs)
 			st = p11e__fail_why(ctx, P11E_ERR_USAGE, P11E_REASON_KEY_HAS_CERT,
-			                    "key '%s' already has a certificate on the token", label);
+			                    "key '%s' already has a certificate on the token",
+			                    label);
 		*reused = st == P11E_OK;
 	} else if (st == P11E_OK) {
 		/* a key the profile would refuse is never made */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * internal.h - what the library's files share; never installed.
  */
@@ -25,8 +26,8 @@ struct p11e__quirks {
 	char file[256];         /* the file's name, without its directory */
 	char manufacturer[128]; /* fnmatch(3) patterns; "*" when not given */
 	char model[128];
-	int omit_extractable;   /* leave CKA_EXTRACTABLE out of the private-key template */
-	int certificate_private; /* write certificates with CKA_PRIVATE = TRUE */
+	int omit_extractable;        /* leave CKA_EXTRACTABLE out of the private-key template */
+	int certificate_private;     /* write certificates with CKA_PRIVATE = TRUE */
 	int set_id_after_generation; /* CKA_ID can be set after C_GenerateKeyPair (default 1) */
 	unsigned min_rsa_bits, max_rsa_bits; /* 0: no limit */
 };
@@ -35,11 +36,11 @@ struct p11e_ctx {
 	p11e_log_fn log;
 	void *log_data;
 	int force;
-	int warned_low; /* the PIN-count-low warning was given */
+	int warned_low;   /* the PIN-count-low warning was given */
 	int warned_final; /* the last-try warning was given */
 	int lock_fd;      /* the token lock (lock.c), when lock_depth > 0 */
 	int lock_depth;
-	int module_lock_fd;     /* the module lock (lock.c), when have_module_lock */
+	int module_lock_fd; /* the module lock (lock.c), when have_module_lock */
 	int have_module_lock;
 	int module_lock_pinned; /* held past the login: the token's PIN is being changed */
 
@@ -61,7 +62,7 @@ struct p11e_ctx {
 	/* the selected token */
 	int have_slot;
 	p11e_slot slot;
-	char *uri_pin_value;  /* from the --token URI */
+	char *uri_pin_value; /* from the --token URI */
 	char *uri_pin_source;
 	struct p11e__quirks quirks; /* the selected token's, when have_quirks */
 	int have_quirks;
@@ -109,7 +110,7 @@ struct p11e_req {
 	size_t next;
 	char *digest;
 	char *profile;
-	unsigned flags;       /* p11e_req_flags */
+	unsigned flags; /* p11e_req_flags */
 	p11e_backend backend;
 };
 /* --- end of the request builder ------------------------------------------ */
@@ -118,11 +119,11 @@ struct p11e_req {
  * Refuse flag bits a function does not know, so that a flag of a later
  * version given to this one fails instead of being ignored.
  */
-#define P11E__FLAGS_CHECK(ctx, fn, flags, known)                                       \
-	do {                                                                           \
-		if ((flags) & ~(unsigned)(known))                                      \
-			return p11e__fail((ctx), P11E_ERR_USAGE, "%s: unknown flags 0x%x", \
-			                  (fn), (flags) & ~(unsigned)(known));         \
+#define P11E__FLAGS_CHECK(ctx, fn, flags, known)                                                 \
+	do {                                                                                     \
+		if ((flags) & ~(unsigned)(known))                                                \
+			return p11e__fail((ctx), P11E_ERR_USAGE, "%s: unknown flags 0x%x", (fn), \
+			                  (flags) & ~(unsigned)(known));                         \
 	} while (0)
 
 /*
@@ -132,8 +133,7 @@ struct p11e_req {
  * Arguments are never logged, so PINs cannot leak through it.
  */
 CK_RV p11e__call_done(p11e_ctx *ctx, const char *name, CK_RV rv);
-#define P11_CALL(ctx, fn, ...) \
-	p11e__call_done((ctx), #fn, (ctx)->fl->fn(__VA_ARGS__))
+#define P11_CALL(ctx, fn, ...) p11e__call_done((ctx), #fn, (ctx)->fl->fn(__VA_ARGS__))
 
 /* Record a failure and return status; fmt is the whole one-line message. */
 p11e_status p11e__fail(p11e_ctx *ctx, p11e_status status, const char *fmt, ...)
@@ -144,8 +144,8 @@ p11e_status p11e__fail(p11e_ctx *ctx, p11e_status status, const char *fmt, ...)
  * CK_RV (p11e__rv_status).
  */
 /* p11e__fail, and the reason a caller can act on (p11e_error_reason). */
-p11e_status p11e__fail_why(p11e_ctx *ctx, p11e_status status, p11e_reason reason,
-                           const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+p11e_status p11e__fail_why(p11e_ctx *ctx, p11e_status status, p11e_reason reason, const char *fmt,
+                           ...) __attribute__((format(printf, 4, 5)));
 p11e_status p11e__fail_rv(p11e_ctx *ctx, const char *what, const char *call, CK_RV rv);
 p11e_status p11e__rv_status(CK_RV rv);
 const char *p11e__rv_hint(CK_RV rv);
@@ -189,8 +189,8 @@ enum {
 	P11E__MATCH_UNINITIALIZED, /* tokens without it */
 	P11E__MATCH_ANY,           /* any present token */
 };
-p11e_status p11e__token_match(p11e_ctx *ctx, const char *spec, const p11e_slot *slots,
-                              size_t n, int mode, size_t *found);
+p11e_status p11e__token_match(p11e_ctx *ctx, const char *spec, const p11e_slot *slots, size_t n,
+                              int mode, size_t *found);
 
 /* Unload the module (after C_Finalize). */
 void p11e__module_release(p11e_ctx *ctx);
@@ -253,7 +253,6 @@ OSSL_LIB_CTX *p11e__names_libctx(p11e_ctx *ctx);
 /* Record the OpenSSL error queue's first error as the failure. */
 p11e_status p11e__fail_ossl(p11e_ctx *ctx, p11e_status st, const char *what);
 
-
 /* keys.c */
 int p11e__curve_nid(const char *name);
 /* The public half as a software EVP_PKEY in the library context. */
@@ -302,8 +301,7 @@ struct p11e__req_conf {
 };
 p11e_status p11e__req_conf_load(p11e_ctx *ctx, const char *file, struct p11e__req_conf *rc);
 /* the subject of the config's distinguished_name section */
-p11e_status p11e__req_conf_subject(p11e_ctx *ctx, const struct p11e__req_conf *rc,
-                                   X509_NAME *name);
+p11e_status p11e__req_conf_subject(p11e_ctx *ctx, const struct p11e__req_conf *rc, X509_NAME *name);
 /* "/C=US/O=Acme/CN=host" (OpenSSL's syntax, '+' for multi-valued RDNs) */
 p11e_status p11e__req_parse_subject(p11e_ctx *ctx, const char *subj, unsigned long chtype,
                                     X509_NAME *name);
@@ -311,9 +309,8 @@ p11e_status p11e__req_parse_subject(p11e_ctx *ctx, const char *subj, unsigned lo
  * The request's extensions: base (a certificate's, for renew), then the
  * config's req_extensions (rc may be NULL), then the builder's SANs and specs.
  */
-p11e_status p11e__req_extensions(p11e_ctx *ctx, const struct p11e__req_conf *rc,
-                                 const p11e_req *o, const STACK_OF(X509_EXTENSION) *base,
-                                 X509_REQ *req);
+p11e_status p11e__req_extensions(p11e_ctx *ctx, const struct p11e__req_conf *rc, const p11e_req *o,
+                                 const STACK_OF(X509_EXTENSION) *base, X509_REQ *req);
 
 /*
  * request.c: a request in two steps, so enroll can check input before
@@ -321,11 +318,11 @@ p11e_status p11e__req_extensions(p11e_ctx *ctx, const struct p11e__req_conf *rc,
  */
 p11e_status p11e__req_prepare(p11e_ctx *ctx, const p11e_req *o, X509_REQ **req,
                               const char **mdname);
-p11e_status p11e__req_from_cert(p11e_ctx *ctx, X509 *cert, const p11e_req *o,
-                                X509_REQ **out, const char **mdname);
+p11e_status p11e__req_from_cert(p11e_ctx *ctx, X509 *cert, const p11e_req *o, X509_REQ **out,
+                                const char **mdname);
 p11e_status p11e__req_finish(p11e_ctx *ctx, const p11e_key *key, const p11e_req *o,
-                             p11e_format format, const char *md, X509_REQ *req,
-                             unsigned char **out, size_t *outlen);
+                             p11e_format format, const char *md, X509_REQ *req, unsigned char **out,
+                             size_t *outlen);
 /* request-builder.c: an empty request for o NULL, so callers need not check. */
 const p11e_req *p11e__req_or_empty(const p11e_req *o);
 
@@ -428,8 +425,7 @@ p11e_status p11e__quirks_parse_mem(p11e_ctx *ctx, const char *name, const unsign
                                    size_t len, struct p11e__quirks *out);
 p11e_status p11e__quirks_parse_file(p11e_ctx *ctx, const char *path, struct p11e__quirks *out);
 /* 1 if the token's manufacturerID and model (blanks trimmed) fit q's [match]. */
-int p11e__quirks_match(const struct p11e__quirks *q, const char *manufacturer,
-                       const char *model);
+int p11e__quirks_match(const struct p11e__quirks *q, const char *manufacturer, const char *model);
 /*
  * The first quirk file on the search path that fits slot's token (*out NULL
  * if none); every file on the path is read and checked the first time.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * inventory.c - what is on the token: keys, certificates, and how they
  * pair up by CKA_ID.  The token is the inventory; nothing is kept elsewhere.
@@ -254,7 +255,8 @@ static p11e_status pair_up(p11e_ctx *ctx, p11e_object *o, size_t n)
 p11e_status p11e_list(p11e_ctx *ctx, unsigned flags, p11e_object **list, size_t *count)
 {
 	int want_keys = (flags & P11E_LIST_KEYS) != 0;
-	static const CK_OBJECT_CLASS classes[] = { CKO_PRIVATE_KEY, CKO_PUBLIC_KEY, CKO_CERTIFICATE };
+	static const CK_OBJECT_CLASS classes[] = { CKO_PRIVATE_KEY, CKO_PUBLIC_KEY,
+		                                   CKO_CERTIFICATE };
 	static const p11e_obj_class ours[] = { P11E_OBJ_PRIVATE_KEY, P11E_OBJ_PUBLIC_KEY,
 		                               P11E_OBJ_CERTIFICATE };
 	CK_OBJECT_HANDLE *hs[3] = { NULL, NULL, NULL };
@@ -302,7 +304,8 @@ p11e_status p11e_list(p11e_ctx *ctx, unsigned flags, p11e_object **list, size_t 
 	}
 	for (c = 0, n = 0; c < 3; c++)
 		for (size_t i = 0; i < nh[c]; i++, n++)
-			out[n].uri = p11e__object_uri(ctx, classes[c], out[n].label[0] ? out[n].label : NULL,
+			out[n].uri = p11e__object_uri(ctx, classes[c],
+			                              out[n].label[0] ? out[n].label : NULL,
 			                              out[n].id, out[n].id_len);
 	st = pair_up(ctx, out, n);
 done:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * key-find.c - the private key a URI or label names, described whole: its
  * attributes, its public half by CKA_ID and its size.  A private key whose

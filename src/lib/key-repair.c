@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * key-repair.c - a key pair whose halves lost their common CKA_ID.
  *

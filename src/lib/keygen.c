@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * keygen.c - key pairs born on the token: non-exportable by construction
  * (the template) and by check (the attributes read back afterwards).
@@ -105,12 +106,14 @@ static p11e_status check_rsa_size(p11e_ctx *ctx, const struct p11e__quirks *q, u
 {
 	if (q->max_rsa_bits && bits > q->max_rsa_bits)
 		return p11e__fail(ctx, P11E_ERR_POLICY,
-		                  "token '%s' takes RSA keys of at most %u bits, not %u (token quirk "
+		                  "token '%s' takes RSA keys of at most %u bits, not %u (token "
+		                  "quirk "
 		                  "file %s): no key was made",
 		                  ctx->slot.label, q->max_rsa_bits, bits, q->file);
 	if (q->min_rsa_bits && bits < q->min_rsa_bits)
 		return p11e__fail(ctx, P11E_ERR_POLICY,
-		                  "token '%s' takes RSA keys of at least %u bits, not %u (token quirk "
+		                  "token '%s' takes RSA keys of at least %u bits, not %u (token "
+		                  "quirk "
 		                  "file %s): no key was made",
 		                  ctx->slot.label, q->min_rsa_bits, bits, q->file);
 	return P11E_OK;
@@ -123,8 +126,8 @@ static p11e_status keygen_locked(p11e_ctx *ctx, const char *type, const char *la
  * From "is the label free?" to the final CKA_ID, one p11enroll at a time:
  * two keygens of one label must not both find it free.
  */
-p11e_status p11e_keygen(p11e_ctx *ctx, const char *type, const char *label,
-                        const unsigned char *id, size_t id_len, p11e_key *key)
+p11e_status p11e_keygen(p11e_ctx *ctx, const char *type, const char *label, const unsigned char *id,
+                        size_t id_len, p11e_key *key)
 {
 	int lock = -1;
 	p11e_status st;
@@ -211,7 +214,8 @@ static p11e_status keygen_locked(p11e_ctx *ctx, const char *type, const char *la
 		ADD(priv, CKA_EXTRACTABLE, &no, sizeof(no));
 	else
 		p11e__log(ctx, P11E_LOG_INFO,
-		          "CKA_EXTRACTABLE left out of the template (token quirk file %s)", q->file);
+		          "CKA_EXTRACTABLE left out of the template (token quirk file %s)",
+		          q->file);
 	ADD(priv, CKA_SIGN, &yes, sizeof(yes));
 	ADD(priv, CKA_DECRYPT, &no, sizeof(no));
 	ADD(priv, CKA_UNWRAP, &no, sizeof(no));
@@ -254,7 +258,8 @@ static p11e_status keygen_locked(p11e_ctx *ctx, const char *type, const char *la
 		hex(idhex, sizeof(idhex), tmp_id, sizeof(tmp_id));
 		p11e__log(ctx, P11E_LOG_NOTE,
 		          "token '%s' cannot change CKA_ID after generation (token quirk file %s): "
-		          "the key pair keeps the random id %s; an id given beforehand is kept instead",
+		          "the key pair keeps the random id %s; an id given beforehand is kept "
+		          "instead",
 		          ctx->slot.label, q->file, idhex);
 	} else if (st == P11E_OK && id == tmp_id) {
 		CK_ATTRIBUTE set = { CKA_ID, sha_id, sizeof(sha_id) };
@@ -268,9 +273,9 @@ static p11e_status keygen_locked(p11e_ctx *ctx, const char *type, const char *la
 		}
 		if (st == P11E_OK &&
 		    ((rv = P11_CALL(ctx, C_SetAttributeValue, ctx->session, hpriv, &set, 1)) !=
-		         CKR_OK ||
-		     (rv = P11_CALL(ctx, C_SetAttributeValue, ctx->session, hpub, &set, 1)) != CKR_OK))
-		{
+		             CKR_OK ||
+		     (rv = P11_CALL(ctx, C_SetAttributeValue, ctx->session, hpub, &set, 1)) !=
+		             CKR_OK)) {
 			st = p11e__fail_rv(ctx, "setting the key id after generation",
 			                   "C_SetAttributeValue", rv);
 			ctx->reason = P11E_REASON_KEY_ID_UNSETTABLE;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * keys.c - what a key on the token is: its type and size, its attributes,
  * its CKA_ID, and its public half as a software key (for CSRs and checks).
@@ -32,8 +33,8 @@ static const struct {
 	{ "P-521", "secp521r1", NID_secp521r1 },
 };
 
-p11e_status p11e_key_type_parse(p11e_ctx *ctx, const char *type, p11e_key_type *kt,
-                                unsigned *bits, const char **curve)
+p11e_status p11e_key_type_parse(p11e_ctx *ctx, const char *type, p11e_key_type *kt, unsigned *bits,
+                                const char **curve)
 {
 	size_t i;
 
@@ -58,8 +59,8 @@ p11e_status p11e_key_type_parse(p11e_ctx *ctx, const char *type, p11e_key_type *
 				*kt = P11E_KEY_EC;
 				*curve = curves[i].name;
 				*bits = strcmp(curves[i].name, "P-521") == 0
-				            ? 521
-				            : (unsigned)atoi(curves[i].name + 2);
+				                ? 521
+				                : (unsigned)atoi(curves[i].name + 2);
 				return P11E_OK;
 			}
 		}
@@ -209,8 +210,8 @@ static int rsa_public_der(EVP_PKEY *pub, unsigned char **der)
 		ASN1_INTEGER *ai = NULL;
 		ASN1_TYPE *t = NULL;
 
-		ok = EVP_PKEY_get_bn_param(pub, names[i], &bn) && (ai = BN_to_ASN1_INTEGER(bn, NULL)) &&
-		     (t = ASN1_TYPE_new());
+		ok = EVP_PKEY_get_bn_param(pub, names[i], &bn) &&
+		     (ai = BN_to_ASN1_INTEGER(bn, NULL)) && (t = ASN1_TYPE_new());
 		if (ok) {
 			ASN1_TYPE_set(t, V_ASN1_INTEGER, ai);
 			ai = NULL;
@@ -326,7 +327,8 @@ p11e_status p11e__key_read(p11e_ctx *ctx, CK_OBJECT_HANDLE h, p11e_key *key)
 		return p11e__fail_rv(ctx, "reading the key", "C_GetAttributeValue", rv);
 	/* a label or id too long for us is left out, as other tools' keys may have them */
 	if (a[0].ulValueLen != sizeof(kt))
-		return p11e__fail(ctx, P11E_ERR_TOKEN, "the token gives no CKA_KEY_TYPE for the key");
+		return p11e__fail(ctx, P11E_ERR_TOKEN,
+		                  "the token gives no CKA_KEY_TYPE for the key");
 	if (kt == CKK_RSA)
 		key->type = P11E_KEY_RSA;
 	else if (kt == CKK_EC)
@@ -377,7 +379,8 @@ p11e_status p11e__key_size_read(p11e_ctx *ctx, CK_OBJECT_HANDLE h, p11e_key *key
 			key->bits--;
 		free(v);
 		return key->bits ? P11E_OK
-		                 : p11e__fail(ctx, P11E_ERR_TOKEN, "the token's RSA key has no modulus");
+		                 : p11e__fail(ctx, P11E_ERR_TOKEN,
+		                              "the token's RSA key has no modulus");
 	}
 	p = v;
 	oid = d2i_ASN1_OBJECT(NULL, &p, (long)len);
@@ -411,11 +414,13 @@ int p11e__key_exposed(const p11e_key *k, char *bad, size_t badlen)
 	size_t len;
 
 	bad[0] = '\0';
-#define WANT(field, value, name)                                                       \
-	if (k->field != (value)) {                                                      \
-		len = strlen(bad);                                                      \
-		snprintf(bad + len, badlen - len, "%s%s=%s", len ? ", " : "", name,        \
-		         k->field < 0 ? "unreadable" : k->field ? "TRUE" : "FALSE");        \
+#define WANT(field, value, name)                                                    \
+	if (k->field != (value)) {                                                  \
+		len = strlen(bad);                                                  \
+		snprintf(bad + len, badlen - len, "%s%s=%s", len ? ", " : "", name, \
+		         k->field < 0 ? "unreadable"                                \
+		         : k->field   ? "TRUE"                                      \
+		                      : "FALSE");                                     \
 	}
 	WANT(sensitive, 1, "CKA_SENSITIVE")
 	WANT(extractable, 0, "CKA_EXTRACTABLE")

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * lifecycle.c - renew and retire.  Renewal puts a new key next to the old
  * one (the overlap API providers' rotation flows ask for); retiring removes
@@ -18,8 +19,7 @@
 static p11e_status cert_of(p11e_ctx *ctx, CK_OBJECT_HANDLE h, X509 **out);
 
 /* Handles of the non-CA certificates with the key's id. */
-static p11e_status key_certs(p11e_ctx *ctx, const p11e_key *key, CK_OBJECT_HANDLE **hs,
-                             size_t *n)
+static p11e_status key_certs(p11e_ctx *ctx, const p11e_key *key, CK_OBJECT_HANDLE **hs, size_t *n)
 {
 	CK_OBJECT_CLASS cls = CKO_CERTIFICATE;
 	CK_ATTRIBUTE t[2] = { { CKA_CLASS, &cls, sizeof(cls) },
@@ -79,8 +79,8 @@ static p11e_status newest_cert(p11e_ctx *ctx, const p11e_key *key, X509 **out)
 		X509 *c = NULL;
 
 		st = cert_of(ctx, hs[i], &c);
-		if (c && (!*out || ASN1_TIME_compare(X509_get0_notAfter(c),
-		                                     X509_get0_notAfter(*out)) > 0)) {
+		if (c && (!*out ||
+		          ASN1_TIME_compare(X509_get0_notAfter(c), X509_get0_notAfter(*out)) > 0)) {
 			X509_free(*out);
 			*out = c;
 		} else {
@@ -93,7 +93,8 @@ static p11e_status newest_cert(p11e_ctx *ctx, const p11e_key *key, X509 **out)
 		*out = NULL;
 	} else if (!*out) {
 		st = p11e__fail_why(ctx, P11E_ERR_NOT_FOUND, P11E_REASON_KEY_NO_CERT,
-		                    "key '%s' has no certificate on the token to renew", key->label);
+		                    "key '%s' has no certificate on the token to renew",
+		                    key->label);
 	}
 	return st;
 }
@@ -129,10 +130,11 @@ static p11e_status successor(p11e_ctx *ctx, const char *label, char *out, size_t
 			return st;
 		st = p11e__key_cert_count(ctx, reuse, &certs);
 		if (st == P11E_OK && certs == 0 && p11e__key_exposed(reuse, bad, sizeof(bad)))
-			return p11e__fail(ctx, P11E_ERR_POLICY,
-			                  "key '%s' on the token is not one born there that never left "
-			                  "it (%s): it is not reused as the successor; retire it first",
-			                  out, bad);
+			return p11e__fail(
+				ctx, P11E_ERR_POLICY,
+				"key '%s' on the token is not one born there that never left "
+				"it (%s): it is not reused as the successor; retire it first",
+				out, bad);
 		if (st != P11E_OK || certs == 0) {
 			*reused = st == P11E_OK;
 			return st;
@@ -154,9 +156,9 @@ static void destroy_key(p11e_ctx *ctx, const p11e_key *key)
 	ctx->last_call = saved_call;
 }
 
-p11e_status p11e_renew(p11e_ctx *ctx, const char *keyspec, const char *type,
-                       const p11e_req *o, p11e_format format, p11e_key *newkey, int *reused,
-                       unsigned char **out, size_t *outlen)
+p11e_status p11e_renew(p11e_ctx *ctx, const char *keyspec, const char *type, const p11e_req *o,
+                       p11e_format format, p11e_key *newkey, int *reused, unsigned char **out,
+                       size_t *outlen)
 {
 	p11e_key old;
 	X509 *cert = NULL;
@@ -175,7 +177,8 @@ p11e_status p11e_renew(p11e_ctx *ctx, const char *keyspec, const char *type,
 	*out = NULL;
 	*outlen = 0;
 	if (format != P11E_FORMAT_PEM && format != P11E_FORMAT_DER)
-		return p11e__fail(ctx, P11E_ERR_USAGE, "p11e_renew: unknown format %d", (int)format);
+		return p11e__fail(ctx, P11E_ERR_USAGE, "p11e_renew: unknown format %d",
+		                  (int)format);
 	if (!ctx->logged_in)
 		return p11e__fail(ctx, P11E_ERR_USAGE, "log in to the token first");
 	st = p11e_key_find(ctx, keyspec, &old);
@@ -336,8 +339,8 @@ done:
 	return st;
 }
 
-p11e_status p11e_retire_plan(p11e_ctx *ctx, const char *keyspec, unsigned flags,
-                             p11e_key *key, size_t *ncerts)
+p11e_status p11e_retire_plan(p11e_ctx *ctx, const char *keyspec, unsigned flags, p11e_key *key,
+                             size_t *ncerts)
 {
 	int force = (flags & P11E_RETIRE_FORCE) != 0;
 	CK_OBJECT_HANDLE *hs = NULL;
@@ -366,7 +369,8 @@ p11e_status p11e_retire_plan(p11e_ctx *ctx, const char *keyspec, unsigned flags,
 	if (st == P11E_OK && valid && (st = count_valid_keys(ctx, &valid_keys)) == P11E_OK &&
 	    valid_keys <= 1)
 		st = p11e__fail_why(ctx, P11E_ERR_POLICY, P11E_REASON_KEY_LAST_VALID,
-		                    "key '%s' is the only key on token '%s' with a valid certificate",
+		                    "key '%s' is the only key on token '%s' with a valid "
+		                    "certificate",
 		                    key->label, ctx->slot.label);
 	if (st != P11E_OK)
 		p11e_key_clear(key);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * lock.c - one p11enroll at a time in a token's find-or-create sections.
  *
@@ -57,7 +58,8 @@ static p11e_status lock_timeout(p11e_ctx *ctx, unsigned *secs)
 	n = strtoul(v, &end, 10);
 	if (*v < '0' || *v > '9' || *end || errno || n > LOCK_TIMEOUT_MAX)
 		return p11e__fail(ctx, P11E_ERR_USAGE,
-		                  "P11ENROLL_LOCK_TIMEOUT='%.40s' is not a number of seconds from 0 to "
+		                  "P11ENROLL_LOCK_TIMEOUT='%.40s' is not a number of seconds from "
+		                  "0 to "
 		                  "%d: set it to how long to wait for a busy token (default %d)",
 		                  v, LOCK_TIMEOUT_MAX, LOCK_TIMEOUT_DEFAULT);
 	*secs = (unsigned)n;
@@ -83,7 +85,8 @@ static p11e_status lock_dir(p11e_ctx *ctx, char *dir, size_t dirlen, int *dfd)
 		n = snprintf(dir, dirlen, "/tmp/p11enroll-%lu", (unsigned long)uid);
 	if (n < 0 || (size_t)n >= dirlen)
 		return p11e__fail(ctx, P11E_ERR_USAGE,
-		                  "XDG_RUNTIME_DIR is too long for the token lock directory: unset it "
+		                  "XDG_RUNTIME_DIR is too long for the token lock directory: unset "
+		                  "it "
 		                  "or give a shorter path");
 	made = mkdir(dir, 0700) == 0;
 	if (!made && errno != EEXIST)
@@ -98,8 +101,9 @@ static p11e_status lock_dir(p11e_ctx *ctx, char *dir, size_t dirlen, int *dfd)
 		                  dir);
 	*dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (*dfd < 0)
-		return p11e__fail(ctx, errno == ENOTDIR || errno == ELOOP ? P11E_ERR_POLICY
-		                                                           : P11E_ERR_FAILED,
+		return p11e__fail(ctx,
+		                  errno == ENOTDIR || errno == ELOOP ? P11E_ERR_POLICY
+		                                                     : P11E_ERR_FAILED,
 		                  "cannot open the token lock directory %s: %s: remove it, or set "
 		                  "XDG_RUNTIME_DIR to a directory of your own",
 		                  dir, errno == ENOTDIR ? "not a directory" : strerror(errno));
@@ -109,13 +113,14 @@ static p11e_status lock_dir(p11e_ctx *ctx, char *dir, size_t dirlen, int *dfd)
 	/* checked on the descriptor, so what is checked is what is used */
 	if (fstat(*dfd, &sb) != 0 || !S_ISDIR(sb.st_mode) || sb.st_uid != uid ||
 	    (sb.st_mode & 077) != 0) {
-		p11e_status st = p11e__fail(
-			ctx, P11E_ERR_POLICY,
-			"token lock directory %s is not safe to use: owner uid %lu, mode %03o (want "
-			"uid %lu, mode 700): remove it, or set XDG_RUNTIME_DIR to a directory of your "
-			"own",
-			dir, (unsigned long)sb.st_uid, (unsigned)(sb.st_mode & 0777),
-			(unsigned long)uid);
+		p11e_status st = p11e__fail(ctx, P11E_ERR_POLICY,
+		                            "token lock directory %s is not safe to use: owner uid "
+		                            "%lu, mode %03o (want "
+		                            "uid %lu, mode 700): remove it, or set XDG_RUNTIME_DIR "
+		                            "to a directory of your "
+		                            "own",
+		                            dir, (unsigned long)sb.st_uid,
+		                            (unsigned)(sb.st_mode & 0777), (unsigned long)uid);
 
 		close(*dfd);
 		*dfd = -1;
@@ -187,8 +192,8 @@ p11e_status p11e__token_lock(p11e_ctx *ctx, int *fd)
 	lfd = openat(dfd, name, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0600);
 	if (lfd < 0) {
 		st = p11e__fail(ctx, errno == ELOOP ? P11E_ERR_POLICY : P11E_ERR_FAILED,
-		                "cannot open the token lock file %s/%s: %s: remove it",
-		                dir, name, errno == ELOOP ? "a symbolic link" : strerror(errno));
+		                "cannot open the token lock file %s/%s: %s: remove it", dir, name,
+		                errno == ELOOP ? "a symbolic link" : strerror(errno));
 		close(dfd);
 		return st;
 	}
@@ -212,11 +217,12 @@ p11e_status p11e__token_lock(p11e_ctx *ctx, int *fd)
 		}
 		now = now_s();
 		if (now - start >= (double)timeout) {
-			st = p11e__fail_why(ctx, P11E_ERR_TOKEN, P11E_REASON_TOKEN_BUSY,
-			                "token '%s' is busy: another process holds its lock (%s/%s) and "
-			                "did not let go within %u s: retry, or wait longer with "
-			                "P11ENROLL_LOCK_TIMEOUT",
-			                ctx->slot.label, dir, name, timeout);
+			st = p11e__fail_why(
+				ctx, P11E_ERR_TOKEN, P11E_REASON_TOKEN_BUSY,
+				"token '%s' is busy: another process holds its lock (%s/%s) and "
+				"did not let go within %u s: retry, or wait longer with "
+				"P11ENROLL_LOCK_TIMEOUT",
+				ctx->slot.label, dir, name, timeout);
 			break;
 		}
 		if (!waited++)
@@ -281,7 +287,8 @@ void p11e__module_lock(p11e_ctx *ctx, const char *path)
 			goto out;
 		if (now_s() - start >= (double)timeout) {
 			p11e__log(ctx, P11E_LOG_WARN,
-			          "another process has held the module lock %s/%s for %u s: going on "
+			          "another process has held the module lock %s/%s for %u s: going "
+			          "on "
 			          "without it",
 			          dir, name, timeout);
 			goto out;
@@ -289,7 +296,8 @@ void p11e__module_lock(p11e_ctx *ctx, const char *path)
 		if (!noted && now_s() - start >= LOCK_NOTE_AFTER) {
 			noted = 1;
 			p11e__log(ctx, P11E_LOG_NOTE,
-			          "waiting for another process to log in to a token of %s (lock %s/%s)",
+			          "waiting for another process to log in to a token of %s (lock "
+			          "%s/%s)",
 			          path, dir, name);
 		}
 		nanosleep(&pause, NULL);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * login.c - everything that sends a PIN to a token: login, token
  * initialisation, C_SetPIN and C_InitPIN.  Each of them checks the token's
@@ -32,7 +33,8 @@ p11e_status p11e_pin_guard(p11e_ctx *ctx, p11e_pin_role role)
 		return st;
 	if (ctx->slot.token_flags & locked)
 		return p11e__fail_why(ctx, P11E_ERR_AUTH,
-		                      is_so(role) ? P11E_REASON_SO_PIN_LOCKED : P11E_REASON_PIN_LOCKED,
+		                      is_so(role) ? P11E_REASON_SO_PIN_LOCKED
+		                                  : P11E_REASON_PIN_LOCKED,
 		                      "the %s of token '%s' is locked%s", who, ctx->slot.label,
 		                      is_so(role) ? ": only the token vendor's tools can recover it"
 		                                  : "");
@@ -42,8 +44,8 @@ p11e_status p11e_pin_guard(p11e_ctx *ctx, p11e_pin_role role)
 		                      "lock it: nothing was sent",
 		                      who, ctx->slot.label);
 	if ((ctx->slot.token_flags & final) && !ctx->warned_final++)
-		p11e__log(ctx, P11E_LOG_WARN, "spending the last %s try of token '%s' (forced)", who,
-		          ctx->slot.label);
+		p11e__log(ctx, P11E_LOG_WARN, "spending the last %s try of token '%s' (forced)",
+		          who, ctx->slot.label);
 	else if ((ctx->slot.token_flags & low) && !ctx->warned_low++)
 		p11e__log(ctx, P11E_LOG_WARN, "token '%s' reports failed %s tries", ctx->slot.label,
 		          who);
@@ -134,8 +136,10 @@ static void logout_after(p11e_ctx *ctx, const char *what)
 {
 	if (p11e_logout(ctx) == P11E_OK)
 		return;
-	p11e__log(ctx, P11E_LOG_WARN, "%s, but logging out failed (%s): the session is closed "
-	          "instead", what, p11e_rv_name(ctx->last_rv));
+	p11e__log(ctx, P11E_LOG_WARN,
+	          "%s, but logging out failed (%s): the session is closed "
+	          "instead",
+	          what, p11e_rv_name(ctx->last_rv));
 	p11e__clear_error(ctx);
 }
 
@@ -271,7 +275,8 @@ p11e_status p11e_init_token_check(p11e_ctx *ctx, const char *label, unsigned fla
 		return P11E_OK;
 	if (!reinit)
 		return p11e__fail_why(ctx, P11E_ERR_USAGE, P11E_REASON_TOKEN_INITIALIZED,
-		                      "token '%s' in slot %lu is already initialised and initialising "
+		                      "token '%s' in slot %lu is already initialised and "
+		                      "initialising "
 		                      "it again erases every key and certificate on it",
 		                      ctx->slot.label, ctx->slot.slot_id);
 	return p11e_pin_guard(ctx, P11E_PIN_SO);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * module.c - finding, loading and listing PKCS#11 modules.  p11-kit does
  * the loading and knows the registered modules; we only decide which one.
@@ -52,8 +53,8 @@ static p11e_status registered_path(p11e_ctx *ctx, const char *name, char **path)
 	*path = NULL;
 	if (!mods)
 		return p11e__fail_why(ctx, P11E_ERR_NOT_FOUND, P11E_REASON_MODULE_REGISTRY,
-		                  "cannot read the p11-kit module registry: %s",
-		                  p11_kit_message() ? p11_kit_message() : "unknown error");
+		                      "cannot read the p11-kit module registry: %s",
+		                      p11_kit_message() ? p11_kit_message() : "unknown error");
 	mod = p11_kit_module_for_name(mods, name);
 	if (mod)
 		*path = p11_kit_module_get_filename(mod);
@@ -151,8 +152,8 @@ static void module_describe(p11e_ctx *ctx, CK_FUNCTION_LIST *fl, p11e_module_inf
 
 	ctx->fl = fl;
 	if (P11_CALL(ctx, C_GetInfo, &info) == CKR_OK) {
-		m->description = dup_unpadded(info.libraryDescription,
-		                              sizeof(info.libraryDescription));
+		m->description =
+			dup_unpadded(info.libraryDescription, sizeof(info.libraryDescription));
 		m->manufacturer = dup_unpadded(info.manufacturerID, sizeof(info.manufacturerID));
 		m->cryptoki_major = info.cryptokiVersion.major;
 		m->cryptoki_minor = info.cryptokiVersion.minor;
@@ -198,7 +199,8 @@ p11e_status p11e_module_list(p11e_ctx *ctx, p11e_module_info **list, size_t *cou
 
 	mods = p11_kit_modules_load(NULL, 0);
 	if (!mods)
-		return p11e__fail(ctx, P11E_ERR_TOKEN, "cannot read the p11-kit module registry: %s",
+		return p11e__fail(ctx, P11E_ERR_TOKEN,
+		                  "cannot read the p11-kit module registry: %s",
 		                  p11_kit_message() ? p11_kit_message() : "unknown error");
 	while (mods[n])
 		n++;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * objects.c - finding objects and reading their attributes, and their
  * RFC 7512 URIs.
@@ -166,13 +167,15 @@ p11e_status p11e__object_spec(p11e_ctx *ctx, const char *spec, struct p11e__objs
 
 	memset(out, 0, sizeof(*out));
 	if (!*spec)
-		return p11e__fail(ctx, P11E_ERR_USAGE, "an empty key or certificate name: give its "
-		                                      "label or pkcs11: URI");
+		return p11e__fail(ctx, P11E_ERR_USAGE,
+		                  "an empty key or certificate name: give its "
+		                  "label or pkcs11: URI");
 	if (strncmp(spec, "pkcs11:", 7) != 0) {
 		/* cut short, it could name another object whose label is the prefix */
 		if (strlen(spec) >= sizeof(out->label))
 			return p11e__fail(ctx, P11E_ERR_USAGE,
-			                  "the label '%.32s...' is longer than %zu bytes, the most a label "
+			                  "the label '%.32s...' is longer than %zu bytes, the most "
+			                  "a label "
 			                  "can be here",
 			                  spec, sizeof(out->label) - 1);
 		snprintf(out->label, sizeof(out->label), "%s", spec);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * ossl.c - the library's own OpenSSL library contexts.  The process'
  * default context is never touched: OpenSSL's default provider is loaded
@@ -34,7 +35,8 @@ OSSL_LIB_CTX *p11e__names_libctx(p11e_ctx *ctx)
 		return ctx->names_libctx;
 	ctx->names_libctx = OSSL_LIB_CTX_new();
 	/* loaded explicitly, or the first fetch would load the default provider */
-	if (ctx->names_libctx && !(ctx->prov_null = OSSL_PROVIDER_load(ctx->names_libctx, "null"))) {
+	if (ctx->names_libctx &&
+	    !(ctx->prov_null = OSSL_PROVIDER_load(ctx->names_libctx, "null"))) {
 		OSSL_LIB_CTX_free(ctx->names_libctx);
 		ctx->names_libctx = NULL;
 	}

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * p11enroll.h - public API of libp11enroll
  *
@@ -57,7 +58,7 @@ typedef enum p11e_status {
 typedef enum p11e_log_level {
 	P11E_LOG_ERROR = 0,
 	P11E_LOG_WARN = 1,
-	P11E_LOG_NOTE = 2,  /* worth telling by default: "note: ..." */
+	P11E_LOG_NOTE = 2, /* worth telling by default: "note: ..." */
 	P11E_LOG_INFO = 3,
 	P11E_LOG_DEBUG = 4, /* every PKCS#11 call and its result */
 } p11e_log_level;
@@ -73,38 +74,38 @@ typedef void (*p11e_log_fn)(void *data, p11e_log_level level, const char *msg);
 typedef enum p11e_reason {
 	P11E_REASON_NONE = 0,
 	/* PINs */
-	P11E_REASON_PIN_LAST_TRY,       /* one try left: nothing sent (P11E_CTX_FORCE_LAST_PIN_TRY) */
-	P11E_REASON_PIN_LOCKED,         /* the user PIN is locked: reset it as SO */
-	P11E_REASON_SO_PIN_LOCKED,      /* the SO PIN is locked: only the vendor can help */
+	P11E_REASON_PIN_LAST_TRY,  /* one try left: nothing sent (P11E_CTX_FORCE_LAST_PIN_TRY) */
+	P11E_REASON_PIN_LOCKED,    /* the user PIN is locked: reset it as SO */
+	P11E_REASON_SO_PIN_LOCKED, /* the SO PIN is locked: only the vendor can help */
 	P11E_REASON_PIN_NOT_INITIALIZED, /* the token has no user PIN yet */
-	P11E_REASON_PIN_EXPIRED,        /* the PIN must be changed */
-	P11E_REASON_PIN_LEN_RANGE,      /* too short or too long for this token */
+	P11E_REASON_PIN_EXPIRED,         /* the PIN must be changed */
+	P11E_REASON_PIN_LEN_RANGE,       /* too short or too long for this token */
 	/* modules, slots and tokens */
-	P11E_REASON_MODULE_NOT_FOUND,   /* no such module file or registered name */
-	P11E_REASON_MODULE_REGISTRY,    /* p11-kit's module registry cannot be read */
+	P11E_REASON_MODULE_NOT_FOUND, /* no such module file or registered name */
+	P11E_REASON_MODULE_REGISTRY,  /* p11-kit's module registry cannot be read */
 	P11E_REASON_SLOT_NOT_FOUND,
-	P11E_REASON_TOKEN_NOT_FOUND,    /* nothing matches the token spec */
-	P11E_REASON_TOKEN_AMBIGUOUS,    /* more than one token matches */
-	P11E_REASON_TOKEN_NONE,         /* no initialised (or uninitialised) token at all */
-	P11E_REASON_TOKEN_SPEC_EMPTY,   /* an empty token label or URI */
-	P11E_REASON_TOKEN_INITIALIZED,  /* initialising again would erase it */
-	P11E_REASON_TOKEN_IN_USE,       /* initialised with a user PIN: use it or erase it */
-	P11E_REASON_TOKEN_LABEL_TAKEN,  /* more than one token has the label */
-	P11E_REASON_TOKEN_BUSY,         /* another process holds the token's lock */
-	P11E_REASON_URI_OTHER_TOKEN,    /* an object URI names another token */
-	P11E_REASON_LABEL_MISSING,      /* a label is needed */
+	P11E_REASON_TOKEN_NOT_FOUND,   /* nothing matches the token spec */
+	P11E_REASON_TOKEN_AMBIGUOUS,   /* more than one token matches */
+	P11E_REASON_TOKEN_NONE,        /* no initialised (or uninitialised) token at all */
+	P11E_REASON_TOKEN_SPEC_EMPTY,  /* an empty token label or URI */
+	P11E_REASON_TOKEN_INITIALIZED, /* initialising again would erase it */
+	P11E_REASON_TOKEN_IN_USE,      /* initialised with a user PIN: use it or erase it */
+	P11E_REASON_TOKEN_LABEL_TAKEN, /* more than one token has the label */
+	P11E_REASON_TOKEN_BUSY,        /* another process holds the token's lock */
+	P11E_REASON_URI_OTHER_TOKEN,   /* an object URI names another token */
+	P11E_REASON_LABEL_MISSING,     /* a label is needed */
 	/* keys */
 	P11E_REASON_KEY_NOT_FOUND,
-	P11E_REASON_KEY_AMBIGUOUS,      /* more than one key has the label */
-	P11E_REASON_KEY_TYPE_MISMATCH,  /* a key of the label exists with another type */
-	P11E_REASON_KEY_ID_MISMATCH,    /* a key of the label exists with another id */
-	P11E_REASON_KEY_ID_UNSETTABLE,  /* the token cannot set CKA_ID after generation */
-	P11E_REASON_KEY_LAST_VALID,     /* retiring it leaves no valid certificate */
-	P11E_REASON_KEY_HAS_CERT,       /* enroll: the key has a certificate; renew it */
-	P11E_REASON_KEY_NO_CERT,        /* renew: the key has no certificate to repeat */
-	P11E_REASON_KEY_EXISTS,         /* keygen: the label or id is taken */
+	P11E_REASON_KEY_AMBIGUOUS,     /* more than one key has the label */
+	P11E_REASON_KEY_TYPE_MISMATCH, /* a key of the label exists with another type */
+	P11E_REASON_KEY_ID_MISMATCH,   /* a key of the label exists with another id */
+	P11E_REASON_KEY_ID_UNSETTABLE, /* the token cannot set CKA_ID after generation */
+	P11E_REASON_KEY_LAST_VALID,    /* retiring it leaves no valid certificate */
+	P11E_REASON_KEY_HAS_CERT,      /* enroll: the key has a certificate; renew it */
+	P11E_REASON_KEY_NO_CERT,       /* renew: the key has no certificate to repeat */
+	P11E_REASON_KEY_EXISTS,        /* keygen: the label or id is taken */
 	/* requests */
-	P11E_REASON_SUBJECT_MISSING,    /* neither a subject nor a config with one */
+	P11E_REASON_SUBJECT_MISSING, /* neither a subject nor a config with one */
 	P11E_REASON_PSS_NEEDS_RSA,
 	P11E_REASON_BACKEND_NO_PSS,     /* the engine backend cannot pad with PSS */
 	P11E_REASON_ENGINE_MISSING,     /* libp11's engine is not installed */
@@ -113,9 +114,9 @@ typedef enum p11e_reason {
 	P11E_REASON_CERT_NOT_FOUND,
 	P11E_REASON_CERT_EXPIRED,
 	P11E_REASON_CERT_NOT_YET_VALID,
-	P11E_REASON_CERT_ONLY_CA,       /* the file holds only CA certificates */
-	P11E_REASON_CERT_OTHER_KEY,     /* the certificate is not for the named key */
-	P11E_REASON_CHAIN_NEEDS_PEM,    /* a chain cannot be one DER certificate */
+	P11E_REASON_CERT_ONLY_CA,    /* the file holds only CA certificates */
+	P11E_REASON_CERT_OTHER_KEY,  /* the certificate is not for the named key */
+	P11E_REASON_CHAIN_NEEDS_PEM, /* a chain cannot be one DER certificate */
 } p11e_reason;
 
 typedef struct p11e_ctx p11e_ctx;
@@ -166,10 +167,10 @@ typedef struct p11e_module_info {
 	char *path;        /* shared object path, or NULL if unknown */
 	char *description; /* CK_INFO libraryDescription */
 	char *manufacturer;
-	char *uri;         /* RFC 7512 module URI */
+	char *uri; /* RFC 7512 module URI */
 	unsigned cryptoki_major, cryptoki_minor;
 	unsigned library_major, library_minor;
-	int loaded;        /* 0: registered but failed to initialise */
+	int loaded; /* 0: registered but failed to initialise */
 } p11e_module_info;
 
 /*
@@ -258,9 +259,9 @@ typedef enum p11e_pin_flags {
 } p11e_pin_flags;
 
 /* What a PIN callback returns when it has no PIN (else the PIN's length). */
-#define P11E_PIN_ANSWER_NONE 0         /* the user gave none (an empty answer, cancelled) */
+#define P11E_PIN_ANSWER_NONE 0           /* the user gave none (an empty answer, cancelled) */
 #define P11E_PIN_ANSWER_UNAVAILABLE (-1) /* no way to ask now (no terminal): as without one */
-#define P11E_PIN_ANSWER_FAILED (-2)    /* asking failed, or the PIN does not fit in buf */
+#define P11E_PIN_ANSWER_FAILED (-2)      /* asking failed, or the PIN does not fit in buf */
 
 /*
  * The application's way to ask for a PIN, in the spirit of p11-kit's
@@ -348,8 +349,8 @@ typedef struct p11e_key {
 	size_t id_len;
 	char *uri; /* RFC 7512 URI of the private key */
 	p11e_key_type type;
-	unsigned bits;   /* RSA modulus bits or EC field bits */
-	char curve[16];  /* "P-256", "P-384" for EC keys */
+	unsigned bits;  /* RSA modulus bits or EC field bits */
+	char curve[16]; /* "P-256", "P-384" for EC keys */
 	/* attributes as the token reports them: 1, 0, or -1 when unreadable */
 	int sensitive, extractable, always_sensitive, never_extractable, local;
 	unsigned long handle;     /* the private key object */
@@ -364,8 +365,8 @@ typedef struct p11e_key {
  * or id already on the token is refused, and a pair whose attributes the
  * token did not honour is destroyed (P11E_ERR_POLICY).
  */
-p11e_status p11e_keygen(p11e_ctx *ctx, const char *type, const char *label,
-                        const unsigned char *id, size_t id_len, p11e_key *key);
+p11e_status p11e_keygen(p11e_ctx *ctx, const char *type, const char *label, const unsigned char *id,
+                        size_t id_len, p11e_key *key);
 /*
  * The private key named by a pkcs11: URI or a label on the selected token.
  * A key whose public half lost the common CKA_ID (a key generation cut short
@@ -376,8 +377,8 @@ p11e_status p11e_keygen(p11e_ctx *ctx, const char *type, const char *label,
 p11e_status p11e_key_find(p11e_ctx *ctx, const char *spec, p11e_key *key);
 void p11e_key_clear(p11e_key *key);
 /* Parse "rsa:2048", "ec:P-256", ...; P11E_ERR_USAGE with a message if bad. */
-p11e_status p11e_key_type_parse(p11e_ctx *ctx, const char *type, p11e_key_type *kt,
-                                unsigned *bits, const char **curve);
+p11e_status p11e_key_type_parse(p11e_ctx *ctx, const char *type, p11e_key_type *kt, unsigned *bits,
+                                const char **curve);
 
 /* --- certificate requests --------------------------------------------- */
 
@@ -458,10 +459,9 @@ p11e_status p11e_lint(p11e_ctx *ctx, const char *path, const char *profile);
  * certificate, is an error.  The request input is checked before any key is
  * generated.
  */
-p11e_status p11e_enroll(p11e_ctx *ctx, const char *type, const char *label,
-                        const unsigned char *id, size_t id_len, const p11e_req *req,
-                        p11e_format format, p11e_key *key, int *reused, unsigned char **out,
-                        size_t *outlen);
+p11e_status p11e_enroll(p11e_ctx *ctx, const char *type, const char *label, const unsigned char *id,
+                        size_t id_len, const p11e_req *req, p11e_format format, p11e_key *key,
+                        int *reused, unsigned char **out, size_t *outlen);
 
 /* --- certificates on the token ----------------------------------------- */
 
@@ -469,8 +469,8 @@ typedef struct p11e_import_result {
 	int already;          /* the certificate was on the token already */
 	size_t chain_written; /* authority certificates written */
 	char label[129];
-	char *uri;            /* the certificate's URI */
-	p11e_key key;         /* the key it belongs to */
+	char *uri;    /* the certificate's URI */
+	p11e_key key; /* the key it belongs to */
 } p11e_import_result;
 
 typedef enum p11e_import_flags {
@@ -519,13 +519,13 @@ p11e_status p11e_cert_key_uri(p11e_ctx *ctx, const char *spec, char **uri);
  * new CKA_ID, the old key's type unless type is given) and a request that
  * repeats the old key's newest certificate: subject, subjectAltName,
  * extendedKeyUsage, keyUsage, each replaced by what req sets (req NULL:
- * nothing; a config replaces all of it).  The old key and certificate stay.  A successor without a certificate yet
- * (an earlier renew) is reused (*reused = 1); a key this call made is
- * removed again if the request fails.
+ * nothing; a config replaces all of it).  The old key and certificate stay.  A successor without a
+ * certificate yet (an earlier renew) is reused (*reused = 1); a key this call made is removed again
+ * if the request fails.
  */
-p11e_status p11e_renew(p11e_ctx *ctx, const char *keyspec, const char *type,
-                       const p11e_req *req, p11e_format format, p11e_key *newkey, int *reused,
-                       unsigned char **out, size_t *outlen);
+p11e_status p11e_renew(p11e_ctx *ctx, const char *keyspec, const char *type, const p11e_req *req,
+                       p11e_format format, p11e_key *newkey, int *reused, unsigned char **out,
+                       size_t *outlen);
 
 typedef enum p11e_retire_flags {
 	/* retire the only key on the token with a valid certificate too */
@@ -537,8 +537,8 @@ typedef enum p11e_retire_flags {
  * is the only key with a valid certificate, unless flags has
  * P11E_RETIRE_FORCE.
  */
-p11e_status p11e_retire_plan(p11e_ctx *ctx, const char *keyspec, unsigned flags,
-                             p11e_key *key, size_t *ncerts);
+p11e_status p11e_retire_plan(p11e_ctx *ctx, const char *keyspec, unsigned flags, p11e_key *key,
+                             size_t *ncerts);
 /* Remove the key's certificates, then the key pair. CA certificates stay. */
 p11e_status p11e_retire(p11e_ctx *ctx, const p11e_key *key);
 
@@ -554,14 +554,14 @@ typedef struct p11e_object {
 	unsigned char id[64];
 	size_t id_len;
 	char *uri;
-	p11e_key key;         /* keys: type, bits, curve, attributes */
-	char *subject;        /* certificates: RFC 2253 */
+	p11e_key key;  /* keys: type, bits, curve, attributes */
+	char *subject; /* certificates: RFC 2253 */
 	char *issuer;
 	char *serial;         /* hex */
 	long long not_before; /* seconds since the epoch */
 	long long not_after;
-	int authority;        /* a CA certificate */
-	int paired;           /* key: a certificate has its id; certificate: a private key has */
+	int authority; /* a CA certificate */
+	int paired;    /* key: a certificate has its id; certificate: a private key has */
 } p11e_object;
 
 typedef enum p11e_list_flags {

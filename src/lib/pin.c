@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * pin.c - PIN sources (OpenSSL's passphrase syntax: pass:, env:, file:,
  * fd:, stdin), RFC 7512 pin-value/pin-source, and the application's PIN
@@ -103,7 +104,8 @@ static p11e_status pin_from_fd(p11e_ctx *ctx, int fd, const char *src, p11e_pin 
 		                strerror(errno));
 	else if (n == -2)
 		st = p11e__fail(ctx, P11E_ERR_INPUT,
-		                "PIN source %s: the first line is longer than %d bytes: is it a PIN?",
+		                "PIN source %s: the first line is longer than %d bytes: is it a "
+		                "PIN?",
 		                src, PIN_MAX);
 	else if (n == 0)
 		st = p11e__fail(ctx, P11E_ERR_INPUT,
@@ -114,8 +116,7 @@ static p11e_status pin_from_fd(p11e_ctx *ctx, int fd, const char *src, p11e_pin 
 	return st;
 }
 
-static p11e_status pin_from_file(p11e_ctx *ctx, const char *path, const char *src,
-                                 p11e_pin **pin)
+static p11e_status pin_from_file(p11e_ctx *ctx, const char *path, const char *src, p11e_pin **pin)
 {
 	struct stat sb;
 	p11e_status st;
@@ -152,11 +153,12 @@ p11e_status p11e__pin_from_source(p11e_ctx *ctx, const char *src, p11e_pin **pin
 			                  "PIN source env: names no variable: use env:VARIABLE");
 		if (!v)
 			return p11e__fail(ctx, P11E_ERR_INPUT,
-			                  "PIN source %s: the variable %s is not set: export it", src,
-			                  src + 4);
+			                  "PIN source %s: the variable %s is not set: export it",
+			                  src, src + 4);
 		if (!*v)
 			return p11e__fail(ctx, P11E_ERR_INPUT,
-			                  "PIN source %s: the variable %s is empty: export the PIN in it",
+			                  "PIN source %s: the variable %s is empty: export the PIN "
+			                  "in it",
 			                  src, src + 4);
 		*pin = p11e__pin_new(v, strlen(v));
 		return *pin ? P11E_OK : p11e__fail(ctx, P11E_ERR_FAILED, "out of memory");
@@ -175,7 +177,8 @@ p11e_status p11e__pin_from_source(p11e_ctx *ctx, const char *src, p11e_pin **pin
 		fd = strtol(src + 3, &end, 10);
 		if (!src[3] || *end || errno || fd < 0 || fd > 65535)
 			return p11e__fail(ctx, P11E_ERR_USAGE,
-			                  "PIN source %s: not a file descriptor number: use fd:N", src);
+			                  "PIN source %s: not a file descriptor number: use fd:N",
+			                  src);
 		return pin_from_fd(ctx, (int)fd, src, pin);
 	}
 	if (strcmp(src, "stdin") == 0)
@@ -224,7 +227,8 @@ static p11e_status ask_once(p11e_ctx *ctx, p11e_pin_role role, unsigned flags, c
 	                ctx->have_slot ? ctx->slot.uri : NULL, flags, buf, size);
 	if (n == P11E_PIN_ANSWER_UNAVAILABLE)
 		return p11e__fail(ctx, P11E_ERR_AUTH,
-		                  "no source for the %s and no way to ask for it here (no terminal): "
+		                  "no source for the %s and no way to ask for it here (no "
+		                  "terminal): "
 		                  "give one (env:VAR, file:PATH, fd:N or stdin)",
 		                  role_name(role));
 	if (n == P11E_PIN_ANSWER_NONE)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * profile.c - named policies for requests and certificates, kept as data:
  * OpenSSL-style config files in a search path, checked before a request is
@@ -28,8 +29,9 @@ struct profile {
 };
 
 static const char *const fields[] = {
-	"description", "inherits", "min_rsa_bits", "ec_curves", "required_subject",
-	"san_required", "cn_in_san", "no_wildcards", "ou_is_uuid", "eku_includes", NULL,
+	"description",      "inherits",     "min_rsa_bits", "ec_curves",
+	"required_subject", "san_required", "cn_in_san",    "no_wildcards",
+	"ou_is_uuid",       "eku_includes", NULL,
 };
 static const struct p11e__datafile_section sections[] = {
 	{ "profile", fields },
@@ -47,7 +49,8 @@ static int valid_name(const char *name)
 	if (!*name)
 		return 0;
 	for (const char *p = name; *p; p++)
-		if (!islower((unsigned char)*p) && !isdigit((unsigned char)*p) && *p != '-' && *p != '_')
+		if (!islower((unsigned char)*p) && !isdigit((unsigned char)*p) && *p != '-' &&
+		    *p != '_')
 			return 0;
 	return 1;
 }
@@ -199,12 +202,11 @@ static void check_key(const struct profile *p, EVP_PKEY *pub, struct findings *f
 
 	if (EVP_PKEY_is_a(pub, "RSA")) {
 		if ((unsigned)EVP_PKEY_get_bits(pub) < p->min_rsa_bits)
-			add(f, "RSA key of %d bits: the profile needs at least %u", EVP_PKEY_get_bits(pub),
-			    p->min_rsa_bits);
+			add(f, "RSA key of %d bits: the profile needs at least %u",
+			    EVP_PKEY_get_bits(pub), p->min_rsa_bits);
 		return;
 	}
-	if (EVP_PKEY_is_a(pub, "EC") &&
-	    EVP_PKEY_get_group_name(pub, group, sizeof(group), NULL)) {
+	if (EVP_PKEY_is_a(pub, "EC") && EVP_PKEY_get_group_name(pub, group, sizeof(group), NULL)) {
 		int nid = OBJ_sn2nid(group);
 
 		curve = nid == NID_X9_62_prime256v1 ? "P-256"
@@ -236,12 +238,12 @@ static void check_names(const struct profile *p, const X509_NAME *subject,
 {
 	GENERAL_NAMES *sans = X509V3_get_d2i(exts, NID_subject_alt_name, NULL, NULL);
 	int i, idx, cn_found = 0, cn_idx = X509_NAME_get_index_by_NID(subject, NID_commonName, -1);
-	const ASN1_STRING *cn = cn_idx >= 0
-	                            ? X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subject, cn_idx))
-	                            : NULL;
+	const ASN1_STRING *cn =
+		cn_idx >= 0 ? X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subject, cn_idx)) : NULL;
 
 	if (!sans && p->san_required)
-		add(f, "no subjectAltName: list every DNS name and IP address the client calls from");
+		add(f,
+		    "no subjectAltName: list every DNS name and IP address the client calls from");
 	for (i = 0; sans && i < sk_GENERAL_NAME_num(sans); i++) {
 		GENERAL_NAME *gn = sk_GENERAL_NAME_value(sans, i);
 		const ASN1_STRING *dns;
@@ -249,8 +251,11 @@ static void check_names(const struct profile *p, const X509_NAME *subject,
 		if (gn->type != GEN_DNS)
 			continue;
 		dns = gn->d.dNSName;
-		if (p->no_wildcards && memchr(ASN1_STRING_get0_data(dns), '*', (size_t)ASN1_STRING_length(dns)))
-			add(f, "wildcard DNS name '%.*s' in subjectAltName: list every name explicitly",
+		if (p->no_wildcards &&
+		    memchr(ASN1_STRING_get0_data(dns), '*', (size_t)ASN1_STRING_length(dns)))
+			add(f,
+			    "wildcard DNS name '%.*s' in subjectAltName: list every name "
+			    "explicitly",
 			    ASN1_STRING_length(dns), ASN1_STRING_get0_data(dns));
 		if (cn && ASN1_STRING_length(dns) == ASN1_STRING_length(cn) &&
 		    strncasecmp((const char *)ASN1_STRING_get0_data(dns),
@@ -258,7 +263,8 @@ static void check_names(const struct profile *p, const X509_NAME *subject,
 		                (size_t)ASN1_STRING_length(cn)) == 0)
 			cn_found = 1;
 	}
-	if (p->no_wildcards && cn && memchr(ASN1_STRING_get0_data(cn), '*', (size_t)ASN1_STRING_length(cn)))
+	if (p->no_wildcards && cn &&
+	    memchr(ASN1_STRING_get0_data(cn), '*', (size_t)ASN1_STRING_length(cn)))
 		add(f, "wildcard CN '%.*s': name the host explicitly", ASN1_STRING_length(cn),
 		    ASN1_STRING_get0_data(cn));
 	if (p->cn_in_san && cn && sans && !cn_found)
@@ -266,8 +272,11 @@ static void check_names(const struct profile *p, const X509_NAME *subject,
 		    ASN1_STRING_length(cn), ASN1_STRING_get0_data(cn), ASN1_STRING_length(cn),
 		    ASN1_STRING_get0_data(cn));
 	if (p->ou_is_uuid) {
-		for (idx = -1; (idx = X509_NAME_get_index_by_NID(subject, NID_organizationalUnitName, idx)) >= 0;) {
-			const ASN1_STRING *ou = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subject, idx));
+		for (idx = -1;
+		     (idx = X509_NAME_get_index_by_NID(subject, NID_organizationalUnitName, idx)) >=
+		     0;) {
+			const ASN1_STRING *ou =
+				X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subject, idx));
 
 			if (!is_uuid(ASN1_STRING_get0_data(ou), ASN1_STRING_length(ou)))
 				add(f, "OU '%.*s' is not a UUID", ASN1_STRING_length(ou),
@@ -315,7 +324,8 @@ p11e_status p11e__profile_check_type(p11e_ctx *ctx, const char *name, p11e_key_t
 		                  "profile '%s' needs RSA keys of at least %u bits, not %u: no key "
 		                  "was made",
 		                  name, p.min_rsa_bits, bits);
-	if (kt == P11E_KEY_EC && (!p.ec_curves[0] || !each_name(p.ec_curves, name_is, (void *)curve)))
+	if (kt == P11E_KEY_EC &&
+	    (!p.ec_curves[0] || !each_name(p.ec_curves, name_is, (void *)curve)))
 		return p11e__fail(ctx, P11E_ERR_POLICY,
 		                  "profile '%s' allows EC curves %s, not %s: no key was made", name,
 		                  p.ec_curves[0] ? p.ec_curves : "(none)", curve);
@@ -384,13 +394,15 @@ p11e_status p11e_lint(p11e_ctx *ctx, const char *path, const char *profile)
 		return p11e__fail_ossl(ctx, P11E_ERR_FAILED, "cannot set up OpenSSL");
 	if (read_request_or_cert(path, &req, &cert) != 0)
 		return p11e__fail(ctx, P11E_ERR_INPUT,
-		                  "%s is not a PKCS#10 request or an X.509 certificate (PEM or DER): "
+		                  "%s is not a PKCS#10 request or an X.509 certificate (PEM or "
+		                  "DER): "
 		                  "check the file",
 		                  path);
 	if (req) {
 		if (X509_REQ_verify(req, X509_REQ_get0_pubkey(req)) != 1) {
 			st = p11e__fail(ctx, P11E_ERR_INPUT,
-			                "%s: the request's signature does not verify: it was altered or "
+			                "%s: the request's signature does not verify: it was "
+			                "altered or "
 			                "signed with another key",
 			                path);
 			goto done;

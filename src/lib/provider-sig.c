@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * provider-sig.c - the signature side of our provider (provider.c):
  * "RSA" (PKCS#1 v1.5 and PSS) and "ECDSA" hash in software and sign the
@@ -69,7 +70,8 @@ static void *sig_dupctx(void *vs)
 		free(d);
 		return NULL;
 	}
-	if (s->mdctx && (!(d->mdctx = EVP_MD_CTX_new()) || !EVP_MD_CTX_copy_ex(d->mdctx, s->mdctx))) {
+	if (s->mdctx &&
+	    (!(d->mdctx = EVP_MD_CTX_new()) || !EVP_MD_CTX_copy_ex(d->mdctx, s->mdctx))) {
 		sig_freectx(d);
 		return NULL;
 	}
@@ -91,11 +93,8 @@ static int set_md(struct sig_ctx *s, const char *name, EVP_MD **slot)
 	switch (EVP_MD_get_type(md)) {
 	case NID_sha256:
 	case NID_sha384:
-	case NID_sha512:
-		break;
-	default:
-		EVP_MD_free(md);
-		return 0;
+	case NID_sha512: break;
+	default: EVP_MD_free(md); return 0;
 	}
 	EVP_MD_free(*slot);
 	*slot = md;
@@ -112,7 +111,8 @@ static int sig_set_ctx_params(void *vs, const OSSL_PARAM params[])
 	if (!params)
 		return 1;
 	if ((p = OSSL_PARAM_locate_const(params, OSSL_SIGNATURE_PARAM_PAD_MODE))) {
-		if (p->data_type == OSSL_PARAM_UTF8_STRING && OSSL_PARAM_get_utf8_string_ptr(p, &str))
+		if (p->data_type == OSSL_PARAM_UTF8_STRING &&
+		    OSSL_PARAM_get_utf8_string_ptr(p, &str))
 			s->pss = strcmp(str, OSSL_PKEY_RSA_PAD_MODE_PSS) == 0;
 		else if (OSSL_PARAM_get_int(p, &i))
 			s->pss = i == RSA_PKCS1_PSS_PADDING;
@@ -120,8 +120,11 @@ static int sig_set_ctx_params(void *vs, const OSSL_PARAM params[])
 			return 0;
 	}
 	if ((p = OSSL_PARAM_locate_const(params, OSSL_SIGNATURE_PARAM_PSS_SALTLEN))) {
-		if (p->data_type == OSSL_PARAM_UTF8_STRING && OSSL_PARAM_get_utf8_string_ptr(p, &str))
-			s->saltlen = strcmp(str, OSSL_PKEY_RSA_PSS_SALT_LEN_DIGEST) == 0 ? -1 : atoi(str);
+		if (p->data_type == OSSL_PARAM_UTF8_STRING &&
+		    OSSL_PARAM_get_utf8_string_ptr(p, &str))
+			s->saltlen = strcmp(str, OSSL_PKEY_RSA_PSS_SALT_LEN_DIGEST) == 0
+			                     ? -1
+			                     : atoi(str);
 		else if (!OSSL_PARAM_get_int(p, &s->saltlen))
 			return 0;
 		if (s->saltlen < -1)
@@ -163,7 +166,8 @@ static int algorithm_id(const struct sig_ctx *s, unsigned char **der)
 	RSA_PSS_PARAMS *pss = NULL;
 	ASN1_STRING *packed = NULL;
 	int sig_nid = NID_undef, len = -1;
-	int key_nid = s->key->ref.type == P11E_KEY_RSA ? NID_rsaEncryption : NID_X9_62_id_ecPublicKey;
+	int key_nid =
+		s->key->ref.type == P11E_KEY_RSA ? NID_rsaEncryption : NID_X9_62_id_ecPublicKey;
 
 	if (!alg || !s->md)
 		goto done;
@@ -178,7 +182,8 @@ static int algorithm_id(const struct sig_ctx *s, unsigned char **der)
 		X509_ALGOR_set_md(mgf_md, s->mgf1 ? s->mgf1 : s->md);
 		if (!ASN1_item_pack(mgf_md, ASN1_ITEM_rptr(X509_ALGOR), &packed))
 			goto done;
-		X509_ALGOR_set0(pss->maskGenAlgorithm, OBJ_nid2obj(NID_mgf1), V_ASN1_SEQUENCE, packed);
+		X509_ALGOR_set0(pss->maskGenAlgorithm, OBJ_nid2obj(NID_mgf1), V_ASN1_SEQUENCE,
+		                packed);
 		packed = NULL;
 		ASN1_INTEGER_set(pss->saltLength, salt_len(s));
 		if (!ASN1_item_pack(pss, ASN1_ITEM_rptr(RSA_PSS_PARAMS), &packed))
@@ -302,8 +307,8 @@ static int sign_hash(struct sig_ctx *s, unsigned char *sig, size_t *siglen, size
 
 	rv = P11_CALL(ctx, C_SignInit, ctx->session, &mech, s->key->ref.handle);
 	if (rv == CKR_OK)
-		rv = P11_CALL(ctx, C_Sign, ctx->session, in ? in : (unsigned char *)hash, inlen, raw,
-		              &rawlen);
+		rv = P11_CALL(ctx, C_Sign, ctx->session, in ? in : (unsigned char *)hash, inlen,
+		              raw, &rawlen);
 	if (rv != CKR_OK) {
 		p11e__fail_rv(ctx, "signing on the token", ctx->last_call, rv);
 		ERR_raise_data(ERR_LIB_USER, ERR_R_OPERATION_FAIL, "%s", p11e_error_message(ctx));

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * provider.c - a small OpenSSL 3 provider whose keys are token key handles.
  *
@@ -67,8 +68,7 @@ static int km_import(void *kd, int selection, const OSSL_PARAM params[])
 	const struct p11e__prov_ref *ref;
 
 	(void)selection;
-	if (!k || !p || p->data_type != OSSL_PARAM_OCTET_STRING ||
-	    p->data_size != sizeof(*ref))
+	if (!k || !p || p->data_type != OSSL_PARAM_OCTET_STRING || p->data_size != sizeof(*ref))
 		return 0;
 	ref = p->data;
 	if (!ref->pub || !EVP_PKEY_up_ref(ref->pub))
@@ -143,15 +143,17 @@ static const char *km_ec_op_name(int op)
 	return op == OSSL_OP_SIGNATURE ? "ECDSA" : NULL;
 }
 
-#define KEYMGMT_COMMON                                                                  \
-	{ OSSL_FUNC_KEYMGMT_NEW, (void (*)(void))km_new },                             \
-	{ OSSL_FUNC_KEYMGMT_FREE, (void (*)(void))km_free },                           \
-	{ OSSL_FUNC_KEYMGMT_HAS, (void (*)(void))km_has },                             \
-	{ OSSL_FUNC_KEYMGMT_MATCH, (void (*)(void))km_match },                         \
-	{ OSSL_FUNC_KEYMGMT_IMPORT, (void (*)(void))km_import },                       \
-	{ OSSL_FUNC_KEYMGMT_IMPORT_TYPES, (void (*)(void))km_import_types },           \
-	{ OSSL_FUNC_KEYMGMT_GET_PARAMS, (void (*)(void))km_get_params },               \
-	{ OSSL_FUNC_KEYMGMT_GETTABLE_PARAMS, (void (*)(void))km_gettable_params }
+#define KEYMGMT_COMMON                                                                \
+	{ OSSL_FUNC_KEYMGMT_NEW, (void (*)(void))km_new },                            \
+		{ OSSL_FUNC_KEYMGMT_FREE, (void (*)(void))km_free },                  \
+		{ OSSL_FUNC_KEYMGMT_HAS, (void (*)(void))km_has },                    \
+		{ OSSL_FUNC_KEYMGMT_MATCH, (void (*)(void))km_match },                \
+		{ OSSL_FUNC_KEYMGMT_IMPORT, (void (*)(void))km_import },              \
+		{ OSSL_FUNC_KEYMGMT_IMPORT_TYPES, (void (*)(void))km_import_types },  \
+		{ OSSL_FUNC_KEYMGMT_GET_PARAMS, (void (*)(void))km_get_params },      \
+	{                                                                             \
+		OSSL_FUNC_KEYMGMT_GETTABLE_PARAMS, (void (*)(void))km_gettable_params \
+	}
 
 static const OSSL_DISPATCH rsa_keymgmt[] = {
 	KEYMGMT_COMMON,
@@ -252,7 +254,8 @@ p11e_status p11e__key_evp(p11e_ctx *ctx, const p11e_key *key, EVP_PKEY **out)
 	                                  PROV_PROPS);
 	if (!pctx || EVP_PKEY_fromdata_init(pctx) <= 0 ||
 	    EVP_PKEY_fromdata(pctx, out, EVP_PKEY_KEYPAIR, params) <= 0)
-		st = p11e__fail_ossl(ctx, P11E_ERR_FAILED, "cannot make an OpenSSL key of the token key");
+		st = p11e__fail_ossl(ctx, P11E_ERR_FAILED,
+		                     "cannot make an OpenSSL key of the token key");
 	EVP_PKEY_CTX_free(pctx);
 	EVP_PKEY_free(ref.pub); /* the key holds its own reference */
 	return st;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * quirks.c - what a token needs beyond the standard, kept as data (DESIGN
  * decision 3): OpenSSL-style config files, tokens/NAME.conf, each with a
@@ -144,8 +145,7 @@ static void trimmed(char *out, size_t outlen, const char *s)
 		out[--n] = '\0';
 }
 
-int p11e__quirks_match(const struct p11e__quirks *q, const char *manufacturer,
-                       const char *model)
+int p11e__quirks_match(const struct p11e__quirks *q, const char *manufacturer, const char *model)
 {
 	char m[64], mo[64];
 
@@ -184,8 +184,7 @@ static p11e_status load_all(p11e_ctx *ctx)
 	return P11E_OK;
 }
 
-p11e_status p11e__quirks_find(p11e_ctx *ctx, const p11e_slot *slot,
-                              const struct p11e__quirks **out)
+p11e_status p11e__quirks_find(p11e_ctx *ctx, const p11e_slot *slot, const struct p11e__quirks **out)
 {
 	p11e_status st;
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * reason.c - stable names for the reasons a failure carries, for JSON
  * output and logs that a program reads.

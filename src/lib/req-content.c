@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * req-content.c - what a request says, from OpenSSL's own machinery: an
  * OpenSSL req-style config file read with NCONF (every [req] field known,
@@ -7,12 +8,12 @@
  */
 #include "config.h"
 
+#include <limits.h>
 #include <openssl/asn1.h>
 #include <openssl/conf.h>
 #include <openssl/err.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,13 +22,16 @@
 
 /* [req] keys: what we use, what only makes sense for software keys. */
 static const char *const req_used[] = {
-	"distinguished_name", "req_extensions", "prompt", "string_mask", "utf8", "default_md",
-	NULL,
+	"distinguished_name", "req_extensions", "prompt", "string_mask", "utf8", "default_md", NULL,
 };
 static const char *const req_ignored[] = {
-	"default_bits", "encrypt_key", "encrypt_rsa_key", "default_keyfile", "input_password",
-	"output_password", "RANDFILE", "x509_extensions", "attributes", "oid_file",
-	"oid_section", "dirstring_type", "copy_extensions", NULL,
+	"default_bits",    "encrypt_key",
+	"encrypt_rsa_key", "default_keyfile",
+	"input_password",  "output_password",
+	"RANDFILE",        "x509_extensions",
+	"attributes",      "oid_file",
+	"oid_section",     "dirstring_type",
+	"copy_extensions", NULL,
 };
 
 static int in_list(const char *const *list, const char *name)
@@ -59,9 +63,10 @@ p11e_status p11e__req_conf_load(p11e_ctx *ctx, const char *file, struct p11e__re
 
 		ERR_clear_error();
 		if (errline > 0)
-			return p11e__fail(ctx, P11E_ERR_INPUT, "%s:%ld: %s: fix the config file", file,
-			                  errline, ERR_reason_error_string(e) ? ERR_reason_error_string(e)
-			                                                      : "syntax error");
+			return p11e__fail(ctx, P11E_ERR_INPUT, "%s:%ld: %s: fix the config file",
+			                  file, errline,
+			                  ERR_reason_error_string(e) ? ERR_reason_error_string(e)
+			                                             : "syntax error");
 		return p11e__fail(ctx, P11E_ERR_INPUT, "cannot read config %s: %s", file,
 		                  ERR_reason_error_string(e) ? ERR_reason_error_string(e)
 		                                             : "no such file");
@@ -75,18 +80,21 @@ p11e_status p11e__req_conf_load(p11e_ctx *ctx, const char *file, struct p11e__re
 		if (in_list(req_used, cv->name))
 			continue;
 		if (in_list(req_ignored, cv->name)) {
-			p11e__log(ctx, P11E_LOG_NOTE, "%s: [req] %s ignored: the key is on the token",
+			p11e__log(ctx, P11E_LOG_NOTE,
+			          "%s: [req] %s ignored: the key is on the token",
 			          AT("req", cv->name), cv->name);
 			continue;
 		}
 		return p11e__fail(ctx, P11E_ERR_INPUT,
-		                  "%s: unknown field '%s' in [req]: remove it or check its spelling",
+		                  "%s: unknown field '%s' in [req]: remove it or check its "
+		                  "spelling",
 		                  AT("req", cv->name), cv->name);
 	}
 	v = NCONF_get_string(rc->conf, "req", "prompt");
 	if (v && strcmp(v, "no") != 0)
 		return p11e__fail(ctx, P11E_ERR_INPUT,
-		                  "%s: [req] prompt = %s: requests are built without questions; set prompt = no "
+		                  "%s: [req] prompt = %s: requests are built without questions; "
+		                  "set prompt = no "
 		                  "and give the values in the distinguished_name section",
 		                  AT("req", "prompt"), v);
 	ERR_clear_error(); /* missing keys leave errors behind */
@@ -108,15 +116,15 @@ p11e_status p11e__req_conf_load(p11e_ctx *ctx, const char *file, struct p11e__re
 		                  AT("req", "distinguished_name"), rc->dn_section);
 	if (rc->ext_section && !NCONF_get_section(rc->conf, rc->ext_section))
 		return p11e__fail(ctx, P11E_ERR_INPUT,
-		                  "%s: req_extensions names section [%s], which is not there: add it "
+		                  "%s: req_extensions names section [%s], which is not there: add "
+		                  "it "
 		                  "or fix the name",
 		                  AT("req", "req_extensions"), rc->ext_section);
 	return P11E_OK;
 }
 
 /* The subject from the config's DN section, in the order written. */
-p11e_status p11e__req_conf_subject(p11e_ctx *ctx, const struct p11e__req_conf *rc,
-                                   X509_NAME *name)
+p11e_status p11e__req_conf_subject(p11e_ctx *ctx, const struct p11e__req_conf *rc, X509_NAME *name)
 {
 	STACK_OF(CONF_VALUE) *sect = NCONF_get_section(rc->conf, rc->dn_section);
 	char at[PATH_MAX + 24];
@@ -146,7 +154,8 @@ p11e_status p11e__req_conf_subject(p11e_ctx *ctx, const struct p11e__req_conf *r
 		                                (const unsigned char *)cv->value, -1, -1, set)) {
 			ERR_clear_error();
 			return p11e__fail(ctx, P11E_ERR_INPUT,
-			                  "%s: [%s] '%s' is not a subject attribute OpenSSL knows (or its "
+			                  "%s: [%s] '%s' is not a subject attribute OpenSSL knows "
+			                  "(or its "
 			                  "value is not allowed): check the name",
 			                  AT(rc->dn_section, cv->name), rc->dn_section, cv->name);
 		}
@@ -168,7 +177,8 @@ p11e_status p11e__req_parse_subject(p11e_ctx *ctx, const char *subj, unsigned lo
 
 	if (*r != '/')
 		return p11e__fail(ctx, P11E_ERR_USAGE,
-		                  "subject '%s' must start with '/', as in /C=US/O=Acme/CN=host", subj);
+		                  "subject '%s' must start with '/', as in /C=US/O=Acme/CN=host",
+		                  subj);
 	buf = malloc(strlen(subj) + 1);
 	if (!buf)
 		return p11e__fail(ctx, P11E_ERR_FAILED, "out of memory");
@@ -204,10 +214,12 @@ p11e_status p11e__req_parse_subject(p11e_ctx *ctx, const char *subj, unsigned lo
 			                "subject: empty attribute name or value near '%s'",
 			                *type ? type : value);
 		else if (!X509_NAME_add_entry_by_txt(name, type, (int)chtype,
-		                                     (unsigned char *)value, -1, -1, set ? -1 : 0)) {
+		                                     (unsigned char *)value, -1, -1,
+		                                     set ? -1 : 0)) {
 			ERR_clear_error();
 			st = p11e__fail(ctx, P11E_ERR_USAGE,
-			                "subject: '%s' is not a subject attribute OpenSSL knows", type);
+			                "subject: '%s' is not a subject attribute OpenSSL knows",
+			                type);
 		}
 		set = next_set;
 	}
@@ -279,8 +291,9 @@ static p11e_status ext_failure(p11e_ctx *ctx, const struct p11e__req_conf *rc, X
 	/* the first failure's reason is the one to report: drop the probes' */
 	ERR_pop_to_mark();
 	if (!name) {
-		snprintf(what, sizeof(what), "%s: fix the extensions in [%s] or a section they name",
-		         rc->file, rc->ext_section);
+		snprintf(what, sizeof(what),
+		         "%s: fix the extensions in [%s] or a section they name", rc->file,
+		         rc->ext_section);
 		return ossl_input(ctx, what);
 	}
 	snprintf(what, sizeof(what), "%s: [%s] %s: fix this extension value",
@@ -289,9 +302,8 @@ static p11e_status ext_failure(p11e_ctx *ctx, const struct p11e__req_conf *rc, X
 }
 
 /* base: extensions to start from (renew: the old certificate's), or NULL. */
-p11e_status p11e__req_extensions(p11e_ctx *ctx, const struct p11e__req_conf *rc,
-                                 const p11e_req *o, const STACK_OF(X509_EXTENSION) *base,
-                                 X509_REQ *req)
+p11e_status p11e__req_extensions(p11e_ctx *ctx, const struct p11e__req_conf *rc, const p11e_req *o,
+                                 const STACK_OF(X509_EXTENSION) *base, X509_REQ *req)
 {
 	STACK_OF(X509_EXTENSION) *sk = NULL;
 	X509V3_CTX v3;
@@ -333,7 +345,8 @@ p11e_status p11e__req_extensions(p11e_ctx *ctx, const struct p11e__req_conf *rc,
 	if (san) {
 		ext = X509V3_EXT_conf_nid(NULL, &v3, NID_subject_alt_name, san);
 		if (!ext || !ext_put(&sk, ext)) {
-			snprintf(what, sizeof(what), "subjectAltName '%s' (as in DNS:a.example,IP:192.0.2.1)", san);
+			snprintf(what, sizeof(what),
+			         "subjectAltName '%s' (as in DNS:a.example,IP:192.0.2.1)", san);
 			st = ossl_input(ctx, what);
 			goto done;
 		}
@@ -344,7 +357,8 @@ p11e_status p11e__req_extensions(p11e_ctx *ctx, const struct p11e__req_conf *rc,
 		if (!eq) {
 			free(spec);
 			st = p11e__fail(ctx, P11E_ERR_USAGE,
-			                "extension '%s': use name=value, as in extendedKeyUsage=clientAuth",
+			                "extension '%s': use name=value, as in "
+			                "extendedKeyUsage=clientAuth",
 			                o->ext[i]);
 			goto done;
 		}
@@ -352,7 +366,8 @@ p11e_status p11e__req_extensions(p11e_ctx *ctx, const struct p11e__req_conf *rc,
 		ext = X509V3_EXT_nconf(rc ? rc->conf : NULL, &v3, spec, eq + 1);
 		free(spec);
 		if (!ext || !ext_put(&sk, ext)) {
-			snprintf(what, sizeof(what), "extension '%s' (OpenSSL's extension syntax)", o->ext[i]);
+			snprintf(what, sizeof(what), "extension '%s' (OpenSSL's extension syntax)",
+			         o->ext[i]);
 			st = ossl_input(ctx, what);
 			goto done;
 		}

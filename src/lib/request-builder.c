@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * request-builder.c - p11e_req, what a request says and how it is signed,
  * built with setters.  Opaque so that 1.x can add to it without breaking a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * request.c - PKCS#10 requests: content from OpenSSL's own machinery
  * (req-style config files through NCONF and X509V3, the command line's
@@ -7,6 +8,7 @@
  */
 #include "config.h"
 
+#include <limits.h>
 #include <openssl/asn1.h>
 #include <openssl/conf.h>
 #include <openssl/core_names.h>
@@ -14,7 +16,6 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,7 +31,8 @@ static const char *digest_name(p11e_ctx *ctx, const char *d)
 		return "SHA384";
 	if (strcasecmp(d, "sha512") == 0)
 		return "SHA512";
-	p11e__fail(ctx, P11E_ERR_USAGE, "digest '%s' is not offered: use sha256, sha384 or sha512", d);
+	p11e__fail(ctx, P11E_ERR_USAGE, "digest '%s' is not offered: use sha256, sha384 or sha512",
+	           d);
 	return NULL;
 }
 
@@ -54,8 +56,10 @@ static p11e_status sign_request(p11e_ctx *ctx, const p11e_key *key, const p11e_r
 	if (pss) {
 		params[0] = OSSL_PARAM_construct_utf8_string(OSSL_SIGNATURE_PARAM_PAD_MODE,
 		                                             (char *)OSSL_PKEY_RSA_PAD_MODE_PSS, 0);
-		params[1] = OSSL_PARAM_construct_utf8_string(OSSL_SIGNATURE_PARAM_PSS_SALTLEN,
-		                                             (char *)OSSL_PKEY_RSA_PSS_SALT_LEN_DIGEST, 0);
+		params[1] =
+			OSSL_PARAM_construct_utf8_string(OSSL_SIGNATURE_PARAM_PSS_SALTLEN,
+		                                         (char *)OSSL_PKEY_RSA_PSS_SALT_LEN_DIGEST,
+		                                         0);
 		params[2] = OSSL_PARAM_construct_end();
 		pp = params;
 	}
@@ -65,7 +69,8 @@ static p11e_status sign_request(p11e_ctx *ctx, const p11e_key *key, const p11e_r
 	    X509_REQ_sign_ctx(req, mctx) <= 0) {
 		/* a token failure was recorded by the provider; prefer its words */
 		if (ctx->last_call && ctx->last_rv != CKR_OK)
-			st = p11e__fail_rv(ctx, "signing the request", ctx->last_call, ctx->last_rv);
+			st = p11e__fail_rv(ctx, "signing the request", ctx->last_call,
+			                   ctx->last_rv);
 		else
 			st = p11e__fail_ossl(ctx, P11E_ERR_TOKEN, "signing the request failed");
 		ERR_clear_error();
@@ -75,20 +80,18 @@ static p11e_status sign_request(p11e_ctx *ctx, const p11e_key *key, const p11e_r
 	return st;
 }
 
-static p11e_status check_profile(p11e_ctx *ctx, const char *profile, X509_REQ *req,
-                                 EVP_PKEY *pub)
+static p11e_status check_profile(p11e_ctx *ctx, const char *profile, X509_REQ *req, EVP_PKEY *pub)
 {
 	STACK_OF(X509_EXTENSION) *exts = X509_REQ_get_extensions(req);
-	p11e_status st = p11e__profile_check(ctx, profile, X509_REQ_get_subject_name(req), exts,
-	                                     pub);
+	p11e_status st =
+		p11e__profile_check(ctx, profile, X509_REQ_get_subject_name(req), exts, pub);
 
 	sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
 	return st;
 }
 
 /* Everything but the key: subject and extensions, checked. */
-p11e_status p11e__req_prepare(p11e_ctx *ctx, const p11e_req *o, X509_REQ **out,
-                              const char **mdname)
+p11e_status p11e__req_prepare(p11e_ctx *ctx, const p11e_req *o, X509_REQ **out, const char **mdname)
 {
 	struct p11e__req_conf rc;
 	X509_REQ *req = NULL;
@@ -154,8 +157,8 @@ cleanup:
  * subjectAltName, extendedKeyUsage and keyUsage (each unless overridden by
  * --san / --ext).  A --config replaces all of it.
  */
-p11e_status p11e__req_from_cert(p11e_ctx *ctx, X509 *cert, const p11e_req *o,
-                                X509_REQ **out, const char **mdname)
+p11e_status p11e__req_from_cert(p11e_ctx *ctx, X509 *cert, const p11e_req *o, X509_REQ **out,
+                                const char **mdname)
 {
 	static const int kept[] = { NID_subject_alt_name, NID_ext_key_usage, NID_key_usage };
 	STACK_OF(X509_EXTENSION) *base = NULL;
@@ -176,7 +179,8 @@ p11e_status p11e__req_from_cert(p11e_ctx *ctx, X509 *cert, const p11e_req *o,
 		st = p11e__fail(ctx, P11E_ERR_FAILED, "out of memory");
 		goto done;
 	}
-	if (o->subject && (st = p11e__req_parse_subject(ctx, o->subject, MBSTRING_UTF8, name)) != P11E_OK)
+	if (o->subject &&
+	    (st = p11e__req_parse_subject(ctx, o->subject, MBSTRING_UTF8, name)) != P11E_OK)
 		goto done;
 	if (!X509_REQ_set_subject_name(req, name)) {
 		st = p11e__fail(ctx, P11E_ERR_FAILED, "out of memory");
@@ -206,8 +210,8 @@ done:
 
 /* Public key, signature on the token, verification, encoding. */
 p11e_status p11e__req_finish(p11e_ctx *ctx, const p11e_key *key, const p11e_req *o,
-                             p11e_format format, const char *md, X509_REQ *req,
-                             unsigned char **out, size_t *outlen)
+                             p11e_format format, const char *md, X509_REQ *req, unsigned char **out,
+                             size_t *outlen)
 {
 	EVP_PKEY *pub = NULL;
 	BIO *bio = NULL;
@@ -257,8 +261,8 @@ cleanup:
 	return st;
 }
 
-p11e_status p11e_csr_make(p11e_ctx *ctx, const p11e_key *key, const p11e_req *o,
-                          p11e_format format, unsigned char **out, size_t *outlen)
+p11e_status p11e_csr_make(p11e_ctx *ctx, const p11e_key *key, const p11e_req *o, p11e_format format,
+                          unsigned char **out, size_t *outlen)
 {
 	X509_REQ *req = NULL;
 	const char *md = NULL;
@@ -269,7 +273,8 @@ p11e_status p11e_csr_make(p11e_ctx *ctx, const p11e_key *key, const p11e_req *o,
 	*out = NULL;
 	*outlen = 0;
 	if (format != P11E_FORMAT_PEM && format != P11E_FORMAT_DER)
-		return p11e__fail(ctx, P11E_ERR_USAGE, "p11e_csr_make: unknown format %d", (int)format);
+		return p11e__fail(ctx, P11E_ERR_USAGE, "p11e_csr_make: unknown format %d",
+		                  (int)format);
 	if (!ctx->logged_in)
 		return p11e__fail(ctx, P11E_ERR_USAGE, "log in to the token first");
 	/* a key brought to the token (imported) can still be asked for; say so */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * rv.c - one table from CK_RV to its CKR_ name, a plain sentence, the
  * status it maps to and, where one helps, what to do about it.
@@ -16,7 +17,9 @@ struct rv_entry {
 	const char *hint;
 };
 
+/* clang-format off */
 #define E(code, text, status, hint) { code, #code, text, status, hint }
+/* clang-format on */
 #define TOK P11E_ERR_TOKEN
 #define AUTH P11E_ERR_AUTH
 #define NF P11E_ERR_NOT_FOUND
@@ -40,8 +43,10 @@ static const struct rv_entry rv_table[] = {
 	E(CKR_ACTION_PROHIBITED, "the token's policy prohibits the action", P11E_ERR_POLICY, NULL),
 	E(CKR_DATA_INVALID, "the data is invalid", IN, NULL),
 	E(CKR_DATA_LEN_RANGE, "the data has the wrong length", IN, NULL),
-	E(CKR_DEVICE_ERROR, "the device failed", TOK, "check the token and its reader, then try again"),
-	E(CKR_DEVICE_MEMORY, "the token is out of memory", TOK, "free space on the token (remove unused objects)"),
+	E(CKR_DEVICE_ERROR, "the device failed", TOK,
+	  "check the token and its reader, then try again"),
+	E(CKR_DEVICE_MEMORY, "the token is out of memory", TOK,
+	  "free space on the token (remove unused objects)"),
 	E(CKR_DEVICE_REMOVED, "the token was removed", TOK, "insert the token and try again"),
 	E(CKR_ENCRYPTED_DATA_INVALID, "the encrypted data is invalid", IN, NULL),
 	E(CKR_ENCRYPTED_DATA_LEN_RANGE, "the encrypted data has the wrong length", IN, NULL),
@@ -55,7 +60,8 @@ static const struct rv_entry rv_table[] = {
 	E(CKR_KEY_CHANGED, "the key changed", TOK, NULL),
 	E(CKR_KEY_NEEDED, "a key is needed", TOK, NULL),
 	E(CKR_KEY_INDIGESTIBLE, "the key cannot be digested", TOK, NULL),
-	E(CKR_KEY_FUNCTION_NOT_PERMITTED, "the key's attributes do not permit this use", P11E_ERR_POLICY, NULL),
+	E(CKR_KEY_FUNCTION_NOT_PERMITTED, "the key's attributes do not permit this use",
+	  P11E_ERR_POLICY, NULL),
 	E(CKR_KEY_NOT_WRAPPABLE, "the key cannot be wrapped", P11E_ERR_POLICY, NULL),
 	E(CKR_KEY_UNEXTRACTABLE, "the key is not extractable", P11E_ERR_POLICY, NULL),
 	E(CKR_MECHANISM_INVALID, "the token does not support that mechanism", TOK, NULL),
@@ -63,24 +69,28 @@ static const struct rv_entry rv_table[] = {
 	E(CKR_OBJECT_HANDLE_INVALID, "the object handle is invalid", NF, NULL),
 	E(CKR_OPERATION_ACTIVE, "another operation is active in the session", TOK, NULL),
 	E(CKR_OPERATION_NOT_INITIALIZED, "the operation was not initialised", TOK, NULL),
-	E(CKR_PIN_INCORRECT, "the PIN is incorrect", AUTH, "check the PIN source; the token counts failed tries"),
+	E(CKR_PIN_INCORRECT, "the PIN is incorrect", AUTH,
+	  "check the PIN source; the token counts failed tries"),
 	E(CKR_PIN_INVALID, "the PIN has characters the token does not accept", AUTH, NULL),
 	E(CKR_PIN_LEN_RANGE, "the PIN is too short or too long for this token", AUTH, NULL),
 	E(CKR_PIN_EXPIRED, "the PIN has expired", AUTH, NULL),
 	E(CKR_PIN_LOCKED, "the PIN is locked", AUTH, NULL),
 	E(CKR_SESSION_CLOSED, "the session was closed", TOK, NULL),
-	E(CKR_SESSION_COUNT, "the token has too many sessions open", TOK, "close other applications using the token"),
+	E(CKR_SESSION_COUNT, "the token has too many sessions open", TOK,
+	  "close other applications using the token"),
 	E(CKR_SESSION_HANDLE_INVALID, "the session handle is invalid", TOK, NULL),
 	E(CKR_SESSION_PARALLEL_NOT_SUPPORTED, "parallel sessions are not supported", TOK, NULL),
 	E(CKR_SESSION_READ_ONLY, "the session is read-only", TOK, NULL),
-	E(CKR_SESSION_EXISTS, "a session is open on the token", TOK, "close other applications using the token"),
+	E(CKR_SESSION_EXISTS, "a session is open on the token", TOK,
+	  "close other applications using the token"),
 	E(CKR_SESSION_READ_ONLY_EXISTS, "a read-only session exists", TOK, NULL),
 	E(CKR_SESSION_READ_WRITE_SO_EXISTS, "a read-write SO session exists", TOK, NULL),
 	E(CKR_SIGNATURE_INVALID, "the signature is invalid", IN, NULL),
 	E(CKR_SIGNATURE_LEN_RANGE, "the signature has the wrong length", IN, NULL),
 	E(CKR_TEMPLATE_INCOMPLETE, "the attribute template is incomplete", TOK, NULL),
 	E(CKR_TEMPLATE_INCONSISTENT, "the attribute template is inconsistent", TOK, NULL),
-	E(CKR_TOKEN_NOT_PRESENT, "no token is present in the slot", NF, "insert the token and try again"),
+	E(CKR_TOKEN_NOT_PRESENT, "no token is present in the slot", NF,
+	  "insert the token and try again"),
 	E(CKR_TOKEN_NOT_RECOGNIZED, "the module does not recognise the token", TOK, NULL),
 	E(CKR_TOKEN_WRITE_PROTECTED, "the token is write-protected", TOK, NULL),
 	E(CKR_UNWRAPPING_KEY_SIZE_RANGE, "the unwrapping key has the wrong size", TOK, NULL),
@@ -89,7 +99,8 @@ static const struct rv_entry rv_table[] = {
 	E(CKR_USER_NOT_LOGGED_IN, "the user is not logged in", AUTH, NULL),
 	E(CKR_USER_PIN_NOT_INITIALIZED, "the user PIN has not been set", AUTH, NULL),
 	E(CKR_USER_TYPE_INVALID, "the user type is invalid", TOK, NULL),
-	E(CKR_USER_ANOTHER_ALREADY_LOGGED_IN, "another user is already logged in", AUTH, "close other applications using the token"),
+	E(CKR_USER_ANOTHER_ALREADY_LOGGED_IN, "another user is already logged in", AUTH,
+	  "close other applications using the token"),
 	E(CKR_USER_TOO_MANY_TYPES, "too many user types are logged in", AUTH, NULL),
 	E(CKR_WRAPPED_KEY_INVALID, "the wrapped key is invalid", IN, NULL),
 	E(CKR_WRAPPED_KEY_LEN_RANGE, "the wrapped key has the wrong length", IN, NULL),
@@ -113,7 +124,8 @@ static const struct rv_entry rv_table[] = {
 	E(CKR_EXCEEDED_MAX_ITERATIONS, "too many iterations", TOK, NULL),
 	E(CKR_FIPS_SELF_TEST_FAILED, "the FIPS self-test failed", TOK, NULL),
 	E(CKR_LIBRARY_LOAD_FAILED, "the module could not load a library it needs", TOK, NULL),
-	E(CKR_PIN_TOO_WEAK, "the token finds the PIN too weak", AUTH, "choose a longer or less guessable PIN"),
+	E(CKR_PIN_TOO_WEAK, "the token finds the PIN too weak", AUTH,
+	  "choose a longer or less guessable PIN"),
 	E(CKR_PUBLIC_KEY_INVALID, "the public key is invalid", IN, NULL),
 	E(CKR_FUNCTION_REJECTED, "the token rejected the function", TOK, NULL),
 };

@@ -1,9 +1,9 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * sessions.c - the one session a context keeps on its selected token: opened
  * on first use, logged out and closed with the context.
  */
 #include "config.h"
-
 
 #include "internal.h"
 

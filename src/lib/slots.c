@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * slots.c - slots and the tokens in them, as the module reports them: read
  * into p11e_slot (strings unpadded, the token's RFC 7512 URI formatted by

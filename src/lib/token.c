@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * token.c - choosing the token to work on: by URI or label among the slots'
  * tokens, the only initialised one, or one to initialise; and keeping the
@@ -50,8 +51,8 @@ static int admits(int mode, const p11e_slot *s)
 	}
 }
 
-p11e_status p11e__token_match(p11e_ctx *ctx, const char *spec, const p11e_slot *slots,
-                              size_t n, int mode, size_t *found)
+p11e_status p11e__token_match(p11e_ctx *ctx, const char *spec, const p11e_slot *slots, size_t n,
+                              int mode, size_t *found)
 {
 	P11KitUri *uri = NULL;
 	size_t matches = 0, i;
@@ -81,14 +82,14 @@ p11e_status p11e__token_match(p11e_ctx *ctx, const char *spec, const p11e_slot *
 	describe_tokens(slots, n, list, sizeof(list));
 	if (matches > 1)
 		return p11e__fail_why(ctx, P11E_ERR_NOT_FOUND, P11E_REASON_TOKEN_AMBIGUOUS,
-		                  "%s%s%s matches %zu tokens (%s)",
-		                  spec ? "'" : "", spec ? spec : "more than one token",
-		                  spec ? "'" : "", matches, list);
+		                      "%s%s%s matches %zu tokens (%s)", spec ? "'" : "",
+		                      spec ? spec : "more than one token", spec ? "'" : "", matches,
+		                      list);
 	if (spec)
 		return p11e__fail_why(ctx, P11E_ERR_NOT_FOUND, P11E_REASON_TOKEN_NOT_FOUND,
-		                  "no %stoken matches '%s' (present: %s)",
-		                  mode == P11E__MATCH_UNINITIALIZED ? "uninitialised " : "", spec,
-		                  list);
+		                      "no %stoken matches '%s' (present: %s)",
+		                      mode == P11E__MATCH_UNINITIALIZED ? "uninitialised " : "",
+		                      spec, list);
 	return p11e__fail_why(ctx, P11E_ERR_NOT_FOUND, P11E_REASON_TOKEN_NONE,
 	                      "no %s token found (present: %s)",
 	                      mode == P11E__MATCH_UNINITIALIZED ? "uninitialised" : "initialised",
@@ -171,7 +172,8 @@ static p11e_status labelled(p11e_ctx *ctx, const char *label, p11e_slot *slots, 
 
 	*found = 0;
 	for (size_t i = 0; i < n; i++) {
-		if (p11e__slot_initialized(&slots[i]) && strcmp(slots[i].label, label) == 0 && hits++ == 0)
+		if (p11e__slot_initialized(&slots[i]) && strcmp(slots[i].label, label) == 0 &&
+		    hits++ == 0)
 			*at = i;
 	}
 	if (hits > 1)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * uri.c - RFC 7512 pkcs11: URIs read through p11-kit's P11KitUri (never by
  * hand), and whether one names a given slot's token.
@@ -23,8 +24,8 @@ p11e_status p11e__uri_parse(p11e_ctx *ctx, const char *spec, const char *what, P
 	if (rc != P11_KIT_URI_OK) {
 		p11_kit_uri_free(uri);
 		return p11e__fail(ctx, P11E_ERR_INPUT,
-		                  "bad %s URI: %s: give an RFC 7512 pkcs11: URI, or a label",
-		                  what, p11_kit_uri_message(rc));
+		                  "bad %s URI: %s: give an RFC 7512 pkcs11: URI, or a label", what,
+		                  p11_kit_uri_message(rc));
 	}
 	*out = uri;
 	return P11E_OK;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * cmd-csr.c - p11enroll csr
  */
@@ -7,14 +8,13 @@
 
 #include "csr-options.h"
 
-const char usage_csr[] =
-	"Usage: p11enroll [GLOBAL OPTIONS] csr --key URI|LABEL [OPTIONS]\n"
-	"Write a PKCS#10 request for a key on the token, signed by the token and\n"
-	"verified before it is written.\n"
-	"\n"
-	"Options:\n"
-	"  --key URI|LABEL   the private key: its pkcs11: URI or label\n" CSR_USAGE
-	"  --help            show this help\n";
+const char usage_csr[] = "Usage: p11enroll [GLOBAL OPTIONS] csr --key URI|LABEL [OPTIONS]\n"
+			 "Write a PKCS#10 request for a key on the token, signed by the token and\n"
+			 "verified before it is written.\n"
+			 "\n"
+			 "Options:\n"
+			 "  --key URI|LABEL   the private key: its pkcs11: URI or label\n" CSR_USAGE
+			 "  --help            show this help\n";
 
 enum { OPT_KEY = 256 };
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * cmd-enroll.c - p11enroll enroll
  */
@@ -47,7 +48,8 @@ int cmd_enroll(struct tool *t, int argc, char **argv)
 		case OPT_TYPE: type = optarg; continue;
 		case OPT_ID:
 			if (tool_hex_decode(optarg, id, sizeof(id), &id_len) != 0)
-				return tool_usage_error("enroll", "--id '%s' is not 1 to 64 bytes of hex",
+				return tool_usage_error("enroll",
+				                        "--id '%s' is not 1 to 64 bytes of hex",
 				                        optarg);
 			continue;
 		case 'h': fputs(usage_enroll, stdout); return 0;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * cmd-init-token.c - p11enroll init-token
  */
@@ -47,8 +48,8 @@ int cmd_init_token(struct tool *t, int argc, char **argv)
 			errno = 0;
 			slot = strtol(optarg, &end, 0);
 			if (errno || *end || slot < 0 || !*optarg)
-				return tool_usage_error("init-token", "--slot '%s' is not a slot id",
-				                        optarg);
+				return tool_usage_error("init-token",
+				                        "--slot '%s' is not a slot id", optarg);
 			break;
 		case OPT_REINIT: flags |= P11E_INIT_REINIT; break;
 		case 'h': fputs(usage_init_token, stdout); return 0;

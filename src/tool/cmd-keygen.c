@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * cmd-keygen.c - p11enroll keygen
  */
@@ -98,7 +99,8 @@ int cmd_keygen(struct tool *t, int argc, char **argv)
 		case OPT_LABEL: label = optarg; break;
 		case OPT_ID:
 			if (tool_hex_decode(optarg, id, sizeof(id), &id_len) != 0)
-				return tool_usage_error("keygen", "--id '%s' is not 1 to 64 bytes of hex",
+				return tool_usage_error("keygen",
+				                        "--id '%s' is not 1 to 64 bytes of hex",
 				                        optarg);
 			break;
 		case OPT_TYPE: type = optarg; break;

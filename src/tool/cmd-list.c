@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * cmd-list.c - p11enroll list
  */
@@ -27,7 +28,7 @@ static void iso(long long t, char *out, size_t len)
 
 static const char *class_name(p11e_obj_class c)
 {
-	return c == P11E_OBJ_PRIVATE_KEY ? "private-key"
+	return c == P11E_OBJ_PRIVATE_KEY  ? "private-key"
 	       : c == P11E_OBJ_PUBLIC_KEY ? "public-key"
 	                                  : "certificate";
 }

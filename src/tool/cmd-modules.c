@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * cmd-modules.c - p11enroll modules
  */
@@ -7,13 +8,12 @@
 
 #include "tool.h"
 
-const char usage_modules[] =
-	"Usage: p11enroll [GLOBAL OPTIONS] modules\n"
-	"List the PKCS#11 module given with --module, or else every module\n"
-	"registered with p11-kit: name, path, description, versions, URI.\n"
-	"\n"
-	"Options:\n"
-	"  --help    show this help\n";
+const char usage_modules[] = "Usage: p11enroll [GLOBAL OPTIONS] modules\n"
+			     "List the PKCS#11 module given with --module, or else every module\n"
+			     "registered with p11-kit: name, path, description, versions, URI.\n"
+			     "\n"
+			     "Options:\n"
+			     "  --help    show this help\n";
 
 static json_t *module_json(const p11e_module_info *m)
 {

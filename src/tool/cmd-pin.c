@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * cmd-pin.c - p11enroll pin change|init|unblock
  */
@@ -78,7 +79,8 @@ int cmd_pin(struct tool *t, int argc, char **argv)
 		goto cleanup;
 	}
 	if (strcmp(action, "unblock") == 0 && !was_locked && t->verbosity >= 1)
-		fprintf(stderr, "p11enroll: note: the user PIN of '%s' was not locked; it was reset\n",
+		fprintf(stderr,
+		        "p11enroll: note: the user PIN of '%s' was not locked; it was reset\n",
 		        p11e_token_selected(t->ctx)->label);
 	if (t->json) {
 		doc = json_pack("{s:s, s:s, s:s}", "action", action, "token",

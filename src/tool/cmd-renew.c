@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * cmd-renew.c - p11enroll renew
  */
@@ -66,8 +67,10 @@ int cmd_renew(struct tool *t, int argc, char **argv)
 		goto cleanup;
 	}
 	if (reused)
-		tool_info(t, "p11enroll: note: reusing '%s', made by an earlier renew and still "
-		             "without a certificate\n", key.label);
+		tool_info(t,
+		          "p11enroll: note: reusing '%s', made by an earlier renew and still "
+		          "without a certificate\n",
+		          key.label);
 	ret = tool_write_output(a.out, req, len);
 	if (ret == 0 && t->json) {
 		json_t *doc = tool_key_json(&key);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * cmd-retire.c - p11enroll retire
  */
@@ -78,8 +79,10 @@ int cmd_retire(struct tool *t, int argc, char **argv)
 		return tool_fail(t, st, NULL);
 	if (!yes) {
 		snprintf(question, sizeof(question),
-		         "Remove key '%s' and %zu certificate%s from token '%s'? This cannot be undone.",
-		         key.label, ncerts, ncerts == 1 ? "" : "s", p11e_token_selected(t->ctx)->label);
+		         "Remove key '%s' and %zu certificate%s from token '%s'? This cannot be "
+		         "undone.",
+		         key.label, ncerts, ncerts == 1 ? "" : "s",
+		         p11e_token_selected(t->ctx)->label);
 		ok = confirm(question);
 		if (ok < 0) {
 			p11e_key_clear(&key);
@@ -95,8 +98,8 @@ int cmd_retire(struct tool *t, int argc, char **argv)
 	if (st != P11E_OK)
 		ret = tool_fail(t, st, NULL);
 	else if (t->json)
-		ret = tool_json_emit(json_pack("{s:s, s:s, s:i}", "label", key.label, "uri", key.uri,
-		                               "certificates_removed", (int)ncerts));
+		ret = tool_json_emit(json_pack("{s:s, s:s, s:i}", "label", key.label, "uri",
+		                               key.uri, "certificates_removed", (int)ncerts));
 	else
 		tool_info(t, "removed key '%s' and %zu certificate%s\n", key.label, ncerts,
 		          ncerts == 1 ? "" : "s");

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * cmd-status.c - p11enroll status: renewal state for monitoring.  Exit
  * codes follow the Nagios plugin convention, not the other commands'.
@@ -72,7 +73,8 @@ int cmd_status(struct tool *t, int argc, char **argv)
 		return NAGIOS_UNKNOWN;
 	}
 	if (crit > warn) {
-		tool_usage_error("status", "--crit-days %d is more than --warn-days %d", crit, warn);
+		tool_usage_error("status", "--crit-days %d is more than --warn-days %d", crit,
+		                 warn);
 		return NAGIOS_UNKNOWN;
 	}
 	/* certificates are public objects: monitoring needs no PIN */
@@ -95,23 +97,26 @@ int cmd_status(struct tool *t, int argc, char **argv)
 			continue;
 		seen++;
 		s = p11e_cert_state_of(o, now, warn, crit, &days);
-		code = s == P11E_CERT_OK ? NAGIOS_OK : s == P11E_CERT_RENEW ? NAGIOS_WARNING
-		                                                            : NAGIOS_CRITICAL;
+		code = s == P11E_CERT_OK      ? NAGIOS_OK
+		       : s == P11E_CERT_RENEW ? NAGIOS_WARNING
+		                              : NAGIOS_CRITICAL;
 		if (code > worst)
 			worst = code;
 		if (arr)
-			json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:I, s:s}", "label", o->label,
-			                                     "uri", o->uri ? o->uri : "", "subject",
-			                                     o->subject ? o->subject : "", "days_left",
-			                                     (json_int_t)days, "state",
-			                                     p11e_cert_state_name(s)));
+			json_array_append_new(arr,
+			                      json_pack("{s:s, s:s, s:s, s:I, s:s}", "label",
+			                                o->label, "uri", o->uri ? o->uri : "",
+			                                "subject", o->subject ? o->subject : "",
+			                                "days_left", (json_int_t)days, "state",
+			                                p11e_cert_state_name(s)));
 		else
 			printf("%-13s %5ld days  %s  %s\n", p11e_cert_state_name(s), days, o->label,
 			       o->subject ? o->subject : "");
 	}
 	if (!seen) {
 		if (!t->json)
-			printf("no client certificate on token '%s'\n", p11e_token_selected(t->ctx)->label);
+			printf("no client certificate on token '%s'\n",
+			       p11e_token_selected(t->ctx)->label);
 		worst = NAGIOS_UNKNOWN;
 	}
 	if (arr) {
@@ -119,7 +124,8 @@ int cmd_status(struct tool *t, int argc, char **argv)
 
 		tool_json_emit(json_pack("{s:s, s:s, s:i, s:i, s:o}", "token",
 		                         p11e_token_selected(t->ctx)->label, "worst", names[worst],
-		                         "warn_days", warn, "crit_days", crit, "certificates", arr));
+		                         "warn_days", warn, "crit_days", crit, "certificates",
+		                         arr));
 	}
 	p11e_list_free(objs, n);
 	return worst;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * csr-options.c - the request options csr, enroll and renew share, and the
  * library's request (p11e_req) made from them.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * csr-options.h - the request options csr and enroll share.
  */
@@ -23,28 +24,30 @@ enum {
 	OPT_PROFILE,
 };
 
-#define CSR_LONG_OPTIONS                                          \
-	{ "config", required_argument, NULL, OPT_CONFIG },         \
-	{ "subject", required_argument, NULL, OPT_SUBJECT },       \
-	{ "san", required_argument, NULL, OPT_SAN },               \
-	{ "ext", required_argument, NULL, OPT_EXT },               \
-	{ "digest", required_argument, NULL, OPT_DIGEST },         \
-	{ "pss", no_argument, NULL, OPT_PSS },                     \
-	{ "backend", required_argument, NULL, OPT_BACKEND },       \
-	{ "der", no_argument, NULL, OPT_DER },                     \
-	{ "out", required_argument, NULL, OPT_OUT },               \
-	{ "profile", required_argument, NULL, OPT_PROFILE }
+#define CSR_LONG_OPTIONS                                             \
+	{ "config", required_argument, NULL, OPT_CONFIG },           \
+		{ "subject", required_argument, NULL, OPT_SUBJECT }, \
+		{ "san", required_argument, NULL, OPT_SAN },         \
+		{ "ext", required_argument, NULL, OPT_EXT },         \
+		{ "digest", required_argument, NULL, OPT_DIGEST },   \
+		{ "pss", no_argument, NULL, OPT_PSS },               \
+		{ "backend", required_argument, NULL, OPT_BACKEND }, \
+		{ "der", no_argument, NULL, OPT_DER },               \
+		{ "out", required_argument, NULL, OPT_OUT },         \
+	{                                                            \
+		"profile", required_argument, NULL, OPT_PROFILE      \
+	}
 
-#define CSR_USAGE                                                                   \
+#define CSR_USAGE                                                                        \
 	"  --config FILE     OpenSSL req-style config ([req], prompt = no)\n"            \
 	"  --subject DN      subject as /C=US/O=Acme/CN=host (overrides the config)\n"   \
-	"  --san LIST        subjectAltName: DNS:a.example,IP:192.0.2.1 (repeatable)\n" \
+	"  --san LIST        subjectAltName: DNS:a.example,IP:192.0.2.1 (repeatable)\n"  \
 	"  --ext SPEC        extension in OpenSSL syntax: extendedKeyUsage=clientAuth\n" \
 	"                    (repeatable; overrides the config's)\n"                     \
 	"  --digest NAME     sha256 (default), sha384 or sha512\n"                       \
 	"  --pss             sign with RSA-PSS (RSA keys)\n"                             \
-	"  --profile NAME    refuse a request that breaks this profile (mtls-client,\n" \
-	"                    open-banking, or your own)\n"                                \
+	"  --profile NAME    refuse a request that breaks this profile (mtls-client,\n"  \
+	"                    open-banking, or your own)\n"                               \
 	"  --backend NAME    provider (default: ours, in a private OpenSSL context)\n"   \
 	"                    or engine (libp11's pkcs11 engine, loaded privately)\n"     \
 	"  -o, --out FILE    write the request there (default: stdout)\n"                \
@@ -56,7 +59,7 @@ struct csr_args {
 	const char *san[CSR_MAX_LIST];
 	const char *ext[CSR_MAX_LIST];
 	size_t nsan, next;
-	unsigned flags;       /* p11e_req_flags */
+	unsigned flags; /* p11e_req_flags */
 	p11e_backend backend;
 	p11e_format format;
 	const char *out;

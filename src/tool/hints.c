@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * hints.c - what the user can do about a failure, in the tool's own terms:
  * the library says why (p11e_reason), only the tool knows its options and
@@ -39,7 +40,8 @@ static const struct {
 	{ P11E_REASON_KEY_ID_UNSETTABLE, "give --id if the token cannot" },
 	{ P11E_REASON_KEY_LAST_VALID, "renew and import its successor first, or add --force" },
 	{ P11E_REASON_KEY_HAS_CERT, "use 'p11enroll renew' for a new key and request" },
-	{ P11E_REASON_KEY_NO_CERT, "use 'p11enroll csr' or 'p11enroll enroll' for a first certificate" },
+	{ P11E_REASON_KEY_NO_CERT,
+	  "use 'p11enroll csr' or 'p11enroll enroll' for a first certificate" },
 	{ P11E_REASON_KEY_EXISTS, "choose another, or use 'p11enroll enroll' to reuse the key" },
 	{ P11E_REASON_SUBJECT_MISSING, "give --subject or a --config with distinguished_name" },
 	{ P11E_REASON_PSS_NEEDS_RSA, "leave out --pss, or use an RSA --type" },
@@ -53,7 +55,8 @@ static const struct {
 	  "check the clock, or add --allow-expired to import it anyway" },
 	{ P11E_REASON_CERT_ONLY_CA,
 	  "import the client certificate (give CA certificates with --chain)" },
-	{ P11E_REASON_CERT_OTHER_KEY, "check --key, or leave it out to find the key by public key" },
+	{ P11E_REASON_CERT_OTHER_KEY,
+	  "check --key, or leave it out to find the key by public key" },
 	{ P11E_REASON_CHAIN_NEEDS_PEM, "use PEM for --chain" },
 };
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * main.c - global options and the command table.
  */
@@ -95,7 +96,8 @@ static int cmd_help(int argc, char **argv)
 	}
 	c = find_command(argv[1]);
 	if (!c) {
-		fprintf(stderr, "p11enroll: unknown command '%s': see 'p11enroll --help'\n", argv[1]);
+		fprintf(stderr, "p11enroll: unknown command '%s': see 'p11enroll --help'\n",
+		        argv[1]);
 		return P11E_ERR_USAGE;
 	}
 	fputs(c->usage, stdout);
@@ -135,7 +137,8 @@ int main(int argc, char **argv)
 		return cmd_help(argc, argv);
 	c = find_command(argv[0]);
 	if (!c) {
-		fprintf(stderr, "p11enroll: unknown command '%s': see 'p11enroll --help'\n", argv[0]);
+		fprintf(stderr, "p11enroll: unknown command '%s': see 'p11enroll --help'\n",
+		        argv[0]);
 		return P11E_ERR_USAGE;
 	}
 	if ((ret = tool_globals_after(&t, c, &argc, argv)) != 0)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * output.c - what every command prints the same way: errors, log lines,
  * JSON, slots.
@@ -8,13 +9,13 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <openssl/crypto.h>
-#include <stdlib.h>
-#include <unistd.h>
 #include <p11-kit/pkcs11.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "tool.h"
 
@@ -23,9 +24,7 @@ void tool_log(void *data, p11e_log_level level, const char *msg)
 	const struct tool *t = data;
 
 	switch (level) {
-	case P11E_LOG_ERROR:
-		fprintf(stderr, "p11enroll: %s\n", msg);
-		break;
+	case P11E_LOG_ERROR: fprintf(stderr, "p11enroll: %s\n", msg); break;
 	case P11E_LOG_WARN:
 		if (t->verbosity >= 1)
 			fprintf(stderr, "p11enroll: warning: %s\n", msg);
@@ -79,8 +78,8 @@ int tool_bad_option(const char *cmd, char **argv)
 	const char *arg = argv[optind - 1];
 
 	if (optopt && arg[0] == '-' && arg[1] != '-')
-		fprintf(stderr, "p11enroll: %s option '-%c'", optopt == ':' ? "bad" : "unknown or incomplete",
-		        optopt);
+		fprintf(stderr, "p11enroll: %s option '-%c'",
+		        optopt == ':' ? "bad" : "unknown or incomplete", optopt);
 	else
 		fprintf(stderr, "p11enroll: unknown or incomplete option '%s'", arg);
 	if (cmd)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * prompt.c - the tool's PIN callback: a no-echo prompt on the controlling
  * terminal.  The library asks for a PIN through it when no source was given
@@ -54,8 +55,8 @@ static int read_line(int fd, char *buf, size_t size)
 	return (int)n;
 }
 
-int tool_pin_prompt(void *data, p11e_pin_role role, const char *token_label,
-                    const char *token_uri, unsigned flags, char *buf, size_t size)
+int tool_pin_prompt(void *data, p11e_pin_role role, const char *token_label, const char *token_uri,
+                    unsigned flags, char *buf, size_t size)
 {
 	struct termios old, quiet;
 	char prompt[128];

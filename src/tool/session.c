@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * session.c - the steps every token command starts with: the module, the
  * token, the login (guarded: a locked PIN or a last try is refused before
@@ -44,4 +45,3 @@ int tool_login(struct tool *t)
 	p11e_pin_free(pin);
 	return st == P11E_OK ? 0 : tool_fail(t, st, NULL);
 }
-

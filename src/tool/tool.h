@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * tool.h - what the p11enroll tool's files share.
  */
@@ -68,9 +69,9 @@ int cmd_export(struct tool *t, int argc, char **argv);
 int cmd_renew(struct tool *t, int argc, char **argv);
 int cmd_retire(struct tool *t, int argc, char **argv);
 
-extern const char usage_modules[], usage_tokens[], usage_init_token[], usage_pin[],
-	usage_keygen[], usage_csr[], usage_enroll[], usage_lint[], usage_import[], usage_list[],
-	usage_status[], usage_export[], usage_renew[], usage_retire[];
+extern const char usage_modules[], usage_tokens[], usage_init_token[], usage_pin[], usage_keygen[],
+	usage_csr[], usage_enroll[], usage_lint[], usage_import[], usage_list[], usage_status[],
+	usage_export[], usage_renew[], usage_retire[];
 
 /* hints.c: the tool's advice for a failure's reason, naming its options; or NULL */
 const char *tool_hint(p11e_reason reason);
@@ -102,8 +103,8 @@ int tool_login(struct tool *t);
  * prompt.c: the PIN callback (p11e_pin_fn): a no-echo prompt on the
  * controlling terminal, P11E_PIN_ANSWER_UNAVAILABLE without one.
  */
-int tool_pin_prompt(void *data, p11e_pin_role role, const char *token_label,
-                    const char *token_uri, unsigned flags, char *buf, size_t size);
+int tool_pin_prompt(void *data, p11e_pin_role role, const char *token_label, const char *token_uri,
+                    unsigned flags, char *buf, size_t size);
 json_t *tool_key_json(const p11e_key *k);
 void tool_key_print(const p11e_key *k);
 /* Write data to path ("-" or NULL: stdout) via a temporary file and rename. */

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # shellcheck disable=SC2086,SC2154,SC2016,SC2012,SC2174 # lists split on purpose, variables set by eval, sh -c code in quotes, one lock file by glob, a mode for the last directory only
 # concurrency.sh - two processes at once on one token, many rounds: two
 # enrolls of one label make one key pair (the other run reuses it, or fails

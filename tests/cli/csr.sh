@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # csr.sh - csr: PEM, DER, stdout; every key type, digest and PSS; the
 # tests/data configs against `openssl req` with a software key; the
 # command-line subject, SAN and extensions; the errors.

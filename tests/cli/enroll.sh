@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # enroll.sh - enroll: a new key and its request, the key reused on the next
 # run (never duplicated), refused with another type, another id or a
 # certificate; bad request input leaves the token as it was.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # errors.sh - every error: one "p11enroll: " line on stderr, nothing on
 # stdout, the documented exit status.
 set -u

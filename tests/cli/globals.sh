@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # globals.sh - global options after the command as before it; the command's
 # own options (and their values) are never taken for global ones.
 set -u

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # help-man.sh - the man pages and --help name the same options; the man
 # pages are built and render.
 set -u

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # hints.sh - the library reports why a command failed (p11e_reason); the tool
 # adds what to do in its own terms (an option or a command).  Each refusal
 # below is one error line, its documented exit code, and the hint that names

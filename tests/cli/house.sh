@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # The library's house rules, checked on the source and the built objects:
 # - libp11enroll speaks in reasons, never in the tool's options or commands:
 #   no string literal in src/lib names a "--flag" or "p11enroll COMMAND";
@@ -59,5 +60,19 @@ else
 	fi
 	rm -f "$defs" "$edges"
 fi
+
+case_ "every source file names its licence (SPDX)"
+# the man page's EXAMPLE is shown as it is, and stays without it
+missing=$(cd "$TOP_SRCDIR" && for f in src/lib/*.[ch] src/tool/*.[ch] tests/*/*.[ch] tests/*.[ch] \
+	tests/*/*.sh scripts/*; do
+	[ "$f" = tests/lib/example-enroll.c ] && continue
+	head -n 3 "$f" | grep -q 'SPDX-License-Identifier: LGPL-2.1-or-later' || echo "$f"
+done)
+if [ -z "$missing" ]; then
+	ok "SPDX-License-Identifier in every source and script"
+else
+	fail "SPDX-License-Identifier in every source and script" "$(echo "$missing" | tr '\n' ' ')"
+fi
+check "LICENSE is the LGPL 2.1" grep -q 'GNU LESSER GENERAL PUBLIC LICENSE' "$TOP_SRCDIR/LICENSE"
 
 finish

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # import.sh - import: a CA-signed certificate goes on bound to its key (the
 # key's CKA_ID, as pkcs11-tool and p11tool see it), its chain once; PEM,
 # DER, PKCS#7 and bundles; every refusal leaves the token as it was.

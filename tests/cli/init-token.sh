@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # init-token.sh - initialising tokens, and what init-token refuses.
 set -u
 . "$(dirname "$0")/lib.sh"

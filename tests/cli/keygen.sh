@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # shellcheck disable=SC2086,SC2154 # key type options split on purpose; uri_* set by eval
 # keygen.sh - keygen: every key type, the attributes and the id as
 # pkcs11-tool sees them, the URI with libp11's engine, and the errors.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # shellcheck shell=sh
 # lib.sh - helpers for the p11enroll CLI tests; sourced, not run.
 #

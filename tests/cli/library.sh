@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # library.sh - libp11enroll(3)'s EXAMPLE, built against the installed-style
 # library (public header, exported symbols only) as tests/lib/example-enroll:
 # the page shows exactly that program, and it enrols a key on a fresh token,

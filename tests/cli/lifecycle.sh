@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # lifecycle.sh - renew keeps subject and SANs on a new key next to the old
 # one; retire removes a key pair and its certificates, keeps CA
 # certificates, and refuses the last valid key without --force.

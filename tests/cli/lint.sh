@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # lint.sh - profiles: lint on requests and certificates made by openssl with
 # software keys, and csr --profile refusing to sign on the token.
 set -u

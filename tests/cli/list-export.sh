@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # list-export.sh - list: the JSON schema, keys paired with certificates by
 # id, a lone key and an orphaned certificate; export: the very certificate
 # imported, DER or PEM, with its chain, never a PKCS#12.

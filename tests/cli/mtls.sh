@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # mtls.sh - a real mutual-TLS handshake with the key on the token: enroll,
 # a CA signs, import, export; curl signs with the key through libp11's
 # engine (the URI enroll printed) against openssl s_server on 127.0.0.1,

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # shellcheck disable=SC2086 # $SETSID is empty or one word
 # pin.sh - pin change / init / unblock and the PIN sources.
 set -u

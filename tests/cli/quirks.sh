@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # quirks.sh - token quirk files: found on $P11ENROLL_TOKENS_PATH, shown by
 # `tokens`, applied by keygen (RSA size limit, CKA_EXTRACTABLE left out,
 # CKA_ID kept) and import (private certificates), and a malformed one

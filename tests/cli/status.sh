@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # status.sh - status: days left and state of each client certificate, the
 # monitoring exit codes (0 ok, 1 renew soon, 2 critical/expired, 3 unknown),
 # the thresholds, --json; no PIN asked or needed.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # tokens.sh - `tokens` and `modules`, checked against pkcs11-tool.
 set -u
 . "$(dirname "$0")/lib.sh"

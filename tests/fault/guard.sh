@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # guard.sh - the PIN lockout guard, seen through the fault-injecting module
 # (p11fault): with a token that reports a last try or a locked PIN, the
 # commands refuse before any C_Login (or C_SetPIN/C_InitPIN/C_InitToken) is

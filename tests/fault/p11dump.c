@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * p11dump.c - what the fault sweep compares before and after a command: the
  * tokens of a module and the objects of one of them, one line each, read
@@ -51,7 +52,8 @@ static unsigned char *attr(CK_SESSION_HANDLE s, CK_OBJECT_HANDLE o, CK_ATTRIBUTE
 	unsigned char *v;
 
 	*len = 0;
-	if (f->C_GetAttributeValue(s, o, &a, 1) != CKR_OK || a.ulValueLen == CK_UNAVAILABLE_INFORMATION)
+	if (f->C_GetAttributeValue(s, o, &a, 1) != CKR_OK ||
+	    a.ulValueLen == CK_UNAVAILABLE_INFORMATION)
 		return NULL;
 	v = malloc(a.ulValueLen + 1);
 	if (!v)

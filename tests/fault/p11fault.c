@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * p11fault.c - a fault-injecting PKCS#11 module for the tests.
  *
@@ -49,26 +50,26 @@
 #define P11FAULT_MAX_SPECS 16
 
 struct fault_spec {
-	unsigned long n;   /* 1-based call number */
-	int and_later;     /* N+: every call from n on */
+	unsigned long n; /* 1-based call number */
+	int and_later;   /* N+: every call from n on */
 	CK_RV rv;
 };
 
 static pthread_once_t once = PTHREAD_ONCE_INIT;
-static CK_RV setup_rv = CKR_OK;          /* CKR_OK once the setup worked */
-static CK_FUNCTION_LIST *real;           /* the real module's list */
+static CK_RV setup_rv = CKR_OK; /* CKR_OK once the setup worked */
+static CK_FUNCTION_LIST *real;  /* the real module's list */
 static void *real_handle;
 static int log_fd = -1;
 static struct fault_spec specs[P11FAULT_MAX_SPECS];
 static size_t nspecs;
-static char fail_func[64];               /* "" counts every call */
+static char fail_func[64]; /* "" counts every call */
 static CK_FLAGS token_flags;
-static CK_ATTRIBUTE_TYPE bool_type;      /* P11FAULT_BOOL, when bool_set */
+static CK_ATTRIBUTE_TYPE bool_type; /* P11FAULT_BOOL, when bool_set */
 static CK_BBOOL bool_value;
 static int bool_set;
-static char slow_func[64];               /* P11FAULT_SLOW, when slow_ms */
+static char slow_func[64]; /* P11FAULT_SLOW, when slow_ms */
 static unsigned long slow_ms;
-static unsigned long ncalls;             /* calls counted for P11FAULT_FAIL */
+static unsigned long ncalls; /* calls counted for P11FAULT_FAIL */
 
 static const struct {
 	const char *name;
@@ -150,7 +151,8 @@ static CK_RV parse_fail(const char *v)
 		if (f->and_later)
 			end++;
 		if (*end != ':' || parse_rv(end + 1, len - (size_t)(end + 1 - p), &f->rv) != 0)
-			return bad_setting("P11FAULT_FAIL='%s': want N:RV, RV hex or a CKR_ name", v);
+			return bad_setting("P11FAULT_FAIL='%s': want N:RV, RV hex or a CKR_ name",
+			                   v);
 		nspecs++;
 		p += len;
 		if (*p == ',')
@@ -232,7 +234,8 @@ static void setup(void)
 	if (v && *v) {
 		errno = 0;
 		bool_type = strtoul(v, &end, 16);
-		if (errno || end == v || *end != ':' || (end[1] != '0' && end[1] != '1') || end[2]) {
+		if (errno || end == v || *end != ':' || (end[1] != '0' && end[1] != '1') ||
+		    end[2]) {
 			setup_rv = bad_setting("P11FAULT_BOOL='%s': want HEX:0 or HEX:1", v);
 			return;
 		}
@@ -269,7 +272,8 @@ static int intercept(const char *name, CK_RV *rv)
 		return 1;
 	}
 	if (slow_ms && strcmp(slow_func, name) == 0) {
-		struct timespec ts = { (time_t)(slow_ms / 1000), (long)(slow_ms % 1000) * 1000000L };
+		struct timespec ts = { (time_t)(slow_ms / 1000),
+			               (long)(slow_ms % 1000) * 1000000L };
 
 		while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
 			;
@@ -287,13 +291,13 @@ static int intercept(const char *name, CK_RV *rv)
 }
 
 /* One forwarder per signature: FWD(name, (params), (args)). */
-#define FWD(name, params, args)                    \
-	static CK_RV w_##name params               \
-	{                                          \
-		CK_RV rv_;                         \
-		if (intercept(#name, &rv_))        \
-			return rv_;                \
-		return real->name args;            \
+#define FWD(name, params, args)             \
+	static CK_RV w_##name params        \
+	{                                   \
+		CK_RV rv_;                  \
+		if (intercept(#name, &rv_)) \
+			return rv_;         \
+		return real->name args;     \
 	}
 
 static CK_FUNCTION_LIST wrapper_list;
@@ -346,12 +350,10 @@ FWD(C_InitToken, (CK_SLOT_ID slot, CK_UTF8CHAR_PTR pin, CK_ULONG len, CK_UTF8CHA
     (slot, pin, len, label))
 FWD(C_InitPIN, (CK_SESSION_HANDLE s, CK_UTF8CHAR_PTR pin, CK_ULONG len), (s, pin, len))
 FWD(C_SetPIN,
-    (CK_SESSION_HANDLE s, CK_UTF8CHAR_PTR old, CK_ULONG olen, CK_UTF8CHAR_PTR new_,
-     CK_ULONG nlen),
+    (CK_SESSION_HANDLE s, CK_UTF8CHAR_PTR old, CK_ULONG olen, CK_UTF8CHAR_PTR new_, CK_ULONG nlen),
     (s, old, olen, new_, nlen))
 FWD(C_OpenSession,
-    (CK_SLOT_ID slot, CK_FLAGS flags, CK_VOID_PTR app, CK_NOTIFY notify,
-     CK_SESSION_HANDLE_PTR s),
+    (CK_SLOT_ID slot, CK_FLAGS flags, CK_VOID_PTR app, CK_NOTIFY notify, CK_SESSION_HANDLE_PTR s),
     (slot, flags, app, notify, s))
 FWD(C_CloseSession, (CK_SESSION_HANDLE s), (s))
 FWD(C_CloseAllSessions, (CK_SLOT_ID slot), (slot))
@@ -365,16 +367,14 @@ FWD(C_SetOperationState,
 FWD(C_Login, (CK_SESSION_HANDLE s, CK_USER_TYPE user, CK_UTF8CHAR_PTR pin, CK_ULONG len),
     (s, user, pin, len))
 FWD(C_Logout, (CK_SESSION_HANDLE s), (s))
-FWD(C_CreateObject,
-    (CK_SESSION_HANDLE s, CK_ATTRIBUTE_PTR t, CK_ULONG n, CK_OBJECT_HANDLE_PTR o),
+FWD(C_CreateObject, (CK_SESSION_HANDLE s, CK_ATTRIBUTE_PTR t, CK_ULONG n, CK_OBJECT_HANDLE_PTR o),
     (s, t, n, o))
 FWD(C_CopyObject,
     (CK_SESSION_HANDLE s, CK_OBJECT_HANDLE o, CK_ATTRIBUTE_PTR t, CK_ULONG n,
      CK_OBJECT_HANDLE_PTR o2),
     (s, o, t, n, o2))
 FWD(C_DestroyObject, (CK_SESSION_HANDLE s, CK_OBJECT_HANDLE o), (s, o))
-FWD(C_GetObjectSize, (CK_SESSION_HANDLE s, CK_OBJECT_HANDLE o, CK_ULONG_PTR size),
-    (s, o, size))
+FWD(C_GetObjectSize, (CK_SESSION_HANDLE s, CK_OBJECT_HANDLE o, CK_ULONG_PTR size), (s, o, size))
 static CK_RV w_C_GetAttributeValue(CK_SESSION_HANDLE s, CK_OBJECT_HANDLE o, CK_ATTRIBUTE_PTR t,
                                    CK_ULONG n)
 {
@@ -392,8 +392,7 @@ static CK_RV w_C_GetAttributeValue(CK_SESSION_HANDLE s, CK_OBJECT_HANDLE o, CK_A
 FWD(C_SetAttributeValue, (CK_SESSION_HANDLE s, CK_OBJECT_HANDLE o, CK_ATTRIBUTE_PTR t, CK_ULONG n),
     (s, o, t, n))
 FWD(C_FindObjectsInit, (CK_SESSION_HANDLE s, CK_ATTRIBUTE_PTR t, CK_ULONG n), (s, t, n))
-FWD(C_FindObjects,
-    (CK_SESSION_HANDLE s, CK_OBJECT_HANDLE_PTR o, CK_ULONG max, CK_ULONG_PTR count),
+FWD(C_FindObjects, (CK_SESSION_HANDLE s, CK_OBJECT_HANDLE_PTR o, CK_ULONG max, CK_ULONG_PTR count),
     (s, o, max, count))
 FWD(C_FindObjectsFinal, (CK_SESSION_HANDLE s), (s))
 
@@ -401,10 +400,10 @@ FWD(C_FindObjectsFinal, (CK_SESSION_HANDLE s), (s))
 #define FWD_INIT(name) \
 	FWD(name, (CK_SESSION_HANDLE s, CK_MECHANISM_PTR m, CK_OBJECT_HANDLE k), (s, m, k))
 /* the "(session, in, inlen, out, outlen*)" calls */
-#define FWD_IO(name)                                                                   \
-	FWD(name,                                                                      \
-	    (CK_SESSION_HANDLE s, CK_BYTE_PTR in, CK_ULONG inlen, CK_BYTE_PTR out,       \
-	     CK_ULONG_PTR outlen),                                                     \
+#define FWD_IO(name)                                                               \
+	FWD(name,                                                                  \
+	    (CK_SESSION_HANDLE s, CK_BYTE_PTR in, CK_ULONG inlen, CK_BYTE_PTR out, \
+	     CK_ULONG_PTR outlen),                                                 \
 	    (s, in, inlen, out, outlen))
 /* the "(session, out, outlen*)" final calls */
 #define FWD_FINAL(name) \
@@ -433,7 +432,8 @@ FWD_FINAL(C_SignFinal)
 FWD_INIT(C_SignRecoverInit)
 FWD_IO(C_SignRecover)
 FWD_INIT(C_VerifyInit)
-FWD(C_Verify, (CK_SESSION_HANDLE s, CK_BYTE_PTR in, CK_ULONG inlen, CK_BYTE_PTR sig, CK_ULONG siglen),
+FWD(C_Verify,
+    (CK_SESSION_HANDLE s, CK_BYTE_PTR in, CK_ULONG inlen, CK_BYTE_PTR sig, CK_ULONG siglen),
     (s, in, inlen, sig, siglen))
 FWD_UPDATE(C_VerifyUpdate)
 FWD(C_VerifyFinal, (CK_SESSION_HANDLE s, CK_BYTE_PTR sig, CK_ULONG siglen), (s, sig, siglen))
@@ -444,7 +444,8 @@ FWD_IO(C_DecryptDigestUpdate)
 FWD_IO(C_SignEncryptUpdate)
 FWD_IO(C_DecryptVerifyUpdate)
 FWD(C_GenerateKey,
-    (CK_SESSION_HANDLE s, CK_MECHANISM_PTR m, CK_ATTRIBUTE_PTR t, CK_ULONG n, CK_OBJECT_HANDLE_PTR k),
+    (CK_SESSION_HANDLE s, CK_MECHANISM_PTR m, CK_ATTRIBUTE_PTR t, CK_ULONG n,
+     CK_OBJECT_HANDLE_PTR k),
     (s, m, t, n, k))
 FWD(C_GenerateKeyPair,
     (CK_SESSION_HANDLE s, CK_MECHANISM_PTR m, CK_ATTRIBUTE_PTR pubt, CK_ULONG npub,
@@ -473,24 +474,74 @@ FWD(C_WaitForSlotEvent, (CK_FLAGS flags, CK_SLOT_ID_PTR slot, CK_VOID_PTR reserv
 static CK_FUNCTION_LIST wrapper_list = {
 	{ 2, 40 },
 #define W(name) .name = w_##name
-	W(C_Initialize), W(C_Finalize), W(C_GetInfo), W(C_GetFunctionList),
-	W(C_GetSlotList), W(C_GetSlotInfo), W(C_GetTokenInfo), W(C_GetMechanismList),
-	W(C_GetMechanismInfo), W(C_InitToken), W(C_InitPIN), W(C_SetPIN),
-	W(C_OpenSession), W(C_CloseSession), W(C_CloseAllSessions), W(C_GetSessionInfo),
-	W(C_GetOperationState), W(C_SetOperationState), W(C_Login), W(C_Logout),
-	W(C_CreateObject), W(C_CopyObject), W(C_DestroyObject), W(C_GetObjectSize),
-	W(C_GetAttributeValue), W(C_SetAttributeValue), W(C_FindObjectsInit),
-	W(C_FindObjects), W(C_FindObjectsFinal), W(C_EncryptInit), W(C_Encrypt),
-	W(C_EncryptUpdate), W(C_EncryptFinal), W(C_DecryptInit), W(C_Decrypt),
-	W(C_DecryptUpdate), W(C_DecryptFinal), W(C_DigestInit), W(C_Digest),
-	W(C_DigestUpdate), W(C_DigestKey), W(C_DigestFinal), W(C_SignInit), W(C_Sign),
-	W(C_SignUpdate), W(C_SignFinal), W(C_SignRecoverInit), W(C_SignRecover),
-	W(C_VerifyInit), W(C_Verify), W(C_VerifyUpdate), W(C_VerifyFinal),
-	W(C_VerifyRecoverInit), W(C_VerifyRecover), W(C_DigestEncryptUpdate),
-	W(C_DecryptDigestUpdate), W(C_SignEncryptUpdate), W(C_DecryptVerifyUpdate),
-	W(C_GenerateKey), W(C_GenerateKeyPair), W(C_WrapKey), W(C_UnwrapKey),
-	W(C_DeriveKey), W(C_SeedRandom), W(C_GenerateRandom), W(C_GetFunctionStatus),
-	W(C_CancelFunction), W(C_WaitForSlotEvent),
+	W(C_Initialize),
+	W(C_Finalize),
+	W(C_GetInfo),
+	W(C_GetFunctionList),
+	W(C_GetSlotList),
+	W(C_GetSlotInfo),
+	W(C_GetTokenInfo),
+	W(C_GetMechanismList),
+	W(C_GetMechanismInfo),
+	W(C_InitToken),
+	W(C_InitPIN),
+	W(C_SetPIN),
+	W(C_OpenSession),
+	W(C_CloseSession),
+	W(C_CloseAllSessions),
+	W(C_GetSessionInfo),
+	W(C_GetOperationState),
+	W(C_SetOperationState),
+	W(C_Login),
+	W(C_Logout),
+	W(C_CreateObject),
+	W(C_CopyObject),
+	W(C_DestroyObject),
+	W(C_GetObjectSize),
+	W(C_GetAttributeValue),
+	W(C_SetAttributeValue),
+	W(C_FindObjectsInit),
+	W(C_FindObjects),
+	W(C_FindObjectsFinal),
+	W(C_EncryptInit),
+	W(C_Encrypt),
+	W(C_EncryptUpdate),
+	W(C_EncryptFinal),
+	W(C_DecryptInit),
+	W(C_Decrypt),
+	W(C_DecryptUpdate),
+	W(C_DecryptFinal),
+	W(C_DigestInit),
+	W(C_Digest),
+	W(C_DigestUpdate),
+	W(C_DigestKey),
+	W(C_DigestFinal),
+	W(C_SignInit),
+	W(C_Sign),
+	W(C_SignUpdate),
+	W(C_SignFinal),
+	W(C_SignRecoverInit),
+	W(C_SignRecover),
+	W(C_VerifyInit),
+	W(C_Verify),
+	W(C_VerifyUpdate),
+	W(C_VerifyFinal),
+	W(C_VerifyRecoverInit),
+	W(C_VerifyRecover),
+	W(C_DigestEncryptUpdate),
+	W(C_DecryptDigestUpdate),
+	W(C_SignEncryptUpdate),
+	W(C_DecryptVerifyUpdate),
+	W(C_GenerateKey),
+	W(C_GenerateKeyPair),
+	W(C_WrapKey),
+	W(C_UnwrapKey),
+	W(C_DeriveKey),
+	W(C_SeedRandom),
+	W(C_GenerateRandom),
+	W(C_GetFunctionStatus),
+	W(C_CancelFunction),
+	W(C_WaitForSlotEvent),
 #undef W
 };
 

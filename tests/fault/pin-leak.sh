@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # pin-leak.sh - the PIN-leak sweep: every command, with -v, with each PIN
 # source, on success and on the failures the fault-injecting module (p11fault)
 # can cause, and the PINs searched for in everything the run left: stdout

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # promises.sh - what each command swept by sweep.sh promises when an
 # injected fault makes it fail, and how many PKCS#11 calls a clean run of it
 # makes at least; sourced by sweep.sh, not run.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # sweep-engine.sh - the fault sweep (sweep.sh) over the engine backend: csr
 # and enroll with --backend engine.  libp11's engine opens the module the
 # tool was given, the fault module, so its PKCS#11 calls are counted and

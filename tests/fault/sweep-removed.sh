@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # sweep-removed.sh - the fault sweep (sweep.sh) again, with the token pulled out: from the
 # injection point on every call fails with CKR_DEVICE_REMOVED, the cleanup
 # calls too.  What is promised here: no crash, a documented error, a

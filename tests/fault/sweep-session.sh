@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # sweep-session.sh - the fault sweep (sweep.sh) again, with the session lost at the injection
 # point (CKR_SESSION_HANDLE_INVALID), as when a module or token resets.
 P11FAULT_RV=CKR_SESSION_HANDLE_INVALID

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # sweep.sh - the fault sweep.  Each command that writes to a token is run
 # once through the fault-injecting module (p11fault) to count its PKCS#11
 # calls; then, from a pristine copy of the token each time, once per call

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # template.sh - a token that does not honour the non-exportable key
 # template.  Through the fault-injecting module (p11fault), the token says
 # after C_GenerateKeyPair that the new private key is extractable, or not

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # terminal.sh - what p11enroll does on a terminal, under script(1)'s
 # pseudo-terminal: the PIN prompt (no echo, the PIN never in the
 # transcript, a new PIN asked twice), the elapsed time of a slow key

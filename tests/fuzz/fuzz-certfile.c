@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * fuzz-certfile.c - libFuzzer target for certificate files
  * (p11e__certs_read): what import and --chain read, PEM (one or many

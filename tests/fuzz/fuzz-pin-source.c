@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * fuzz-pin-source.c - libFuzzer target for PIN source specs
  * (p11e__pin_from_source): pass:, env:, file:, fd:, stdin and whatever is

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * fuzz-profile.c - libFuzzer target for request profiles (profile.c): the
  * [profile] file, its inherits chain, and the checks it drives.  The input
@@ -81,10 +82,15 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	/* meets open-banking (and so mtls-client) */
 	static const char *const good_dn[][2] = {
-		{ "C", "GB" }, { "O", "Acme Bank Ltd" }, { "OU", "0015800001041REAAY" },
-		{ "OU", "3f2c8a1e-9b7d-4a61-8c2e-1d5f0a9b7c3e" }, { "CN", "client.acme.example" },
-		{ "businessCategory", "Private Organization" }, { "jurisdictionCountryName", "GB" },
-		{ "serialNumber", "07489052" }, { "UID", "0015800001041REAAY" },
+		{ "C", "GB" },
+		{ "O", "Acme Bank Ltd" },
+		{ "OU", "0015800001041REAAY" },
+		{ "OU", "3f2c8a1e-9b7d-4a61-8c2e-1d5f0a9b7c3e" },
+		{ "CN", "client.acme.example" },
+		{ "businessCategory", "Private Organization" },
+		{ "jurisdictionCountryName", "GB" },
+		{ "serialNumber", "07489052" },
+		{ "UID", "0015800001041REAAY" },
 	};
 	static const char *const good_ext[][2] = {
 		{ "subjectAltName", "DNS:client.acme.example,DNS:api.acme.example,IP:192.0.2.10" },
@@ -93,10 +99,12 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	};
 	/* breaks most rules: wildcards, CN not in the SANs, no C/O, serverAuth only */
 	static const char *const bad_dn[][2] = {
-		{ "OU", "not-a-uuid" }, { "CN", "*.acme.example" },
+		{ "OU", "not-a-uuid" },
+		{ "CN", "*.acme.example" },
 	};
 	static const char *const bad_ext[][2] = {
-		{ "subjectAltName", "DNS:*.acme.example,email:ops@acme.example,URI:https://acme.example/" },
+		{ "subjectAltName",
+		  "DNS:*.acme.example,email:ops@acme.example,URI:https://acme.example/" },
 		{ "extendedKeyUsage", "serverAuth,1.3.6.1.4.1.311.20.2.2" },
 	};
 	static const char *const bare_dn[][2] = { { "CN", "client.acme.example" } };
@@ -115,10 +123,11 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	setenv("HOME", fuzz_dir(), 1);
 	free(env);
 
-	reqs[0] = (struct request){ make_name(good_dn, N(good_dn)), make_exts(good_ext, N(good_ext)),
-	                            EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256") };
+	reqs[0] =
+		(struct request){ make_name(good_dn, N(good_dn)), make_exts(good_ext, N(good_ext)),
+		                  EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256") };
 	reqs[1] = (struct request){ make_name(bad_dn, N(bad_dn)), make_exts(bad_ext, N(bad_ext)),
-	                            EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)1024) };
+		                    EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)1024) };
 	reqs[2] = (struct request){ make_name(bare_dn, N(bare_dn)), NULL, NULL };
 	if (!reqs[0].key || !reqs[1].key)
 		abort();
@@ -162,11 +171,8 @@ static void check_result(p11e_status st, int with_details)
 		break;
 	case P11E_ERR_INPUT:
 	case P11E_ERR_NOT_FOUND:
-	case P11E_ERR_FAILED:
-		fuzz_check_message(ctx);
-		break;
-	default:
-		abort();
+	case P11E_ERR_FAILED: fuzz_check_message(ctx); break;
+	default: abort();
 	}
 }
 

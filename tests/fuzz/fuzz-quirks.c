@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * fuzz-quirks.c - libFuzzer target for the token quirk file parser
  * (p11e__quirks_parse_mem): any bytes must give P11E_OK or P11E_ERR_INPUT

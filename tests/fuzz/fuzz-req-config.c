@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * fuzz-req-config.c - libFuzzer target for --config, the openssl-req-style
  * request config: [req], its distinguished_name section and its

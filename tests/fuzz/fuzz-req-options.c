@@ -1,10 +1,11 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * fuzz-req-options.c - libFuzzer target for the request options of csr,
  * enroll and renew: --subject (OpenSSL's /type=value/+type=value syntax,
  * parsed by request.c), --san and --ext (OpenSSL's X509V3 syntax, joined
  * and merged by request.c) and --digest, set with the p11e_req builder and
- * made through p11e__req_prepare (no key, no token).  With a certificate to renew the same options go through
- * p11e__req_from_cert, which is run too.
+ * made through p11e__req_prepare (no key, no token).  With a certificate to renew the same options
+ * go through p11e__req_from_cert, which is run too.
  *
  * The input is lines, one option each, as a shell script would pass them:
  *     subject /C=US/O=Acme/CN=host
@@ -49,9 +50,12 @@ static X509 *make_cert(void)
 	    !ASN1_INTEGER_set(X509_get_serialNumber(x), 7) ||
 	    !X509_gmtime_adj(X509_getm_notBefore(x), 0) ||
 	    !X509_gmtime_adj(X509_getm_notAfter(x), 86400) ||
-	    !X509_NAME_add_entry_by_txt(name, "C", MBSTRING_ASC, (const unsigned char *)"GB", -1, -1, 0) ||
-	    !X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC, (const unsigned char *)"Acme", -1, -1, 0) ||
-	    !X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)"old.example", -1, -1, 0) ||
+	    !X509_NAME_add_entry_by_txt(name, "C", MBSTRING_ASC, (const unsigned char *)"GB", -1,
+	                                -1, 0) ||
+	    !X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC, (const unsigned char *)"Acme", -1,
+	                                -1, 0) ||
+	    !X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
+	                                (const unsigned char *)"old.example", -1, -1, 0) ||
 	    !X509_set_issuer_name(x, name) || !X509_set_pubkey(x, key))
 		abort();
 	X509V3_set_ctx(&v3, x, x, NULL, NULL, 0);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * fuzz-util.h - what the fuzz targets share: the input as a C string or as
  * a file, a private scratch directory, a silent log.  Header-only so that
@@ -153,7 +154,8 @@ static inline void fuzz_check_req(const p11e_ctx *ctx, p11e_status st, X509_REQ 
                                   const char *md, int need_subject)
 {
 	if (st == P11E_OK) {
-		if (!req || !md || (strcmp(md, "SHA256") && strcmp(md, "SHA384") && strcmp(md, "SHA512")))
+		if (!req || !md ||
+		    (strcmp(md, "SHA256") && strcmp(md, "SHA384") && strcmp(md, "SHA512")))
 			abort();
 		if (need_subject && X509_NAME_entry_count(X509_REQ_get_subject_name(req)) <= 0)
 			abort();

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * test-certs.c - certificates written onto a real SoftHSMv2 token by
  * p11e_import, read back attribute by attribute with C_GetAttributeValue
@@ -60,8 +61,8 @@ static void issue(const char *label, const char *type)
 	FILE *f;
 
 	CU_ASSERT_EQUAL_FATAL(p11e_req_set_subject(o, "/O=Test/CN=client.example"), P11E_OK);
-	CU_ASSERT_EQUAL_FATAL(p11e_enroll(ctx, type, label, NULL, 0, o, P11E_FORMAT_PEM, &k, &reused,
-	                                  &out, &len),
+	CU_ASSERT_EQUAL_FATAL(p11e_enroll(ctx, type, label, NULL, 0, o, P11E_FORMAT_PEM, &k,
+	                                  &reused, &out, &len),
 	                      P11E_OK);
 	p11e_req_free(o);
 	snprintf(path, sizeof(path), "%s/%s.csr", harness_dir(), label);
@@ -72,13 +73,15 @@ static void issue(const char *label, const char *type)
 	free(out);
 	p11e_key_clear(&k);
 	/* a serial of 20 random bytes (-CAcreateserial), often with a leading 00 in DER */
-	CU_ASSERT_EQUAL_FATAL(
-		run("cd %s && { [ -e ca.pem ] || openssl req -x509 -newkey ec -pkeyopt "
-		    "ec_paramgen_curve:P-256 -nodes -keyout ca.key -subj '/O=Test/CN=Test CA' -days 30 "
-		    "-out ca.pem; } 2>/dev/null && openssl x509 -req -in %s.csr -CA ca.pem -CAkey ca.key "
-		    "-CAcreateserial -days 10 -out %s.pem 2>/dev/null",
-		    harness_dir(), label, label),
-		0);
+	CU_ASSERT_EQUAL_FATAL(run("cd %s && { [ -e ca.pem ] || openssl req -x509 -newkey ec "
+	                          "-pkeyopt "
+	                          "ec_paramgen_curve:P-256 -nodes -keyout ca.key -subj "
+	                          "'/O=Test/CN=Test CA' -days 30 "
+	                          "-out ca.pem; } 2>/dev/null && openssl x509 -req -in %s.csr -CA "
+	                          "ca.pem -CAkey ca.key "
+	                          "-CAcreateserial -days 10 -out %s.pem 2>/dev/null",
+	                          harness_dir(), label, label),
+	                      0);
 }
 
 static X509 *read_cert(const char *name)
@@ -113,8 +116,8 @@ static CK_OBJECT_HANDLE cert_object(const char *label)
 }
 
 /* The attribute's value equals the DER of len bytes at der. */
-static void attr_is(CK_OBJECT_HANDLE h, CK_ATTRIBUTE_TYPE type, const unsigned char *der,
-                    int len, const char *what)
+static void attr_is(CK_OBJECT_HANDLE h, CK_ATTRIBUTE_TYPE type, const unsigned char *der, int len,
+                    const char *what)
 {
 	unsigned char *v = NULL;
 	CK_ULONG vlen = 0;
@@ -226,7 +229,8 @@ int main(void)
 	if (CU_initialize_registry() != CUE_SUCCESS)
 		return CU_get_error();
 	s = CU_add_suite("certificates on the token (SoftHSMv2)", suite_init, suite_clean);
-	CU_add_test(s, "an EC key's certificate and its CA, attribute by attribute", test_import_ec);
+	CU_add_test(s, "an EC key's certificate and its CA, attribute by attribute",
+	            test_import_ec);
 	CU_add_test(s, "an RSA key's certificate, attribute by attribute", test_import_rsa);
 	return harness_run();
 }

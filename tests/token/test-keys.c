@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * test-keys.c - keys and requests against a real SoftHSMv2 token: the
  * non-exportable template as the token reports it, what the token refuses
@@ -78,22 +79,26 @@ static void make_wrapper(void)
 	CK_MECHANISM wrap = { CKM_AES_KEY_WRAP_PAD, NULL, 0 };
 	CK_ULONG len = 32, wrapped_len;
 	CK_BBOOL yes = CK_TRUE, no = CK_FALSE;
-	static const CK_BYTE p256[] = { 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07 };
+	static const CK_BYTE p256[] = {
+		0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07
+	};
 	CK_ATTRIBUTE aes[] = {
-		{ CKA_VALUE_LEN, &len, sizeof(len) }, { CKA_WRAP, &yes, sizeof(yes) },
+		{ CKA_VALUE_LEN, &len, sizeof(len) },
+		{ CKA_WRAP, &yes, sizeof(yes) },
 		{ CKA_TOKEN, &no, sizeof(no) },
 	};
 	CK_ATTRIBUTE pub[] = { { CKA_EC_PARAMS, (void *)p256, sizeof(p256) },
 		               { CKA_TOKEN, &no, sizeof(no) } };
-	CK_ATTRIBUTE priv[] = { { CKA_TOKEN, &no, sizeof(no) }, { CKA_SENSITIVE, &no, sizeof(no) },
+	CK_ATTRIBUTE priv[] = { { CKA_TOKEN, &no, sizeof(no) },
+		                { CKA_SENSITIVE, &no, sizeof(no) },
 		                { CKA_EXTRACTABLE, &yes, sizeof(yes) } };
 	CK_OBJECT_HANDLE hpub, hpriv;
 	CK_BYTE buf[1024];
 
 	CU_ASSERT_EQUAL_FATAL(ctx->fl->C_GenerateKey(ctx->session, &gen, aes, 3, &wrapper), CKR_OK);
-	CU_ASSERT_EQUAL_FATAL(
-		ctx->fl->C_GenerateKeyPair(ctx->session, &ecgen, pub, 2, priv, 3, &hpub, &hpriv),
-		CKR_OK);
+	CU_ASSERT_EQUAL_FATAL(ctx->fl->C_GenerateKeyPair(ctx->session, &ecgen, pub, 2, priv, 3,
+	                                                 &hpub, &hpriv),
+	                      CKR_OK);
 	wrapped_len = sizeof(buf);
 	CU_ASSERT_EQUAL(ctx->fl->C_WrapKey(ctx->session, &wrap, wrapper, hpriv, buf, &wrapped_len),
 	                CKR_OK);
@@ -178,7 +183,8 @@ static CK_ULONG id_of(CK_OBJECT_HANDLE h, unsigned char id[20])
  */
 static void split_one(const char *type, const char *label)
 {
-	static const unsigned char stray[20] = { 0x5a, 0x5a, 0x01 }, stray2[20] = { 0x5a, 0x5a, 0x02 };
+	static const unsigned char stray[20] = { 0x5a, 0x5a, 0x01 },
+				   stray2[20] = { 0x5a, 0x5a, 0x02 };
 	char decoy_label[64];
 	unsigned char id[20];
 	p11e_key k, decoy, again;
@@ -337,7 +343,8 @@ static void same_as_openssl_req(const char *cnf)
 	p11e_key k;
 	FILE *f;
 
-	snprintf(config, sizeof(config), "%s/tests/data/%s", getenv("TOP_SRCDIR") ? getenv("TOP_SRCDIR") : "..", cnf);
+	snprintf(config, sizeof(config), "%s/tests/data/%s",
+	         getenv("TOP_SRCDIR") ? getenv("TOP_SRCDIR") : "..", cnf);
 	snprintf(ours, sizeof(ours), "%s/%s.ours.csr", harness_dir(), cnf);
 	snprintf(theirs, sizeof(theirs), "%s/%s.openssl.csr", harness_dir(), cnf);
 	CU_ASSERT_EQUAL_FATAL(p11e_req_set_config(o, config), P11E_OK);
@@ -350,7 +357,8 @@ static void same_as_openssl_req(const char *cnf)
 	fclose(f);
 	/* the same config through openssl req with a software key */
 	snprintf(cmd, sizeof(cmd),
-	         "openssl req -new -newkey rsa:2048 -nodes -keyout %s/sw.key -config '%s' -out '%s' "
+	         "openssl req -new -newkey rsa:2048 -nodes -keyout %s/sw.key -config '%s' -out "
+	         "'%s' "
 	         "2>/dev/null",
 	         harness_dir(), config, theirs);
 	CU_ASSERT_EQUAL_FATAL(system(cmd), 0);
@@ -386,25 +394,29 @@ static void test_enroll_idempotent(void)
 
 	CU_ASSERT_EQUAL_FATAL(p11e_req_set_subject(o, "/CN=enrolled.example"), P11E_OK);
 	CU_ASSERT_EQUAL_FATAL(p11e_enroll(ctx, "ec:P-256", "enrolled", NULL, 0, o, P11E_FORMAT_PEM,
-	                                  &k1, &reused, &out, &len), P11E_OK);
+	                                  &k1, &reused, &out, &len),
+	                      P11E_OK);
 	CU_ASSERT_EQUAL(reused, 0);
 	free(out);
 	CU_ASSERT_EQUAL(p11e_enroll(ctx, "ec:P-256", "enrolled", NULL, 0, o, P11E_FORMAT_PEM, &k2,
-	                            &reused, &out, &len), P11E_OK);
+	                            &reused, &out, &len),
+	                P11E_OK);
 	CU_ASSERT_EQUAL(reused, 1);
 	CU_ASSERT(k1.id_len == k2.id_len && memcmp(k1.id, k2.id, k1.id_len) == 0);
 	free(out);
 	p11e_key_clear(&k2);
 	/* another type under the same label is refused */
 	CU_ASSERT_EQUAL(p11e_enroll(ctx, "rsa:2048", "enrolled", NULL, 0, o, P11E_FORMAT_PEM, &k2,
-	                            &reused, &out, &len), P11E_ERR_USAGE);
+	                            &reused, &out, &len),
+	                P11E_ERR_USAGE);
 	CU_ASSERT_EQUAL(p11e__find_objects(ctx, tmpl, 2, &found, &n), P11E_OK);
 	CU_ASSERT_EQUAL(n, 1);
 	free(found);
 	/* bad request input: refused before any key is made */
 	p11e_req_set_subject(o, "no-slash");
 	CU_ASSERT_EQUAL(p11e_enroll(ctx, "ec:P-256", "never-made", NULL, 0, o, P11E_FORMAT_PEM, &k2,
-	                            &reused, &out, &len), P11E_ERR_USAGE);
+	                            &reused, &out, &len),
+	                P11E_ERR_USAGE);
 	CU_ASSERT_EQUAL(p11e_key_find(ctx, "never-made", &k2), P11E_ERR_NOT_FOUND);
 	p11e_key_clear(&k1);
 	p11e_req_free(o);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * test-token.c - the token suite: the library against a real SoftHSMv2
  * token in a directory of its own (harness.c).  Token initialisation,
@@ -94,7 +95,8 @@ static void test_init_token(void)
 	CU_ASSERT_EQUAL_FATAL(p11e_token_select_for_init(ctx, NULL, -1, NULL), P11E_OK);
 	/* label too long: refused before anything is sent */
 	CU_ASSERT_EQUAL(p11e_init_token(ctx, "a label that is longer than thirty-two bytes", so,
-	                                user, 0), P11E_ERR_USAGE);
+	                                user, 0),
+	                P11E_ERR_USAGE);
 	CU_ASSERT_EQUAL(count_initialised("a label that is longer than thirty-two bytes"), 0);
 	CU_ASSERT_EQUAL_FATAL(p11e_token_select_for_init(ctx, NULL, -1, NULL), P11E_OK);
 	CU_ASSERT_EQUAL(p11e_init_token(ctx, "suite token", so, user, 0), P11E_OK);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * test-api.c - the public API's own rules, without a token: the request
  * builder copies what it is given, the PIN callback is asked as the header
@@ -103,8 +104,8 @@ struct answers {
 	int had_label;
 };
 
-static int answer(void *data, p11e_pin_role role, const char *token_label,
-                  const char *token_uri, unsigned flags, char *buf, size_t size)
+static int answer(void *data, p11e_pin_role role, const char *token_label, const char *token_uri,
+                  unsigned flags, char *buf, size_t size)
 {
 	struct answers *a = data;
 	int i = a->calls++;
@@ -121,8 +122,7 @@ static int answer(void *data, p11e_pin_role role, const char *token_label,
 	return (int)strlen(a->pin[i]);
 }
 
-static p11e_status read_with(struct answers *a, const char *src, p11e_pin_role role,
-                             p11e_pin **pin)
+static p11e_status read_with(struct answers *a, const char *src, p11e_pin_role role, p11e_pin **pin)
 {
 	a->calls = 0;
 	p11e_ctx_set_pin_callback(ctx, answer, a);
@@ -231,13 +231,13 @@ static void test_version(void)
 {
 	char want[32];
 
-	CU_ASSERT_EQUAL(P11E_VERSION_NUM, (P11E_VERSION_MAJOR << 16) |
-	                                      (P11E_VERSION_MINOR << 8) | P11E_VERSION_PATCH);
+	CU_ASSERT_EQUAL(P11E_VERSION_NUM, (P11E_VERSION_MAJOR << 16) | (P11E_VERSION_MINOR << 8) |
+	                                          P11E_VERSION_PATCH);
 	CU_ASSERT(P11E_VERSION_NUM >= 0x010000);
 	CU_ASSERT(P11E_CHECK_VERSION(1, 0, 0));
 	CU_ASSERT(P11E_CHECK_VERSION(P11E_VERSION_MAJOR, P11E_VERSION_MINOR, P11E_VERSION_PATCH));
-	CU_ASSERT_FALSE(P11E_CHECK_VERSION(P11E_VERSION_MAJOR, P11E_VERSION_MINOR,
-	                                   P11E_VERSION_PATCH + 1));
+	CU_ASSERT_FALSE(
+		P11E_CHECK_VERSION(P11E_VERSION_MAJOR, P11E_VERSION_MINOR, P11E_VERSION_PATCH + 1));
 	CU_ASSERT_FALSE(P11E_CHECK_VERSION(P11E_VERSION_MAJOR + 1, 0, 0));
 	snprintf(want, sizeof(want), "%d.%d.%d", P11E_VERSION_MAJOR, P11E_VERSION_MINOR,
 	         P11E_VERSION_PATCH);

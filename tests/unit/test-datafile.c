@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * test-datafile.c - the rules every data file shares (datafile.c), checked
  * through both kinds: token quirk files (quirks.c) and profiles (profile.c).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * test-unit.c - the unit suite: no token, no module.  PIN source parsing,
  * the CK_RV table, token selection, padding, token quirk files.
@@ -218,9 +219,9 @@ static void test_pin_no_terminal(void)
 		alarm(10);
 		st = p11e_pin_read(ctx, NULL, P11E_PIN_USER, &pin);
 		_exit(st == P11E_ERR_AUTH && !pin &&
-		              strstr(p11e_error_message(ctx), "no source for the user PIN")
-		          ? 0
-		          : 1);
+		                      strstr(p11e_error_message(ctx), "no source for the user PIN")
+		              ? 0
+		              : 1);
 	}
 	waitpid(pid, &status, 0);
 	CU_ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 0);
@@ -271,7 +272,8 @@ static void test_fail_rv_message(void)
 	CU_ASSERT_EQUAL(p11e_error_rv(ctx), CKR_PIN_INCORRECT);
 	CU_ASSERT_STRING_EQUAL(p11e_error_call(ctx), "C_Login");
 	CU_ASSERT(strncmp(p11e_error_message(ctx),
-	                  "logging in: C_Login: the PIN is incorrect (CKR_PIN_INCORRECT)", 60) == 0);
+	                  "logging in: C_Login: the PIN is incorrect (CKR_PIN_INCORRECT)",
+	                  60) == 0);
 	CU_ASSERT_PTR_NULL(strchr(p11e_error_message(ctx), '\n'));
 }
 
@@ -302,8 +304,9 @@ static void test_token_match(void)
 
 	CU_ASSERT_EQUAL(p11e__token_match(ctx, "alpha", s, 5, P11E__MATCH_ANY, &found), P11E_OK);
 	CU_ASSERT_EQUAL(found, 0);
-	CU_ASSERT_EQUAL(p11e__token_match(ctx, "pkcs11:token=beta;serial=B2", s, 5,
-	                                  P11E__MATCH_ANY, &found), P11E_OK);
+	CU_ASSERT_EQUAL(p11e__token_match(ctx, "pkcs11:token=beta;serial=B2", s, 5, P11E__MATCH_ANY,
+	                                  &found),
+	                P11E_OK);
 	CU_ASSERT_EQUAL(found, 2);
 	CU_ASSERT_EQUAL(p11e__token_match(ctx, "pkcs11:slot-id=13", s, 5, P11E__MATCH_ANY, &found),
 	                P11E_OK);
@@ -311,7 +314,8 @@ static void test_token_match(void)
 	/* percent-encoding is p11-kit's job */
 	make_slot(&s[0], 10, "my token", "A1", 1);
 	CU_ASSERT_EQUAL(p11e__token_match(ctx, "pkcs11:token=my%20token", s, 5, P11E__MATCH_ANY,
-	                                  &found), P11E_OK);
+	                                  &found),
+	                P11E_OK);
 	CU_ASSERT_EQUAL(found, 0);
 
 	/* "" would match a token with a blank label, an uninitialised one */
@@ -475,7 +479,8 @@ static void test_quirks_bad_bool(void)
 	CU_ASSERT_EQUAL(quirks_of("[match]\nmodel = X\n[quirks]\ncertificate_private = 2\n", &q),
 	                P11E_ERR_INPUT);
 	message_names("test.conf", "certificate_private", "boolean");
-	CU_ASSERT_EQUAL(quirks_of("[match]\nmodel = X\n[quirks]\nset_id_after_generation = No\n", &q),
+	CU_ASSERT_EQUAL(quirks_of("[match]\nmodel = X\n[quirks]\nset_id_after_generation = No\n",
+	                          &q),
 	                P11E_OK);
 	CU_ASSERT_EQUAL(q.set_id_after_generation, 0);
 }
@@ -483,8 +488,9 @@ static void test_quirks_bad_bool(void)
 static void test_quirks_bad_number(void)
 {
 	struct p11e__quirks q;
-	static const char *const bad[] = { "lots", "2048 bits", "-2048", "0x800", "512",
-		                           "99999999999999999999", "" };
+	static const char *const bad[] = { "lots",  "2048 bits", "-2048",
+		                           "0x800", "512",       "99999999999999999999",
+		                           "" };
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		char text[128];
@@ -559,8 +565,8 @@ static void quirk_file(const char *dir, const char *name, const char *text)
 }
 
 /* The quirk file p11e__quirks_find picks for manufacturer/model, in a fresh context. */
-static p11e_status find_quirks(const char *manufacturer, const char *model, char *file,
-                               size_t len, unsigned *max_bits)
+static p11e_status find_quirks(const char *manufacturer, const char *model, char *file, size_t len,
+                               unsigned *max_bits)
 {
 	p11e_ctx *c = p11e_ctx_new();
 	const struct p11e__quirks *q = NULL;
@@ -595,8 +601,9 @@ static void test_quirks_search_path(void)
 	CU_ASSERT_FATAL(mkdir(a, 0700) == 0 && mkdir(b, 0700) == 0);
 	/* in a directory, name order; the first match wins */
 	quirk_file(a, "20-any.conf", "[match]\nmanufacturer = Acme\n");
-	quirk_file(a, "10-one.conf", "[match]\nmanufacturer = Acme\nmodel = One\n"
-	                             "[quirks]\nmax_rsa_bits = 2048\n");
+	quirk_file(a, "10-one.conf",
+	           "[match]\nmanufacturer = Acme\nmodel = One\n"
+	           "[quirks]\nmax_rsa_bits = 2048\n");
 	quirk_file(a, "notes.txt", "not a quirk file [\n");
 	/* b is searched after a; its 10-one.conf is shadowed by a's */
 	quirk_file(b, "10-one.conf", "[match]\nmanufacturer = Other\n");

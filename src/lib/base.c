@@ -113,6 +113,9 @@ void p11e__log(p11e_ctx *ctx, p11e_log_level level, const char *fmt, ...)
 }
 
 static void fail_v(p11e_ctx *ctx, p11e_reason reason, const char *fmt, va_list ap)
+	__attribute__((format(printf, 3, 0)));
+
+static void fail_v(p11e_ctx *ctx, p11e_reason reason, const char *fmt, va_list ap)
 {
 	vsnprintf(ctx->message, sizeof(ctx->message), fmt, ap);
 	p11e__redact(ctx->message);

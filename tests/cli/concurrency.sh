@@ -19,10 +19,7 @@ setup
 SO_PIN=86420975 USER_PIN=13579864
 export SO_PIN USER_PIN
 ROUNDS=${CONC_ROUNDS:-25}
-# the lock directory of this suite alone
-XDG_RUNTIME_DIR=$T/run
-export XDG_RUNTIME_DIR
-mkdir -m 700 "$XDG_RUNTIME_DIR"
+# the lock directory of this suite alone (setup in lib.sh made it)
 LOCKDIR=$XDG_RUNTIME_DIR/p11enroll
 unset P11ENROLL_LOCK_TIMEOUT
 start=$(mono)

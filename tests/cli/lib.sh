@@ -123,6 +123,12 @@ EOF
 	SOFTHSM2_CONF=$T/softhsm2.conf
 	export SOFTHSM2_CONF
 	unset P11ENROLL_MODULE
+	# the tool's lock files (lock.c) are per test too: tests that run side
+	# by side with the same module never wait for each other, so no
+	# "waiting for another process" note lands in a stderr a test checks
+	XDG_RUNTIME_DIR=$T/run
+	export XDG_RUNTIME_DIR
+	mkdir -m 700 "$XDG_RUNTIME_DIR"
 	OUT=$T/stdout
 	ERR=$T/stderr
 }

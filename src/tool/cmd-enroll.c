@@ -17,8 +17,8 @@ const char usage_enroll[] =
 	"Options:\n"
 	"  --label L         the key label\n"
 	"  --id HEX          CKA_ID for a new key (default: SHA-1 of the public key)\n"
-	"  --type TYPE       rsa:2048 (default), rsa:3072, rsa:4096, ec:P-256, ec:P-384\n" CSR_USAGE
-	"  --help            show this help\n";
+	"  --type TYPE       rsa:2048 (default), rsa:3072, rsa:4096, ec:P-256, ec:P-384,\n"
+	"                    ec:P-521\n" CSR_USAGE "  --help            show this help\n";
 
 enum { OPT_LABEL = 256, OPT_ID, OPT_TYPE };
 

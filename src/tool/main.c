@@ -8,6 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 
 #include "tool.h"
 
@@ -110,6 +113,14 @@ int main(int argc, char **argv)
 	const struct command *c;
 	int opt, ret;
 
+	/*
+	 * PINs pass through this process's memory (ours, the module's, the
+	 * engine's): no core file, and no ptrace or /proc/PID/mem by other
+	 * processes of the same user.  Before anything is read.
+	 */
+#ifdef __linux__
+	(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+#endif
 	memset(&t, 0, sizeof(t));
 	t.verbosity = 1;
 	opterr = 0; /* our own one-line messages, not getopt's */

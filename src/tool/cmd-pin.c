@@ -53,6 +53,7 @@ int cmd_pin(struct tool *t, int argc, char **argv)
 	if (optind + 1 < argc)
 		return tool_usage_error("pin", "unexpected argument '%s'", argv[optind + 1]);
 	as_so = strcmp(action, "change") != 0;
+	tool_warn_pass(t, new_src);
 
 	if ((ret = tool_select_token(t)) != 0)
 		return ret;

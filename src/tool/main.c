@@ -154,6 +154,8 @@ int main(int argc, char **argv)
 	}
 	if ((ret = tool_globals_after(&t, c, &argc, argv)) != 0)
 		return ret;
+	tool_warn_pass(&t, t.pin);
+	tool_warn_pass(&t, t.so_pin);
 	t.ctx = p11e_ctx_new();
 	if (!t.ctx) {
 		fprintf(stderr, "p11enroll: out of memory\n");

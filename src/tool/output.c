@@ -297,3 +297,12 @@ void tool_key_print(const p11e_key *k)
 	       k->never_extractable, k->local);
 	printf("  %-13s %s\n", "uri:", k->uri ? k->uri : "");
 }
+
+void tool_warn_pass(struct tool *t, const char *src)
+{
+	if (!src || strncmp(src, "pass:", 5) != 0 || t->warned_pass || t->verbosity < 1)
+		return;
+	t->warned_pass = 1;
+	fprintf(stderr, "p11enroll: warning: a pass: PIN is on the command line, where other "
+	                "users see it (ps, /proc): prefer env:, file: or fd:\n");
+}

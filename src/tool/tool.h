@@ -19,7 +19,8 @@ struct tool {
 	const char *so_pin;
 	int force;
 	int json;
-	int verbosity; /* 0 -q, 1 default, 2 -v */
+	int verbosity;   /* 0 -q, 1 default, 2 -v */
+	int warned_pass; /* the pass: warning is given once */
 };
 
 struct command {
@@ -107,6 +108,8 @@ int tool_pin_prompt(void *data, p11e_pin_role role, const char *token_label, con
                     unsigned flags, char *buf, size_t size);
 json_t *tool_key_json(const p11e_key *k);
 void tool_key_print(const p11e_key *k);
+/* A one-line warning, once per run and not with -q, if src is a pass: PIN. */
+void tool_warn_pass(struct tool *t, const char *src);
 /* Write data to path ("-" or NULL: stdout) via a temporary file and rename. */
 int tool_write_output(const char *path, const unsigned char *data, size_t len);
 /* Hex (with or without colons) to bytes; 0 or -1. */

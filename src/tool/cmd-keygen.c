@@ -123,7 +123,7 @@ int cmd_keygen(struct tool *t, int argc, char **argv)
 	if (t->json)
 		ret = tool_json_emit(tool_key_json(&key));
 	else {
-		printf("%s\n", key.uri);
+		printf("%s\n", tool_esc(key.uri));
 		ret = 0;
 	}
 	p11e_key_clear(&key);

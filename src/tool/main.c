@@ -167,5 +167,6 @@ int main(int argc, char **argv)
 	optind = 0; /* the command parses its own options */
 	ret = c->run(&t, argc, argv);
 	p11e_ctx_free(t.ctx);
+	tool_text_free();
 	return ret;
 }

@@ -121,7 +121,7 @@ int tool_pin_prompt(void *data, p11e_pin_role role, const char *token_label, con
 		snprintf(prompt, sizeof(prompt), "Repeat it: ");
 	else
 		snprintf(prompt, sizeof(prompt), "%s for '%s': ", prompt_name(role),
-		         token_label ? token_label : "the token");
+		         token_label ? tool_esc(token_label) : "the token");
 	if (tcgetattr(tty, &old) == 0) {
 		quiet = old;
 		quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);

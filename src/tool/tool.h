@@ -115,4 +115,20 @@ int tool_write_output(const char *path, const unsigned char *data, size_t len);
 /* Hex (with or without colons) to bytes; 0 or -1. */
 int tool_hex_decode(const char *hex, unsigned char *out, size_t max, size_t *len);
 
+/*
+ * text.c: token, certificate and module text made safe to print.
+ * tool_esc: for a terminal or plain text, controls (C0, DEL, C1) and bytes
+ * that are not UTF-8 as \xNN; valid until 8 more calls ("" for NULL).
+ */
+const char *tool_esc(const char *s);
+void tool_text_free(void);
+int tool_utf8_valid(const char *s);
+/* A JSON string of s (null for NULL), bytes that are not UTF-8 as \xNN; NULL: no memory. */
+json_t *tool_json_text(const char *s);
+/*
+ * o[key] = tool_json_text(s), and if s is not valid UTF-8 also
+ * o[key "_hex"] = its exact bytes in hex; 0 or -1.
+ */
+int tool_json_set_text(json_t *o, const char *key, const char *s);
+
 #endif

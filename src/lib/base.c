@@ -86,7 +86,11 @@ void p11e__redact(char *msg)
 
 	while ((p = strstr(p, key))) {
 		p += sizeof(key) - 1;
-		end = p + strcspn(p, ";&?' \"\t\n)");
+		/*
+		 * the value runs to the next attribute or the end of the URI:
+		 * quotes, brackets and '?' may be part of a PIN, all masked
+		 */
+		end = p + strcspn(p, ";& \t\n\r\v\f");
 		if (end == p)
 			continue;
 		if (end - p >= 3) {

@@ -66,8 +66,8 @@ p11e_status p11e_key_type_parse(p11e_ctx *ctx, const char *type, p11e_key_type *
 		}
 	}
 	return p11e__fail(ctx, P11E_ERR_USAGE,
-	                  "unknown key type '%s': use rsa:2048, rsa:3072, rsa:4096, ec:P-256 "
-	                  "or ec:P-384",
+	                  "unknown key type '%s': use rsa:2048, rsa:3072, rsa:4096, ec:P-256, "
+	                  "ec:P-384 or ec:P-521",
 	                  type);
 }
 

@@ -17,8 +17,8 @@ const char usage_enroll[] =
 	"Options:\n"
 	"  --label L         the key label\n"
 	"  --id HEX          CKA_ID for a new key (default: SHA-1 of the public key)\n"
-	"  --type TYPE       rsa:2048 (default), rsa:3072, rsa:4096, ec:P-256, ec:P-384\n" CSR_USAGE
-	"  --help            show this help\n";
+	"  --type TYPE       rsa:2048 (default), rsa:3072, rsa:4096, ec:P-256, ec:P-384,\n"
+	"                    ec:P-521\n" CSR_USAGE "  --help            show this help\n";
 
 enum { OPT_LABEL = 256, OPT_ID, OPT_TYPE };
 
@@ -76,15 +76,18 @@ int cmd_enroll(struct tool *t, int argc, char **argv)
 	}
 	if (reused && t->verbosity >= 1)
 		fprintf(stderr, "p11enroll: note: reusing key '%s' (no certificate yet): %s\n",
-		        key.label, key.uri);
+		        tool_esc(key.label), tool_esc(key.uri));
 	ret = tool_write_output(a.out, req, len);
 	if (ret == 0 && a.out && !t->json)
-		printf("%s\n", key.uri);
+		printf("%s\n", tool_esc(key.uri));
 	if (ret == 0 && t->json) {
 		json_t *doc = tool_key_json(&key);
 
-		json_object_set_new(doc, "reused", json_boolean(reused));
-		json_object_set_new(doc, "csr", a.out ? json_string(a.out) : json_null());
+		if (doc && (json_object_set_new(doc, "reused", json_boolean(reused)) != 0 ||
+		            tool_json_set_text(doc, "csr", a.out) != 0)) {
+			json_decref(doc);
+			doc = NULL;
+		}
 		ret = tool_json_emit(doc);
 	}
 cleanup:

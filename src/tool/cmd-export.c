@@ -42,8 +42,8 @@ static int refuse_pkcs12(struct tool *t, const char *cert)
 	        "token: export the certificate (export --cert %s -o client.pem) and point the "
 	        "client at the key's URI instead: curl --engine pkcs11 --key-type ENG --key '%s' "
 	        "--cert client.pem, or openssl ... -engine pkcs11 -keyform engine -key '%s'\n",
-	        cert ? cert : "LABEL", uri ? uri : "pkcs11:...;type=private",
-	        uri ? uri : "pkcs11:...;type=private");
+	        cert ? tool_esc(cert) : "LABEL", uri ? tool_esc(uri) : "pkcs11:...;type=private",
+	        uri ? tool_esc(uri) : "pkcs11:...;type=private");
 	p11e_free(uri);
 	return P11E_ERR_USAGE;
 }

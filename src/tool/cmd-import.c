@@ -59,17 +59,25 @@ int cmd_import(struct tool *t, int argc, char **argv)
 	if (st != P11E_OK)
 		return tool_fail(t, st, NULL);
 	if (t->json) {
-		ret = tool_json_emit(json_pack("{s:s, s:s, s:b, s:i, s:s}", "label", r.label, "uri",
-		                               r.uri ? r.uri : "", "already", r.already,
-		                               "chain_written", (int)r.chain_written, "key_uri",
-		                               r.key.uri ? r.key.uri : ""));
+		json_t *doc = json_object();
+
+		if (doc && (tool_json_set_text(doc, "label", r.label) != 0 ||
+		            tool_json_set_text(doc, "uri", r.uri ? r.uri : "") != 0 ||
+		            json_object_set_new(doc, "already", json_boolean(r.already)) != 0 ||
+		            json_object_set_new(doc, "chain_written",
+		                                json_integer((json_int_t)r.chain_written)) != 0 ||
+		            tool_json_set_text(doc, "key_uri", r.key.uri ? r.key.uri : "") != 0)) {
+			json_decref(doc);
+			doc = NULL;
+		}
+		ret = tool_json_emit(doc);
 	} else {
 		if (r.already)
 			tool_info(t, "the certificate is on the token already\n");
 		if (r.chain_written)
 			tool_info(t, "%zu CA certificate%s written\n", r.chain_written,
 			          r.chain_written == 1 ? "" : "s");
-		printf("%s\n", r.uri ? r.uri : "");
+		printf("%s\n", tool_esc(r.uri));
 		ret = 0;
 	}
 	p11e_import_result_clear(&r);

@@ -92,8 +92,8 @@ int cmd_init_token(struct tool *t, int argc, char **argv)
 	} else {
 		const p11e_slot *s = p11e_token_selected(t->ctx);
 
-		tool_info(t, "initialised token '%s' and set its user PIN\n", s->label);
-		printf("%s\n", s->uri);
+		tool_info(t, "initialised token '%s' and set its user PIN\n", tool_esc(s->label));
+		printf("%s\n", tool_esc(s->uri));
 		ret = 0;
 	}
 cleanup:

@@ -21,7 +21,8 @@ const char usage_keygen[] =
 	"Options:\n"
 	"  --label L      the key label (both halves)\n"
 	"  --id HEX       CKA_ID in hex (default: SHA-1 of the public key)\n"
-	"  --type TYPE    rsa:2048 (default), rsa:3072, rsa:4096, ec:P-256, ec:P-384\n"
+	"  --type TYPE    rsa:2048 (default), rsa:3072, rsa:4096, ec:P-256, ec:P-384,\n"
+	"                 ec:P-521\n"
 	"  --help         show this help\n";
 
 enum { OPT_LABEL = 256, OPT_ID, OPT_TYPE };
@@ -122,7 +123,7 @@ int cmd_keygen(struct tool *t, int argc, char **argv)
 	if (t->json)
 		ret = tool_json_emit(tool_key_json(&key));
 	else {
-		printf("%s\n", key.uri);
+		printf("%s\n", tool_esc(key.uri));
 		ret = 0;
 	}
 	p11e_key_clear(&key);

@@ -50,19 +50,33 @@ int cmd_lint(struct tool *t, int argc, char **argv)
 		return tool_fail(t, st, NULL);
 	details = p11e_error_details(t->ctx, &n);
 	if (t->json) {
+		int err = 0;
+
 		arr = json_array();
 		for (size_t i = 0; arr && i < n; i++)
-			json_array_append_new(arr, json_string(details[i]));
-		doc = json_pack("{s:s, s:s, s:b, s:o}", "file", file, "profile", profile, "ok",
-		                st == P11E_OK, "violations", arr);
+			err |= json_array_append_new(arr, tool_json_text(details[i]));
+		doc = json_object();
+		if (doc) {
+			err |= tool_json_set_text(doc, "file", file);
+			err |= tool_json_set_text(doc, "profile", profile);
+			err |= json_object_set_new(doc, "ok", json_boolean(st == P11E_OK));
+			err |= json_object_set_new(doc, "violations", arr);
+		} else {
+			json_decref(arr);
+		}
+		if (err) {
+			json_decref(doc);
+			doc = NULL;
+		}
 		return tool_json_emit(doc) ? P11E_ERR_FAILED : (int)st;
 	}
 	if (st == P11E_OK) {
 		tool_info(t, "%s: meets profile '%s'\n", file, profile);
 		return 0;
 	}
-	fprintf(stderr, "p11enroll: %s: %s\n", file, p11e_error_message(t->ctx));
+	fprintf(stderr, "p11enroll: %s: %s\n", tool_esc(file),
+	        tool_esc(p11e_error_message(t->ctx)));
 	for (size_t i = 0; i < n; i++)
-		fprintf(stderr, "  - %s\n", details[i]);
+		fprintf(stderr, "  - %s\n", tool_esc(details[i]));
 	return (int)st;
 }

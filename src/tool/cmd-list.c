@@ -50,31 +50,41 @@ static json_t *object_json(const p11e_object *o, long long now)
 	char nb[32], na[32];
 	long days;
 	json_t *j;
+	int err = 0;
 
 	if (o->cls != P11E_OBJ_CERTIFICATE) {
 		j = tool_key_json(&o->key);
-		json_object_set_new(j, "class", json_string(class_name(o->cls)));
-		json_object_set_new(j, "label", json_string(o->label));
-		json_object_set_new(j, "uri", json_string(o->uri ? o->uri : ""));
-		json_object_set_new(j, "has_certificate", json_boolean(o->paired));
-		return j;
+		if (!j)
+			return NULL;
+		err |= json_object_set_new(j, "class", json_string(class_name(o->cls)));
+		err |= tool_json_set_text(j, "label", o->label);
+		err |= tool_json_set_text(j, "uri", o->uri ? o->uri : "");
+		err |= json_object_set_new(j, "has_certificate", json_boolean(o->paired));
+		goto done;
 	}
 	j = json_object();
+	if (!j)
+		return NULL;
 	iso(o->not_before, nb, sizeof(nb));
 	iso(o->not_after, na, sizeof(na));
 	p11e_cert_state_of(o, now, 30, 5, &days);
-	json_object_set_new(j, "class", json_string("certificate"));
-	json_object_set_new(j, "label", json_string(o->label));
-	json_object_set_new(j, "id", json_string(""));
-	json_object_set_new(j, "uri", json_string(o->uri ? o->uri : ""));
-	json_object_set_new(j, "subject", json_string(o->subject ? o->subject : ""));
-	json_object_set_new(j, "issuer", json_string(o->issuer ? o->issuer : ""));
-	json_object_set_new(j, "serial", json_string(o->serial ? o->serial : ""));
-	json_object_set_new(j, "not_before", json_string(nb));
-	json_object_set_new(j, "not_after", json_string(na));
-	json_object_set_new(j, "days_left", json_integer(days));
-	json_object_set_new(j, "authority", json_boolean(o->authority));
-	json_object_set_new(j, "key_id", key_id_of(o));
+	err |= json_object_set_new(j, "class", json_string("certificate"));
+	err |= tool_json_set_text(j, "label", o->label);
+	err |= json_object_set_new(j, "id", json_string(""));
+	err |= tool_json_set_text(j, "uri", o->uri ? o->uri : "");
+	err |= tool_json_set_text(j, "subject", o->subject ? o->subject : "");
+	err |= tool_json_set_text(j, "issuer", o->issuer ? o->issuer : "");
+	err |= tool_json_set_text(j, "serial", o->serial ? o->serial : "");
+	err |= json_object_set_new(j, "not_before", json_string(nb));
+	err |= json_object_set_new(j, "not_after", json_string(na));
+	err |= json_object_set_new(j, "days_left", json_integer(days));
+	err |= json_object_set_new(j, "authority", json_boolean(o->authority));
+	err |= json_object_set_new(j, "key_id", key_id_of(o));
+done:
+	if (err) {
+		json_decref(j);
+		return NULL;
+	}
 	return j;
 }
 
@@ -86,31 +96,32 @@ static void object_print(const p11e_object *o, long long now)
 	if (o->cls == P11E_OBJ_CERTIFICATE) {
 		iso(o->not_after, na, sizeof(na));
 		p11e_cert_state_of(o, now, 30, 5, &days);
-		printf("certificate '%s'%s%s\n", o->label, o->authority ? " (CA)" : "",
+		printf("certificate '%s'%s%s\n", tool_esc(o->label), o->authority ? " (CA)" : "",
 		       o->authority || o->paired ? "" : " (no key on the token)");
-		printf("  %-13s %s\n", "subject:", o->subject ? o->subject : "?");
-		printf("  %-13s %s\n", "issuer:", o->issuer ? o->issuer : "?");
+		printf("  %-13s %s\n", "subject:", o->subject ? tool_esc(o->subject) : "?");
+		printf("  %-13s %s\n", "issuer:", o->issuer ? tool_esc(o->issuer) : "?");
 		printf("  %-13s %s (%ld days left)\n", "not after:", na, days);
 	} else {
 		printf("%s '%s'%s\n", o->cls == P11E_OBJ_PRIVATE_KEY ? "private key" : "public key",
-		       o->label,
+		       tool_esc(o->label),
 		       o->cls == P11E_OBJ_PRIVATE_KEY && !o->paired ? " (no certificate yet)" : "");
 		if (o->key.type == P11E_KEY_EC)
-			printf("  %-13s ec:%s\n", "type:", o->key.curve[0] ? o->key.curve : "?");
+			printf("  %-13s ec:%s\n",
+			       "type:", o->key.curve[0] ? tool_esc(o->key.curve) : "?");
 		else
 			printf("  %-13s rsa:%u\n", "type:", o->key.bits);
 	}
-	printf("  %-13s %s\n", "uri:", o->uri ? o->uri : "");
+	printf("  %-13s %s\n", "uri:", tool_esc(o->uri));
 }
 
-/* id hex in JSON for every object, as DESIGN.md's list schema asks */
-static void set_id(json_t *j, const p11e_object *o)
+/* id hex in JSON for every object, as DESIGN.md's list schema asks; 0 or -1 */
+static int set_id(json_t *j, const p11e_object *o)
 {
 	char hex[2 * sizeof(o->id) + 1] = "";
 
 	for (size_t i = 0; i < o->id_len; i++)
 		snprintf(hex + 2 * i, 3, "%02x", o->id[i]);
-	json_object_set_new(j, "id", json_string(hex));
+	return json_object_set_new(j, "id", json_string(hex));
 }
 
 int cmd_list(struct tool *t, int argc, char **argv)
@@ -134,14 +145,20 @@ int cmd_list(struct tool *t, int argc, char **argv)
 		for (size_t i = 0; arr && i < n; i++) {
 			json_t *j = object_json(&objs[i], now);
 
-			set_id(j, &objs[i]);
-			json_array_append_new(arr, j);
+			if (j && set_id(j, &objs[i]) != 0) {
+				json_decref(j);
+				j = NULL;
+			}
+			if (json_array_append_new(arr, j) != 0) {
+				json_decref(arr);
+				arr = NULL;
+			}
 		}
 		ret = tool_json_emit(arr);
 	} else {
 		if (!n)
 			printf("token '%s' holds no keys or certificates\n",
-			       p11e_token_selected(t->ctx)->label);
+			       tool_esc(p11e_token_selected(t->ctx)->label));
 		for (size_t i = 0; i < n; i++)
 			object_print(&objs[i], now);
 		ret = 0;

@@ -19,36 +19,42 @@ static json_t *module_json(const p11e_module_info *m)
 {
 	char ver[32];
 	json_t *o = json_object();
+	int err = 0;
 
 	if (!o)
 		return NULL;
-	json_object_set_new(o, "name", m->name ? json_string(m->name) : json_null());
-	json_object_set_new(o, "path", m->path ? json_string(m->path) : json_null());
-	json_object_set_new(o, "description",
-	                    m->description ? json_string(m->description) : json_null());
-	json_object_set_new(o, "manufacturer",
-	                    m->manufacturer ? json_string(m->manufacturer) : json_null());
+	err |= tool_json_set_text(o, "name", m->name);
+	err |= tool_json_set_text(o, "path", m->path);
+	err |= tool_json_set_text(o, "description", m->description);
+	err |= tool_json_set_text(o, "manufacturer", m->manufacturer);
 	snprintf(ver, sizeof(ver), "%u.%u", m->cryptoki_major, m->cryptoki_minor);
-	json_object_set_new(o, "cryptoki_version", m->loaded ? json_string(ver) : json_null());
+	err |= json_object_set_new(o, "cryptoki_version",
+	                           m->loaded ? json_string(ver) : json_null());
 	snprintf(ver, sizeof(ver), "%u.%u", m->library_major, m->library_minor);
-	json_object_set_new(o, "library_version", m->loaded ? json_string(ver) : json_null());
-	json_object_set_new(o, "uri", m->uri ? json_string(m->uri) : json_null());
-	json_object_set_new(o, "loaded", json_boolean(m->loaded));
+	err |= json_object_set_new(o, "library_version",
+	                           m->loaded ? json_string(ver) : json_null());
+	err |= tool_json_set_text(o, "uri", m->uri);
+	err |= json_object_set_new(o, "loaded", json_boolean(m->loaded));
+	if (err) {
+		json_decref(o);
+		return NULL;
+	}
 	return o;
 }
 
 static void module_print(const p11e_module_info *m)
 {
-	printf("%s: %s\n", m->name ? m->name : "(unregistered)", m->path ? m->path : "?");
+	printf("%s: %s\n", m->name ? tool_esc(m->name) : "(unregistered)",
+	       m->path ? tool_esc(m->path) : "?");
 	if (!m->loaded) {
 		printf("  (failed to initialise; -v tells why)\n");
 		return;
 	}
-	printf("  %-13s %s\n", "description:", m->description ? m->description : "");
-	printf("  %-13s %s\n", "manufacturer:", m->manufacturer ? m->manufacturer : "");
+	printf("  %-13s %s\n", "description:", tool_esc(m->description));
+	printf("  %-13s %s\n", "manufacturer:", tool_esc(m->manufacturer));
 	printf("  %-13s cryptoki %u.%u, library %u.%u\n", "versions:", m->cryptoki_major,
 	       m->cryptoki_minor, m->library_major, m->library_minor);
-	printf("  %-13s %s\n", "uri:", m->uri ? m->uri : "");
+	printf("  %-13s %s\n", "uri:", tool_esc(m->uri));
 }
 
 int cmd_modules(struct tool *t, int argc, char **argv)
@@ -70,7 +76,10 @@ int cmd_modules(struct tool *t, int argc, char **argv)
 	if (t->json) {
 		arr = json_array();
 		for (i = 0; arr && i < n; i++)
-			json_array_append_new(arr, module_json(&mods[i]));
+			if (json_array_append_new(arr, module_json(&mods[i])) != 0) {
+				json_decref(arr);
+				arr = NULL;
+			}
 		ret = tool_json_emit(arr);
 	} else {
 		if (n == 0)

@@ -31,7 +31,7 @@ int cmd_pin(struct tool *t, int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	p11e_pin *auth = NULL, *new_pin = NULL;
-	const char *new_src = NULL, *action;
+	const char *new_src = NULL, *action, *label;
 	int opt, ret, as_so, was_locked;
 	p11e_status st;
 	json_t *doc;
@@ -53,6 +53,7 @@ int cmd_pin(struct tool *t, int argc, char **argv)
 	if (optind + 1 < argc)
 		return tool_usage_error("pin", "unexpected argument '%s'", argv[optind + 1]);
 	as_so = strcmp(action, "change") != 0;
+	tool_warn_pass(t, new_src);
 
 	if ((ret = tool_select_token(t)) != 0)
 		return ret;
@@ -78,19 +79,28 @@ int cmd_pin(struct tool *t, int argc, char **argv)
 		ret = tool_fail(t, st, NULL);
 		goto cleanup;
 	}
+	label = tool_esc(p11e_token_selected(t->ctx)->label);
 	if (strcmp(action, "unblock") == 0 && !was_locked && t->verbosity >= 1)
 		fprintf(stderr,
 		        "p11enroll: note: the user PIN of '%s' was not locked; it was reset\n",
-		        p11e_token_selected(t->ctx)->label);
+		        label);
+	/* said first, whatever follows: a script must never retry with the old PIN */
+	tool_info(t, "user PIN of token '%s' %s\n", label, as_so ? "set" : "changed");
+	ret = 0;
 	if (t->json) {
-		doc = json_pack("{s:s, s:s, s:s}", "action", action, "token",
-		                p11e_token_selected(t->ctx)->label, "uri",
-		                p11e_token_selected(t->ctx)->uri);
+		doc = json_object();
+		if (doc &&
+		    (json_object_set_new(doc, "action", json_string(action)) != 0 ||
+		     tool_json_set_text(doc, "token", p11e_token_selected(t->ctx)->label) != 0 ||
+		     tool_json_set_text(doc, "uri", p11e_token_selected(t->ctx)->uri) != 0)) {
+			json_decref(doc);
+			doc = NULL;
+		}
 		ret = tool_json_emit(doc);
-	} else {
-		tool_info(t, "user PIN of token '%s' %s\n", p11e_token_selected(t->ctx)->label,
-		          as_so ? "set" : "changed");
-		ret = 0;
+		if (ret != 0)
+			fprintf(stderr,
+			        "p11enroll: the user PIN of token '%s' was %s all the same\n",
+			        label, as_so ? "set" : "changed");
 	}
 cleanup:
 	p11e_pin_free(auth);

@@ -70,16 +70,19 @@ int cmd_renew(struct tool *t, int argc, char **argv)
 		tool_info(t,
 		          "p11enroll: note: reusing '%s', made by an earlier renew and still "
 		          "without a certificate\n",
-		          key.label);
+		          tool_esc(key.label));
 	ret = tool_write_output(a.out, req, len);
 	if (ret == 0 && t->json) {
 		json_t *doc = tool_key_json(&key);
 
-		json_object_set_new(doc, "reused", json_boolean(reused));
-		json_object_set_new(doc, "csr", a.out ? json_string(a.out) : json_null());
+		if (doc && (json_object_set_new(doc, "reused", json_boolean(reused)) != 0 ||
+		            tool_json_set_text(doc, "csr", a.out) != 0)) {
+			json_decref(doc);
+			doc = NULL;
+		}
 		ret = tool_json_emit(doc);
 	} else if (ret == 0 && a.out) {
-		printf("%s\n", key.uri);
+		printf("%s\n", tool_esc(key.uri));
 	}
 	p11e_key_clear(&key);
 cleanup:

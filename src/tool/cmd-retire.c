@@ -42,6 +42,20 @@ static int confirm(const char *question)
 	return answer[0] == 'y' || answer[0] == 'Y';
 }
 
+static json_t *retired_json(const p11e_key *key, size_t ncerts)
+{
+	json_t *doc = json_object();
+
+	if (doc && (tool_json_set_text(doc, "label", key->label) != 0 ||
+	            tool_json_set_text(doc, "uri", key->uri) != 0 ||
+	            json_object_set_new(doc, "certificates_removed",
+	                                json_integer((json_int_t)ncerts)) != 0)) {
+		json_decref(doc);
+		doc = NULL;
+	}
+	return doc;
+}
+
 int cmd_retire(struct tool *t, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -54,7 +68,7 @@ int cmd_retire(struct tool *t, int argc, char **argv)
 	const char *keyspec = NULL;
 	unsigned flags = 0;
 	int yes = 0, opt, ret, ok;
-	char question[512];
+	char question[2048]; /* escaped labels: up to 4 bytes each */
 	size_t ncerts = 0;
 	p11e_key key;
 	p11e_status st;
@@ -81,8 +95,8 @@ int cmd_retire(struct tool *t, int argc, char **argv)
 		snprintf(question, sizeof(question),
 		         "Remove key '%s' and %zu certificate%s from token '%s'? This cannot be "
 		         "undone.",
-		         key.label, ncerts, ncerts == 1 ? "" : "s",
-		         p11e_token_selected(t->ctx)->label);
+		         tool_esc(key.label), ncerts, ncerts == 1 ? "" : "s",
+		         tool_esc(p11e_token_selected(t->ctx)->label));
 		ok = confirm(question);
 		if (ok < 0) {
 			p11e_key_clear(&key);
@@ -98,11 +112,10 @@ int cmd_retire(struct tool *t, int argc, char **argv)
 	if (st != P11E_OK)
 		ret = tool_fail(t, st, NULL);
 	else if (t->json)
-		ret = tool_json_emit(json_pack("{s:s, s:s, s:i}", "label", key.label, "uri",
-		                               key.uri, "certificates_removed", (int)ncerts));
+		ret = tool_json_emit(retired_json(&key, ncerts));
 	else
-		tool_info(t, "removed key '%s' and %zu certificate%s\n", key.label, ncerts,
-		          ncerts == 1 ? "" : "s");
+		tool_info(t, "removed key '%s' and %zu certificate%s\n", tool_esc(key.label),
+		          ncerts, ncerts == 1 ? "" : "s");
 	p11e_key_clear(&key);
 	return ret;
 }

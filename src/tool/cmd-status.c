@@ -40,6 +40,26 @@ static int days_arg(const char *s, int *out)
 	return 0;
 }
 
+/* One certificate's entry onto arr (which may be NULL: -1); 0 or -1. */
+static int cert_json(json_t *arr, const p11e_object *o, long days, p11e_cert_state s)
+{
+	json_t *j = arr ? json_object() : NULL;
+	int err = 0;
+
+	if (!j)
+		return -1;
+	err |= tool_json_set_text(j, "label", o->label);
+	err |= tool_json_set_text(j, "uri", o->uri ? o->uri : "");
+	err |= tool_json_set_text(j, "subject", o->subject ? o->subject : "");
+	err |= json_object_set_new(j, "days_left", json_integer((json_int_t)days));
+	err |= json_object_set_new(j, "state", json_string(p11e_cert_state_name(s)));
+	if (err) {
+		json_decref(j);
+		return -1;
+	}
+	return json_array_append_new(arr, j);
+}
+
 int cmd_status(struct tool *t, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -48,7 +68,7 @@ int cmd_status(struct tool *t, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	int warn = 30, crit = 5, opt, worst = NAGIOS_OK, seen = 0;
+	int warn = 30, crit = 5, opt, worst = NAGIOS_OK, seen = 0, json_err = 0;
 	long long now = (long long)time(NULL);
 	p11e_object *objs = NULL;
 	size_t n = 0;
@@ -85,8 +105,8 @@ int cmd_status(struct tool *t, int argc, char **argv)
 		tool_fail(t, st, NULL);
 		return NAGIOS_UNKNOWN;
 	}
-	if (t->json)
-		arr = json_array();
+	if (t->json && !(arr = json_array()))
+		json_err = -1;
 	for (size_t i = 0; i < n; i++) {
 		const p11e_object *o = &objs[i];
 		long days;
@@ -102,30 +122,39 @@ int cmd_status(struct tool *t, int argc, char **argv)
 		                              : NAGIOS_CRITICAL;
 		if (code > worst)
 			worst = code;
-		if (arr)
-			json_array_append_new(arr,
-			                      json_pack("{s:s, s:s, s:s, s:I, s:s}", "label",
-			                                o->label, "uri", o->uri ? o->uri : "",
-			                                "subject", o->subject ? o->subject : "",
-			                                "days_left", (json_int_t)days, "state",
-			                                p11e_cert_state_name(s)));
+		if (t->json)
+			json_err |= cert_json(arr, o, days, s);
 		else
-			printf("%-13s %5ld days  %s  %s\n", p11e_cert_state_name(s), days, o->label,
-			       o->subject ? o->subject : "");
+			printf("%-13s %5ld days  %s  %s\n", p11e_cert_state_name(s), days,
+			       tool_esc(o->label), tool_esc(o->subject));
 	}
 	if (!seen) {
 		if (!t->json)
 			printf("no client certificate on token '%s'\n",
-			       p11e_token_selected(t->ctx)->label);
+			       tool_esc(p11e_token_selected(t->ctx)->label));
 		worst = NAGIOS_UNKNOWN;
 	}
-	if (arr) {
+	if (t->json) {
 		static const char *const names[] = { "ok", "warning", "critical", "unknown" };
+		json_t *doc = json_object();
 
-		tool_json_emit(json_pack("{s:s, s:s, s:i, s:i, s:o}", "token",
-		                         p11e_token_selected(t->ctx)->label, "worst", names[worst],
-		                         "warn_days", warn, "crit_days", crit, "certificates",
-		                         arr));
+		if (doc) {
+			json_err |= tool_json_set_text(doc, "token",
+			                               p11e_token_selected(t->ctx)->label);
+			json_err |= json_object_set_new(doc, "worst", json_string(names[worst]));
+			json_err |= json_object_set_new(doc, "warn_days", json_integer(warn));
+			json_err |= json_object_set_new(doc, "crit_days", json_integer(crit));
+			json_err |= json_object_set_new(doc, "certificates", arr);
+		} else {
+			json_decref(arr);
+		}
+		if (json_err) {
+			json_decref(doc);
+			doc = NULL;
+		}
+		/* a state nobody can read is no state: unknown */
+		if (tool_json_emit(doc) != 0)
+			worst = NAGIOS_UNKNOWN;
 	}
 	p11e_list_free(objs, n);
 	return worst;

@@ -34,8 +34,10 @@ static json_t *slot_json(const p11e_slot *s, const char *quirks)
 {
 	json_t *o = tool_slot_json(s);
 
-	if (o && s->token_present)
-		json_object_set_new(o, "quirks", quirks ? json_string(quirks) : json_null());
+	if (o && s->token_present && tool_json_set_text(o, "quirks", quirks) != 0) {
+		json_decref(o);
+		return NULL;
+	}
 	return o;
 }
 
@@ -43,7 +45,7 @@ static void slot_print(const p11e_slot *s, const char *quirks)
 {
 	tool_slot_print(s);
 	if (s->token_present)
-		printf("  %-13s %s\n", "quirks:", quirks ? quirks : "(none)");
+		printf("  %-13s %s\n", "quirks:", quirks ? tool_esc(quirks) : "(none)");
 }
 
 static int show(struct tool *t, const p11e_slot *slots, size_t n)
@@ -61,7 +63,10 @@ static int show(struct tool *t, const p11e_slot *slots, size_t n)
 	if (t->json) {
 		arr = json_array();
 		for (size_t i = 0; arr && i < n; i++)
-			json_array_append_new(arr, slot_json(&slots[i], files[i]));
+			if (json_array_append_new(arr, slot_json(&slots[i], files[i])) != 0) {
+				json_decref(arr);
+				arr = NULL;
+			}
 		ret = tool_json_emit(arr);
 	} else {
 		if (n == 0)

@@ -13,6 +13,23 @@
 
 #include "tool.h"
 
+/*
+ * The mode the file at path gets: an existing file's own (replacing a
+ * certificate keeps whatever its owner chose), else what open(2) would
+ * give a new one, 0666 less the umask.  mkstemp's file is 0600.
+ */
+static mode_t output_mode(const char *path)
+{
+	struct stat sb;
+	mode_t mask;
+
+	if (stat(path, &sb) == 0 && S_ISREG(sb.st_mode))
+		return sb.st_mode & 07777;
+	mask = umask(077); /* the only way to read it; the tool has one thread */
+	umask(mask);
+	return 0666 & ~mask;
+}
+
 int tool_write_output(const char *path, const unsigned char *data, size_t len)
 {
 	char tmp[4096];
@@ -33,8 +50,8 @@ int tool_write_output(const char *path, const unsigned char *data, size_t len)
 		        strerror(errno));
 		return P11E_ERR_INPUT;
 	}
-	if (fchmod(fd, 0644) != 0 || write(fd, data, len) != (ssize_t)len || fsync(fd) != 0 ||
-	    close(fd) != 0 || rename(tmp, path) != 0) {
+	if (fchmod(fd, output_mode(path)) != 0 || write(fd, data, len) != (ssize_t)len ||
+	    fsync(fd) != 0 || close(fd) != 0 || rename(tmp, path) != 0) {
 		fprintf(stderr, "p11enroll: cannot write %s: %s\n", path, strerror(errno));
 		unlink(tmp);
 		return P11E_ERR_INPUT;

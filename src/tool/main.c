@@ -8,6 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 
 #include "tool.h"
 
@@ -110,6 +113,14 @@ int main(int argc, char **argv)
 	const struct command *c;
 	int opt, ret;
 
+	/*
+	 * PINs pass through this process's memory (ours, the module's, the
+	 * engine's): no core file, and no ptrace or /proc/PID/mem by other
+	 * processes of the same user.  Before anything is read.
+	 */
+#ifdef __linux__
+	(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+#endif
 	memset(&t, 0, sizeof(t));
 	t.verbosity = 1;
 	opterr = 0; /* our own one-line messages, not getopt's */
@@ -143,6 +154,8 @@ int main(int argc, char **argv)
 	}
 	if ((ret = tool_globals_after(&t, c, &argc, argv)) != 0)
 		return ret;
+	tool_warn_pass(&t, t.pin);
+	tool_warn_pass(&t, t.so_pin);
 	t.ctx = p11e_ctx_new();
 	if (!t.ctx) {
 		fprintf(stderr, "p11enroll: out of memory\n");
@@ -154,5 +167,6 @@ int main(int argc, char **argv)
 	optind = 0; /* the command parses its own options */
 	ret = c->run(&t, argc, argv);
 	p11e_ctx_free(t.ctx);
+	tool_text_free();
 	return ret;
 }

@@ -24,19 +24,20 @@ void tool_log(void *data, p11e_log_level level, const char *msg)
 	const struct tool *t = data;
 
 	switch (level) {
-	case P11E_LOG_ERROR: fprintf(stderr, "p11enroll: %s\n", msg); break;
+	/* the library's messages quote labels and subjects: escaped */
+	case P11E_LOG_ERROR: fprintf(stderr, "p11enroll: %s\n", tool_esc(msg)); break;
 	case P11E_LOG_WARN:
 		if (t->verbosity >= 1)
-			fprintf(stderr, "p11enroll: warning: %s\n", msg);
+			fprintf(stderr, "p11enroll: warning: %s\n", tool_esc(msg));
 		break;
 	case P11E_LOG_NOTE:
 		if (t->verbosity >= 1)
-			fprintf(stderr, "p11enroll: note: %s\n", msg);
+			fprintf(stderr, "p11enroll: note: %s\n", tool_esc(msg));
 		break;
 	case P11E_LOG_INFO:
 	case P11E_LOG_DEBUG:
 		if (t->verbosity >= 2)
-			fprintf(stderr, "p11enroll: %s\n", msg);
+			fprintf(stderr, "p11enroll: %s\n", tool_esc(msg));
 		break;
 	}
 }
@@ -52,12 +53,12 @@ int tool_fail(struct tool *t, p11e_status st, const char *prefix)
 
 	const char *hint = tool_hint(p11e_error_reason(t->ctx));
 
-	fprintf(stderr, "p11enroll: %s%s%s%s%s\n", prefix ? prefix : "", prefix ? ": " : "", msg,
-	        hint ? ": " : "", hint ? hint : "");
+	fprintf(stderr, "p11enroll: %s%s%s%s%s\n", prefix ? prefix : "", prefix ? ": " : "",
+	        tool_esc(msg), hint ? ": " : "", hint ? hint : "");
 	/* every profile violation, one per line, after the one-line summary */
 	details = p11e_error_details(t->ctx, &n);
 	for (size_t i = 0; i < n; i++)
-		fprintf(stderr, "  - %s\n", details[i]);
+		fprintf(stderr, "  - %s\n", tool_esc(details[i]));
 	return st == P11E_OK ? P11E_ERR_FAILED : (int)st;
 }
 
@@ -105,13 +106,16 @@ int tool_json_emit(json_t *doc)
 {
 	int ret = 0;
 
+	/* a builder that failed anywhere gives NULL: no partial document */
 	if (!doc) {
-		fprintf(stderr, "p11enroll: out of memory\n");
+		fprintf(stderr, "p11enroll: the JSON output could not be made (out of memory)\n");
 		return P11E_ERR_FAILED;
 	}
 	if (json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER) != 0 ||
-	    fputc('\n', stdout) == EOF)
+	    fputc('\n', stdout) == EOF || fflush(stdout) != 0) {
+		fprintf(stderr, "p11enroll: writing the JSON output failed\n");
 		ret = P11E_ERR_FAILED;
+	}
 	json_decref(doc);
 	return ret;
 }
@@ -144,37 +148,46 @@ static json_t *mem_json(unsigned long v)
 json_t *tool_slot_json(const p11e_slot *s)
 {
 	json_t *o = json_object(), *flags;
+	int err = 0;
 
 	if (!o)
 		return NULL;
-	json_object_set_new(o, "slot_id", json_integer((json_int_t)s->slot_id));
-	json_object_set_new(o, "slot_description", json_string(s->slot_description));
-	json_object_set_new(o, "slot_manufacturer", json_string(s->slot_manufacturer));
-	json_object_set_new(o, "token_present", json_boolean(s->token_present));
-	json_object_set_new(o, "removable", json_boolean(s->slot_flags & CKF_REMOVABLE_DEVICE));
-	json_object_set_new(o, "hardware", json_boolean(s->slot_flags & CKF_HW_SLOT));
+	err |= json_object_set_new(o, "slot_id", json_integer((json_int_t)s->slot_id));
+	err |= tool_json_set_text(o, "slot_description", s->slot_description);
+	err |= tool_json_set_text(o, "slot_manufacturer", s->slot_manufacturer);
+	err |= json_object_set_new(o, "token_present", json_boolean(s->token_present));
+	err |= json_object_set_new(o, "removable",
+	                           json_boolean(s->slot_flags & CKF_REMOVABLE_DEVICE));
+	err |= json_object_set_new(o, "hardware", json_boolean(s->slot_flags & CKF_HW_SLOT));
 	if (!s->token_present)
-		return o;
-	json_object_set_new(o, "label", json_string(s->label));
-	json_object_set_new(o, "manufacturer", json_string(s->manufacturer));
-	json_object_set_new(o, "model", json_string(s->model));
-	json_object_set_new(o, "serial", json_string(s->serial));
+		goto done;
+	err |= tool_json_set_text(o, "label", s->label);
+	err |= tool_json_set_text(o, "manufacturer", s->manufacturer);
+	err |= tool_json_set_text(o, "model", s->model);
+	err |= tool_json_set_text(o, "serial", s->serial);
 	flags = json_array();
 	for (size_t i = 0; flags && i < N_FLAGS; i++)
 		if (s->token_flags & token_flags[i].bit)
-			json_array_append_new(flags, json_string(token_flags[i].name));
-	json_object_set_new(o, "flags", flags);
-	json_object_set_new(o, "initialized", json_boolean(s->token_flags & CKF_TOKEN_INITIALIZED));
-	json_object_set_new(o, "user_pin_initialized",
-	                    json_boolean(s->token_flags & CKF_USER_PIN_INITIALIZED));
-	json_object_set_new(o, "login_required", json_boolean(s->token_flags & CKF_LOGIN_REQUIRED));
-	json_object_set_new(o, "free_public_memory", mem_json(s->free_public_memory));
-	json_object_set_new(o, "total_public_memory", mem_json(s->total_public_memory));
-	json_object_set_new(o, "free_private_memory", mem_json(s->free_private_memory));
-	json_object_set_new(o, "total_private_memory", mem_json(s->total_private_memory));
-	json_object_set_new(o, "min_pin_len", mem_json(s->min_pin_len));
-	json_object_set_new(o, "max_pin_len", mem_json(s->max_pin_len));
-	json_object_set_new(o, "uri", s->uri ? json_string(s->uri) : json_null());
+			err |= json_array_append_new(flags, json_string(token_flags[i].name));
+	err |= json_object_set_new(o, "flags", flags);
+	err |= json_object_set_new(o, "initialized",
+	                           json_boolean(s->token_flags & CKF_TOKEN_INITIALIZED));
+	err |= json_object_set_new(o, "user_pin_initialized",
+	                           json_boolean(s->token_flags & CKF_USER_PIN_INITIALIZED));
+	err |= json_object_set_new(o, "login_required",
+	                           json_boolean(s->token_flags & CKF_LOGIN_REQUIRED));
+	err |= json_object_set_new(o, "free_public_memory", mem_json(s->free_public_memory));
+	err |= json_object_set_new(o, "total_public_memory", mem_json(s->total_public_memory));
+	err |= json_object_set_new(o, "free_private_memory", mem_json(s->free_private_memory));
+	err |= json_object_set_new(o, "total_private_memory", mem_json(s->total_private_memory));
+	err |= json_object_set_new(o, "min_pin_len", mem_json(s->min_pin_len));
+	err |= json_object_set_new(o, "max_pin_len", mem_json(s->max_pin_len));
+	err |= tool_json_set_text(o, "uri", s->uri);
+done:
+	if (err) {
+		json_decref(o);
+		return NULL;
+	}
 	return o;
 }
 
@@ -197,18 +210,18 @@ void tool_slot_print(const p11e_slot *s)
 {
 	const char *sep = "";
 
-	printf("slot %lu: %s\n", s->slot_id, s->slot_description);
+	printf("slot %lu: %s\n", s->slot_id, tool_esc(s->slot_description));
 	if (!s->token_present) {
 		printf("  (no token)\n");
 		return;
 	}
 	if (s->token_flags & CKF_TOKEN_INITIALIZED)
-		printf("  %-13s %s\n", "label:", s->label);
+		printf("  %-13s %s\n", "label:", tool_esc(s->label));
 	else
 		printf("  %-13s (uninitialised token)\n", "label:");
-	printf("  %-13s %s\n", "manufacturer:", s->manufacturer);
-	printf("  %-13s %s\n", "model:", s->model);
-	printf("  %-13s %s\n", "serial:", s->serial);
+	printf("  %-13s %s\n", "manufacturer:", tool_esc(s->manufacturer));
+	printf("  %-13s %s\n", "model:", tool_esc(s->model));
+	printf("  %-13s %s\n", "serial:", tool_esc(s->serial));
 	printf("  %-13s ", "flags:");
 	for (size_t i = 0; i < N_FLAGS; i++) {
 		if (s->token_flags & token_flags[i].bit) {
@@ -221,7 +234,7 @@ void tool_slot_print(const p11e_slot *s)
 	print_mem("private mem:", s->free_private_memory, s->total_private_memory);
 	if (s->min_pin_len != P11E_UNAVAILABLE && s->max_pin_len != P11E_UNAVAILABLE)
 		printf("  %-13s %lu-%lu\n", "PIN length:", s->min_pin_len, s->max_pin_len);
-	printf("  %-13s %s\n", "uri:", s->uri ? s->uri : "");
+	printf("  %-13s %s\n", "uri:", tool_esc(s->uri));
 }
 
 int tool_no_options(const char *cmd, const char *usage, int argc, char **argv)
@@ -260,23 +273,29 @@ json_t *tool_key_json(const p11e_key *k)
 {
 	char id[2 * sizeof(k->id) + 1];
 	json_t *o = json_object();
+	int err = 0;
 
 	if (!o)
 		return NULL;
 	id_hex(k, id, sizeof(id));
-	json_object_set_new(o, "class", json_string("private-key"));
-	json_object_set_new(o, "label", json_string(k->label));
-	json_object_set_new(o, "id", json_string(id));
-	json_object_set_new(o, "uri", json_string(k->uri ? k->uri : ""));
-	json_object_set_new(o, "key_type", json_string(k->type == P11E_KEY_RSA ? "rsa" : "ec"));
-	json_object_set_new(o, "bits", json_integer(k->bits));
+	err |= json_object_set_new(o, "class", json_string("private-key"));
+	err |= tool_json_set_text(o, "label", k->label);
+	err |= json_object_set_new(o, "id", json_string(id));
+	err |= tool_json_set_text(o, "uri", k->uri ? k->uri : "");
+	err |= json_object_set_new(o, "key_type",
+	                           json_string(k->type == P11E_KEY_RSA ? "rsa" : "ec"));
+	err |= json_object_set_new(o, "bits", json_integer(k->bits));
 	if (k->type == P11E_KEY_EC)
-		json_object_set_new(o, "curve", json_string(k->curve));
-	json_object_set_new(o, "sensitive", tri(k->sensitive));
-	json_object_set_new(o, "extractable", tri(k->extractable));
-	json_object_set_new(o, "always_sensitive", tri(k->always_sensitive));
-	json_object_set_new(o, "never_extractable", tri(k->never_extractable));
-	json_object_set_new(o, "local", tri(k->local));
+		err |= tool_json_set_text(o, "curve", k->curve);
+	err |= json_object_set_new(o, "sensitive", tri(k->sensitive));
+	err |= json_object_set_new(o, "extractable", tri(k->extractable));
+	err |= json_object_set_new(o, "always_sensitive", tri(k->always_sensitive));
+	err |= json_object_set_new(o, "never_extractable", tri(k->never_extractable));
+	err |= json_object_set_new(o, "local", tri(k->local));
+	if (err) {
+		json_decref(o);
+		return NULL;
+	}
 	return o;
 }
 
@@ -285,15 +304,24 @@ void tool_key_print(const p11e_key *k)
 	char id[2 * sizeof(k->id) + 1];
 
 	id_hex(k, id, sizeof(id));
-	printf("private key '%s'\n", k->label);
+	printf("private key '%s'\n", tool_esc(k->label));
 	if (k->type == P11E_KEY_RSA)
 		printf("  %-13s rsa:%u\n", "type:", k->bits);
 	else
-		printf("  %-13s ec:%s\n", "type:", k->curve);
+		printf("  %-13s ec:%s\n", "type:", tool_esc(k->curve));
 	printf("  %-13s %s\n", "id:", id);
 	printf("  %-13s sensitive=%d extractable=%d always_sensitive=%d never_extractable=%d "
 	       "local=%d\n",
 	       "attributes:", k->sensitive, k->extractable, k->always_sensitive,
 	       k->never_extractable, k->local);
-	printf("  %-13s %s\n", "uri:", k->uri ? k->uri : "");
+	printf("  %-13s %s\n", "uri:", tool_esc(k->uri));
+}
+
+void tool_warn_pass(struct tool *t, const char *src)
+{
+	if (!src || strncmp(src, "pass:", 5) != 0 || t->warned_pass || t->verbosity < 1)
+		return;
+	t->warned_pass = 1;
+	fprintf(stderr, "p11enroll: warning: a pass: PIN is on the command line, where other "
+	                "users see it (ps, /proc): prefer env:, file: or fd:\n");
 }

@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <termios.h>
@@ -55,10 +56,56 @@ static int read_line(int fd, char *buf, size_t size)
 	return (int)n;
 }
 
+/*
+ * While echo is off: a signal that ends the process puts the terminal back
+ * first, or the shell it returns to echoes nothing.  The handler restores
+ * the settings and raises the signal again with its default action, so the
+ * exit status is still "killed by SIGINT".
+ */
+static const int fatal_signals[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
+#define N_FATAL (sizeof(fatal_signals) / sizeof(fatal_signals[0]))
+static volatile sig_atomic_t saved_fd = -1;
+static struct termios saved_termios;
+
+static void restore_and_reraise(int sig)
+{
+	int saved_errno = errno;
+
+	if (saved_fd >= 0)
+		tcsetattr(saved_fd, TCSAFLUSH, &saved_termios);
+	signal(sig, SIG_DFL);
+	raise(sig);
+	errno = saved_errno;
+}
+
+static void catch_fatal(struct sigaction *old)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = restore_and_reraise;
+	sigemptyset(&sa.sa_mask);
+	for (size_t i = 0; i < N_FATAL; i++)
+		sigaddset(&sa.sa_mask, fatal_signals[i]);
+	for (size_t i = 0; i < N_FATAL; i++) {
+		sigaction(fatal_signals[i], NULL, &old[i]);
+		/* a signal the caller ignores (nohup) stays ignored */
+		if (old[i].sa_handler != SIG_IGN)
+			sigaction(fatal_signals[i], &sa, NULL);
+	}
+}
+
+static void release_fatal(const struct sigaction *old)
+{
+	for (size_t i = 0; i < N_FATAL; i++)
+		sigaction(fatal_signals[i], &old[i], NULL);
+}
+
 int tool_pin_prompt(void *data, p11e_pin_role role, const char *token_label, const char *token_uri,
                     unsigned flags, char *buf, size_t size)
 {
 	struct termios old, quiet;
+	struct sigaction old_actions[N_FATAL];
 	char prompt[128];
 	int restore = 0, n;
 	int tty = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
@@ -74,19 +121,29 @@ int tool_pin_prompt(void *data, p11e_pin_role role, const char *token_label, con
 		snprintf(prompt, sizeof(prompt), "Repeat it: ");
 	else
 		snprintf(prompt, sizeof(prompt), "%s for '%s': ", prompt_name(role),
-		         token_label ? token_label : "the token");
+		         token_label ? tool_esc(token_label) : "the token");
 	if (tcgetattr(tty, &old) == 0) {
 		quiet = old;
 		quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
 		quiet.c_lflag |= ICANON;
+		saved_termios = old;
+		saved_fd = tty;
+		catch_fatal(old_actions);
 		restore = tcsetattr(tty, TCSAFLUSH, &quiet) == 0;
+		if (!restore) {
+			release_fatal(old_actions);
+			saved_fd = -1;
+		}
 	}
 	if (write(tty, prompt, strlen(prompt)) < 0) {
 		/* nothing to do: the read below still works */
 	}
 	n = read_line(tty, buf, size);
-	if (restore)
+	if (restore) {
 		tcsetattr(tty, TCSAFLUSH, &old);
+		release_fatal(old_actions);
+		saved_fd = -1;
+	}
 	if (write(tty, "\n", 1) < 0) {
 		/* cosmetic only */
 	}

@@ -19,7 +19,8 @@ struct tool {
 	const char *so_pin;
 	int force;
 	int json;
-	int verbosity; /* 0 -q, 1 default, 2 -v */
+	int verbosity;   /* 0 -q, 1 default, 2 -v */
+	int warned_pass; /* the pass: warning is given once */
 };
 
 struct command {
@@ -107,9 +108,27 @@ int tool_pin_prompt(void *data, p11e_pin_role role, const char *token_label, con
                     unsigned flags, char *buf, size_t size);
 json_t *tool_key_json(const p11e_key *k);
 void tool_key_print(const p11e_key *k);
+/* A one-line warning, once per run and not with -q, if src is a pass: PIN. */
+void tool_warn_pass(struct tool *t, const char *src);
 /* Write data to path ("-" or NULL: stdout) via a temporary file and rename. */
 int tool_write_output(const char *path, const unsigned char *data, size_t len);
 /* Hex (with or without colons) to bytes; 0 or -1. */
 int tool_hex_decode(const char *hex, unsigned char *out, size_t max, size_t *len);
+
+/*
+ * text.c: token, certificate and module text made safe to print.
+ * tool_esc: for a terminal or plain text, controls (C0, DEL, C1) and bytes
+ * that are not UTF-8 as \xNN; valid until 8 more calls ("" for NULL).
+ */
+const char *tool_esc(const char *s);
+void tool_text_free(void);
+int tool_utf8_valid(const char *s);
+/* A JSON string of s (null for NULL), bytes that are not UTF-8 as \xNN; NULL: no memory. */
+json_t *tool_json_text(const char *s);
+/*
+ * o[key] = tool_json_text(s), and if s is not valid UTF-8 also
+ * o[key "_hex"] = its exact bytes in hex; 0 or -1.
+ */
+int tool_json_set_text(json_t *o, const char *key, const char *s);
 
 #endif

@@ -52,6 +52,8 @@ on_tty() {
 			sleep 0.1
 			_i=$((_i + 1))
 		done
+		# ON_PROMPT: a command run while the tool waits (its results in files)
+		[ -z "${ON_PROMPT:-}" ] || eval "$ON_PROMPT"
 		printf '%s\n' "${_pair#*|}" >&4
 	done
 	wait "$_pid"
@@ -68,6 +70,60 @@ equal "exit status" "$RC" 0
 contains "$T/tty.txt" "PIN for '$TL': "
 not_contains "$T/tty.txt" "$USER_PIN"
 contains "$T/tty.txt" "object=typed;type=private"
+
+case_ "Ctrl-C at the PIN prompt: the terminal echoes again"
+# ^C typed once the prompt is there: the tool dies of SIGINT (130), and
+# stty, run next on the same terminal by the shell, sees echo on.  on_tty's
+# background job starts with SIGINT ignored (as every asynchronous command
+# of a shell without job control): the shell keeps it so, the tool gets the
+# default back, as from an interactive shell.
+on_tty "PIN for|\\0003\n" sh -c '"$@"; echo "rc=$?"; stty -a' sh env --default-signal=INT \
+	SOFTHSM2_CONF="$SOFTHSM2_CONF" "$P11ENROLL" --module "$M" --token "$TL" list
+contains "$T/tty.txt" "PIN for '$TL': "
+contains "$T/tty.txt" "rc=130"
+check "stty -a after it: echo" grep -q -E '(^| )echo( |;|$)' "$T/tty.txt"
+check_not "stty -a after it: no -echo" grep -q -E '(^| )-echo( |;|$)' "$T/tty.txt"
+
+case_ "waiting at the prompt, the process is not dumpable"
+# PR_SET_DUMPABLE 0: no core file with a PIN in it, and /proc/PID belongs to
+# root, whoever runs the tool (/proc/PID/status; the directory keeps the owner
+# it was first seen with).  Seen only where the tool's user is not root:
+# as root, the tool runs as nobody (setpriv) on a token of nobody's.
+NOBODY=
+if [ "$(id -u)" = 0 ]; then
+	if command -v setpriv >/dev/null 2>&1; then
+		NOBODY="setpriv --reuid=65534 --regid=65534 --clear-groups"
+		ND=$T/nobody
+		mkdir -p "$ND/tokens"
+		printf 'directories.tokendir = %s\nobjectstore.backend = file\nlog.level = ERROR\n' \
+			"$ND/tokens" >"$ND/softhsm2.conf"
+		chown -R 65534:65534 "$ND"
+		chmod 711 "$T"
+		$NOBODY env SOFTHSM2_CONF="$ND/softhsm2.conf" softhsm2-util --init-token --free \
+			--label nob --so-pin "$SO_PIN" --pin "$USER_PIN" >/dev/null
+		CONF=$ND/softhsm2.conf TK=nob NHOME=$ND
+	fi
+else
+	CONF=$SOFTHSM2_CONF TK=$TL NHOME=$HOME
+fi
+if [ "$(id -u)" = 0 ] && [ -z "$NOBODY" ]; then
+	left_out "no setpriv to run the tool as nobody: its /proc/PID owner says nothing as root"
+else
+	rm -f "$T/tool.pid" "$T/owner"
+	# shellcheck disable=SC2016 # expanded by on_tty's eval, at the prompt
+	ON_PROMPT='stat -c "%u %U" /proc/$(cat "$T/tool.pid")/status >"$T/owner"; grep "^Uid:" /proc/$(cat "$T/tool.pid")/status >>"$T/owner"'
+	# exec all the way down (sh, setpriv, env, libtool's wrapper): $$ is the tool;
+	# $NOBODY is words or nothing
+	# shellcheck disable=SC2016,SC2086
+	on_tty "PIN for|$USER_PIN\n" sh -c 'echo $$ >"$0"; exec "$@"' "$T/tool.pid" $NOBODY \
+		env HOME="$NHOME" SOFTHSM2_CONF="$CONF" "$P11ENROLL" --module "$M" --token "$TK" list
+	ON_PROMPT=
+	equal "exit status" "$RC" 0
+	check "/proc/PID was looked at" test -s "$T/owner"
+	equal "/proc/PID/status belongs to root, not the tool's user ($(sed -n 2p "$T/owner" | tr -s '\t' ' '))" \
+		"$(head -n 1 "$T/owner" | cut -d' ' -f1)" 0
+	check_not "the tool's user is not root" grep -q "^Uid:[[:space:]]*0[[:space:]]" "$T/owner"
+fi
 
 case_ "a wrong PIN typed: refused once, never asked again"
 on_tty "PIN for|00000000\n" env SOFTHSM2_CONF="$SOFTHSM2_CONF" "$P11ENROLL" --module "$M" \

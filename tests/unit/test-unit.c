@@ -183,7 +183,12 @@ static void test_redact(void)
 		{ "pkcs11:object=k?pin-value=secret&module-name=m",
 		  "pkcs11:object=k?pin-value=***&module-name=m" },
 		{ "'pkcs11:pin-value=a%20b;token=x' and pin-value=99999999'",
-		  "'pkcs11:pin-value=***;token=x' and pin-value=***'" },
+		  "'pkcs11:pin-value=***;token=x' and pin-value=***" },
+		/* quotes inside the PIN mask with it, whatever follows them */
+		{ "pkcs11:token=t?pin-value=ab'cd\"ef)g?h;token=x",
+		  "pkcs11:token=t?pin-value=***;token=x" },
+		{ "'pkcs11:token=t?pin-value=12'34' failed",
+		  "'pkcs11:token=t?pin-value=*** failed" },
 		{ "pin-value=", "pin-value=" },
 		{ "no pin here", "no pin here" },
 	};

@@ -104,6 +104,7 @@ typedef enum p11e_reason {
 	P11E_REASON_KEY_HAS_CERT,      /* enroll: the key has a certificate; renew it */
 	P11E_REASON_KEY_NO_CERT,       /* renew: the key has no certificate to repeat */
 	P11E_REASON_KEY_EXISTS,        /* keygen: the label or id is taken */
+	P11E_REASON_KEY_TYPE_UNSUPPORTED, /* the token cannot make a key of this type or size */
 	/* requests */
 	P11E_REASON_SUBJECT_MISSING, /* neither a subject nor a config with one */
 	P11E_REASON_PSS_NEEDS_RSA,

@@ -45,6 +45,15 @@ static json_t *key_id_of(const p11e_object *o)
 	return json_string(hex);
 }
 
+/*
+ * A private key that may also decrypt: CKA_DECRYPT as the token reports it,
+ * on a token whose quirk file declares that (key_may_decrypt).
+ */
+static json_t *decrypt_json(int v)
+{
+	return v < 0 ? json_null() : json_boolean(v);
+}
+
 static json_t *object_json(const p11e_object *o, long long now)
 {
 	char nb[32], na[32];
@@ -57,6 +66,8 @@ static json_t *object_json(const p11e_object *o, long long now)
 		json_object_set_new(j, "label", json_string(o->label));
 		json_object_set_new(j, "uri", json_string(o->uri ? o->uri : ""));
 		json_object_set_new(j, "has_certificate", json_boolean(o->paired));
+		if (o->cls == P11E_OBJ_PRIVATE_KEY)
+			json_object_set_new(j, "decrypt", decrypt_json(o->key.decrypt));
 		return j;
 	}
 	j = json_object();
@@ -78,7 +89,7 @@ static json_t *object_json(const p11e_object *o, long long now)
 	return j;
 }
 
-static void object_print(const p11e_object *o, long long now)
+static void object_print(const p11e_object *o, long long now, const char *quirk_file)
 {
 	char na[32];
 	long days;
@@ -99,6 +110,9 @@ static void object_print(const p11e_object *o, long long now)
 			printf("  %-13s ec:%s\n", "type:", o->key.curve[0] ? o->key.curve : "?");
 		else
 			printf("  %-13s rsa:%u\n", "type:", o->key.bits);
+		if (o->cls == P11E_OBJ_PRIVATE_KEY && o->key.decrypt == 1)
+			printf("  %-13s yes (CKA_DECRYPT; tokens/%s)\n",
+			       "may decrypt:", quirk_file ? quirk_file : "?");
 	}
 	printf("  %-13s %s\n", "uri:", o->uri ? o->uri : "");
 }
@@ -118,6 +132,7 @@ int cmd_list(struct tool *t, int argc, char **argv)
 	p11e_object *objs = NULL;
 	size_t n = 0;
 	long long now = (long long)time(NULL);
+	const char *quirk_file = NULL;
 	p11e_status st;
 	json_t *arr;
 	int ret = tool_no_options("list", usage_list, argc, argv);
@@ -142,8 +157,10 @@ int cmd_list(struct tool *t, int argc, char **argv)
 		if (!n)
 			printf("token '%s' holds no keys or certificates\n",
 			       p11e_token_selected(t->ctx)->label);
+		if (p11e_token_quirks(t->ctx, p11e_token_selected(t->ctx), &quirk_file) != P11E_OK)
+			quirk_file = NULL;
 		for (size_t i = 0; i < n; i++)
-			object_print(&objs[i], now);
+			object_print(&objs[i], now, quirk_file);
 		ret = 0;
 	}
 	p11e_list_free(objs, n);

@@ -80,7 +80,8 @@ MODULE=$TPM2_PKCS11_MODULE
 TL=tpm-flow
 SO_PIN=11235813
 TYPES="ec:P-256 ec:P-384 rsa:2048 rsa:3072"
-REFUSED="rsa:4096=makes_RSA_keys_of_1024_to_3072_bits,_not_rsa:4096"
+REFUSED_TYPE=rsa:4096
+REFUSED_TEXT="makes RSA keys of 1024 to 3072 bits, not rsa:4096"
 ENROLL_TYPE=rsa:2048
 MAY_DECRYPT=1
 QUIRK_FILE=tpm2-pkcs11.conf

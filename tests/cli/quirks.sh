@@ -170,6 +170,16 @@ XDG_CONFIG_HOME=$T/xdg expect_rc 0 p11 --pin "file:$PINF" -v keygen --label xdg 
 contains "$ERR" "CKA_EXTRACTABLE left out of the template (token quirk file mine.conf)"
 
 
+case_ "[match] library: the module's manufacturerID (C_GetInfo)"
+rm -f "$Q/softhsm-test.conf"
+printf '[match]\nlibrary = SoftHSM*\n[quirks]\n' >"$Q/by-library.conf"
+expect_rc 0 p11 --token "$TL" tokens
+contains "$OUT" "quirks:       by-library.conf"
+printf '[match]\nlibrary = Nobody*\n[quirks]\n' >"$Q/by-library.conf"
+expect_rc 0 p11 --token "$TL" tokens
+contains "$OUT" "quirks:       (none)"
+rm -f "$Q/by-library.conf"
+
 case_ "key_may_decrypt = yes: the template leaves CKA_VERIFY/CKA_DECRYPT to the token, and says so"
 # SoftHSMv2 makes an RSA private key that decrypts when the template is silent
 quirks "key_may_decrypt = yes"

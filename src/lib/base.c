@@ -149,11 +149,13 @@ p11e_status p11e__fail_why(p11e_ctx *ctx, p11e_status status, p11e_reason reason
 
 p11e_status p11e__fail_rv(p11e_ctx *ctx, const char *what, const char *call, CK_RV rv)
 {
-	const char *hint = p11e__rv_hint(rv);
+	const char *token_hint = p11e__rv_token_hint(ctx, rv);
+	const char *hint = token_hint ? token_hint : p11e__rv_hint(rv);
 
 	ctx->last_rv = rv;
 	ctx->last_call = call;
-	ctx->reason = p11e__rv_reason(rv);
+	/* the token's quirk file knows better than the generic way out */
+	ctx->reason = token_hint ? P11E_REASON_NONE : p11e__rv_reason(rv);
 	snprintf(ctx->message, sizeof(ctx->message), "%s: %s: %s (%s)%s%s", what, call,
 	         p11e_rv_text(rv), p11e_rv_name(rv), hint ? ": " : "", hint ? hint : "");
 	return p11e__rv_status(rv);

@@ -156,17 +156,55 @@ static p11e_status write_cert(p11e_ctx *ctx, X509 *c, const char *label, const u
 		{ CKA_ISSUER, iss, (CK_ULONG)ilen },
 		{ CKA_SERIAL_NUMBER, serial, (CK_ULONG)nlen },
 		{ CKA_VALUE, der, (CK_ULONG)dlen },
-		{ CKA_CERTIFICATE_CATEGORY, &category, sizeof(category) },
 		{ CKA_ID, (void *)id, id_len },
+		/* optional (PKCS#11 2.40, 4.6.2): last, so that it can be left out */
+		{ CKA_CERTIFICATE_CATEGORY, &category, sizeof(category) },
 	};
+	CK_ULONG n = sizeof(t) / sizeof(t[0]);
+	int with_category = !p11e__quirks_get(ctx)->omit_certificate_category;
 	p11e_status st = P11E_OK;
-	CK_RV rv;
+	CK_RV rv = CKR_OK;
 
-	if (dlen <= 0 || slen <= 0 || ilen <= 0 || nlen <= 0)
+	if (!id_len) {
+		t[n - 2] = t[n - 1]; /* CKA_ID out, the category moves up */
+		n--;
+	}
+	if (!with_category)
+		n--;
+	if (dlen <= 0 || slen <= 0 || ilen <= 0 || nlen <= 0) {
 		st = p11e__fail(ctx, P11E_ERR_INPUT, "a certificate cannot be encoded");
-	else if ((rv = P11_CALL(ctx, C_CreateObject, ctx->session, t,
-	                        sizeof(t) / sizeof(t[0]) - (id_len ? 0 : 1), h)) != CKR_OK)
+		goto out;
+	}
+	rv = P11_CALL(ctx, C_CreateObject, ctx->session, t, n, h);
+	if (with_category &&
+	    (rv == CKR_ATTRIBUTE_TYPE_INVALID || rv == CKR_ATTRIBUTE_VALUE_INVALID)) {
+		/* a token without it (openCryptoki 3.8): once more without the optional one */
+		p11e__log(ctx, P11E_LOG_NOTE,
+		          "token '%s' refused CKA_CERTIFICATE_CATEGORY (%s): the certificate is "
+		          "written without it; a token quirk file can say so "
+		          "(omit_certificate_category)",
+		          ctx->slot.label, p11e_rv_name(rv));
+		rv = P11_CALL(ctx, C_CreateObject, ctx->session, t, --n, h);
+		with_category = 0;
+	}
+	if (rv != CKR_OK) {
 		st = p11e__fail_rv(ctx, "writing the certificate", "C_CreateObject", rv);
+		if (rv == CKR_ATTRIBUTE_TYPE_INVALID || rv == CKR_ATTRIBUTE_VALUE_INVALID ||
+		    rv == CKR_TEMPLATE_INCONSISTENT) {
+			char said[sizeof(ctx->message)];
+
+			memcpy(said, ctx->message, sizeof(said));
+			p11e__fail(ctx, st,
+			           "%s; the template was CKA_CLASS, CKA_CERTIFICATE_TYPE, "
+			           "CKA_TOKEN, "
+			           "CKA_PRIVATE=%s, CKA_LABEL, CKA_SUBJECT, CKA_ISSUER, "
+			           "CKA_SERIAL_NUMBER, CKA_VALUE%s%s",
+			           said, p11e__quirk_cert_private(ctx) ? "TRUE" : "FALSE",
+			           id_len ? ", CKA_ID" : "",
+			           with_category ? ", CKA_CERTIFICATE_CATEGORY" : "");
+		}
+	}
+out:
 	OPENSSL_free(der);
 	OPENSSL_free(subj);
 	OPENSSL_free(iss);

@@ -26,10 +26,20 @@ struct p11e__quirks {
 	char file[256];         /* the file's name, without its directory */
 	char manufacturer[128]; /* fnmatch(3) patterns; "*" when not given */
 	char model[128];
+	char library[128];           /* the module's CK_INFO manufacturerID; "*" when not given */
 	int omit_extractable;        /* leave CKA_EXTRACTABLE out of the private-key template */
 	int certificate_private;     /* write certificates with CKA_PRIVATE = TRUE */
 	int set_id_after_generation; /* CKA_ID can be set after C_GenerateKeyPair (default 1) */
 	unsigned min_rsa_bits, max_rsa_bits; /* 0: no limit */
+	/*
+	 * The token maps CKA_VERIFY / CKA_DECRYPT to one attribute of its own
+	 * (tpm2-pkcs11): the template leaves both out, and such keys may decrypt.
+	 */
+	int key_may_decrypt;
+	int omit_certificate_category; /* no CKA_CERTIFICATE_CATEGORY in certificates */
+	/* what to run when the token fails a call this way ("" if nothing known) */
+	char hint_general_error[256]; /* CKR_GENERAL_ERROR, CKR_DEVICE_ERROR */
+	char hint_lockout[256];       /* CKR_PIN_LOCKED and the like */
 };
 
 struct p11e_ctx {
@@ -149,6 +159,7 @@ p11e_status p11e__fail_why(p11e_ctx *ctx, p11e_status status, p11e_reason reason
 p11e_status p11e__fail_rv(p11e_ctx *ctx, const char *what, const char *call, CK_RV rv);
 p11e_status p11e__rv_status(CK_RV rv);
 const char *p11e__rv_hint(CK_RV rv);
+const char *p11e__rv_token_hint(const p11e_ctx *ctx, CK_RV rv);
 p11e_reason p11e__rv_reason(CK_RV rv);
 void p11e__clear_error(p11e_ctx *ctx);
 /* conf-line.c: the line of "name =" in [section] of file, 0 if not found. */
@@ -426,6 +437,8 @@ p11e_status p11e__quirks_parse_mem(p11e_ctx *ctx, const char *name, const unsign
 p11e_status p11e__quirks_parse_file(p11e_ctx *ctx, const char *path, struct p11e__quirks *out);
 /* 1 if the token's manufacturerID and model (blanks trimmed) fit q's [match]. */
 int p11e__quirks_match(const struct p11e__quirks *q, const char *manufacturer, const char *model);
+/* ... and the module's CK_INFO manufacturerID (the [match] library pattern). */
+int p11e__quirks_match_library(const struct p11e__quirks *q, const char *library);
 /*
  * The first quirk file on the search path that fits slot's token (*out NULL
  * if none); every file on the path is read and checked the first time.

@@ -119,6 +119,57 @@ static p11e_status check_rsa_size(p11e_ctx *ctx, const struct p11e__quirks *q, u
 	return P11E_OK;
 }
 
+/*
+ * Ask the token (C_GetMechanismInfo) whether it makes this kind of key at
+ * this size, before anything is generated: a token that lacks the mechanism
+ * or whose range leaves the size out is refused with the range in the
+ * message.  Sizes are bits (RSA: the modulus, EC: the field); a token that
+ * gives no range (0) or a range that cannot be bits is not held to it.
+ */
+static p11e_status check_mechanism(p11e_ctx *ctx, p11e_key_type kt, unsigned bits, const char *type)
+{
+	CK_MECHANISM_TYPE m = kt == P11E_KEY_RSA ? CKM_RSA_PKCS_KEY_PAIR_GEN : CKM_EC_KEY_PAIR_GEN;
+	const char *mname =
+		kt == P11E_KEY_RSA ? "CKM_RSA_PKCS_KEY_PAIR_GEN" : "CKM_EC_KEY_PAIR_GEN";
+	CK_MECHANISM_INFO info;
+	CK_RV rv;
+
+	memset(&info, 0, sizeof(info));
+	rv = P11_CALL(ctx, C_GetMechanismInfo, ctx->slot.slot_id, m, &info);
+	if (rv == CKR_MECHANISM_INVALID)
+		return p11e__fail_why(ctx, P11E_ERR_POLICY, P11E_REASON_KEY_TYPE_UNSUPPORTED,
+		                      "token '%s' cannot make %s keys (it has no %s): no key was "
+		                      "made",
+		                      ctx->slot.label, kt == P11E_KEY_RSA ? "RSA" : "EC", mname);
+	if (rv != CKR_OK) {
+		/* the generation itself will say what the token thinks */
+		p11e__log(ctx, P11E_LOG_DEBUG,
+		          "C_GetMechanismInfo(%s) failed (%s): size not checked", mname,
+		          p11e_rv_name(rv));
+		return P11E_OK;
+	}
+	if (!(info.flags & CKF_GENERATE_KEY_PAIR))
+		return p11e__fail_why(ctx, P11E_ERR_POLICY, P11E_REASON_KEY_TYPE_UNSUPPORTED,
+		                      "token '%s' does not generate key pairs with %s: no key was "
+		                      "made",
+		                      ctx->slot.label, mname);
+	if (info.ulMaxKeySize < (kt == P11E_KEY_RSA ? 512 : 160) ||
+	    info.ulMinKeySize > info.ulMaxKeySize) {
+		p11e__log(ctx, P11E_LOG_DEBUG, "%s gives the range %lu..%lu, not bits: not checked",
+		          mname, (unsigned long)info.ulMinKeySize,
+		          (unsigned long)info.ulMaxKeySize);
+		return P11E_OK;
+	}
+	if (bits < info.ulMinKeySize || bits > info.ulMaxKeySize)
+		return p11e__fail_why(ctx, P11E_ERR_POLICY, P11E_REASON_KEY_TYPE_UNSUPPORTED,
+		                      "token '%s' makes %s keys of %lu to %lu bits, not %s (%u "
+		                      "bits): no key was made",
+		                      ctx->slot.label, kt == P11E_KEY_RSA ? "RSA" : "EC",
+		                      (unsigned long)info.ulMinKeySize,
+		                      (unsigned long)info.ulMaxKeySize, type, bits);
+	return P11E_OK;
+}
+
 static p11e_status keygen_locked(p11e_ctx *ctx, const char *type, const char *label,
                                  const unsigned char *id, size_t id_len, p11e_key *key);
 
@@ -180,6 +231,8 @@ static p11e_status keygen_locked(p11e_ctx *ctx, const char *type, const char *la
 		return p11e__fail(ctx, P11E_ERR_USAGE, "log in to the token first");
 	if (kt == P11E_KEY_RSA && (st = check_rsa_size(ctx, q, bits)) != P11E_OK)
 		return st;
+	if ((st = check_mechanism(ctx, kt, bits, type ? type : "rsa:2048")) != P11E_OK)
+		return st;
 
 	probe = (CK_ATTRIBUTE){ CKA_LABEL, (void *)label, strlen(label) };
 	st = refuse_existing(ctx, &probe, "label", label);
@@ -202,7 +255,13 @@ static p11e_status keygen_locked(p11e_ctx *ctx, const char *type, const char *la
 	ADD(pub, CKA_CLASS, &pub_class, sizeof(pub_class));
 	ADD(pub, CKA_TOKEN, &yes, sizeof(yes));
 	ADD(pub, CKA_PRIVATE, &no, sizeof(no));
-	ADD(pub, CKA_VERIFY, &yes, sizeof(yes));
+	/*
+	 * A token that maps CKA_VERIFY and CKA_DECRYPT onto one attribute of its
+	 * own (tpm2-pkcs11: TPMA_OBJECT_DECRYPT) refuses the pair of them; its
+	 * quirk file declares that, and both are left to the token's default.
+	 */
+	if (!q->key_may_decrypt)
+		ADD(pub, CKA_VERIFY, &yes, sizeof(yes));
 	ADD(pub, CKA_LABEL, label, strlen(label));
 	ADD(pub, CKA_ID, id, id_len);
 	ADD(priv, CKA_CLASS, &priv_class, sizeof(priv_class));
@@ -217,7 +276,8 @@ static p11e_status keygen_locked(p11e_ctx *ctx, const char *type, const char *la
 		          "CKA_EXTRACTABLE left out of the template (token quirk file %s)",
 		          q->file);
 	ADD(priv, CKA_SIGN, &yes, sizeof(yes));
-	ADD(priv, CKA_DECRYPT, &no, sizeof(no));
+	if (!q->key_may_decrypt)
+		ADD(priv, CKA_DECRYPT, &no, sizeof(no));
 	ADD(priv, CKA_UNWRAP, &no, sizeof(no));
 	ADD(priv, CKA_LABEL, label, strlen(label));
 	ADD(priv, CKA_ID, id, id_len);
@@ -245,6 +305,21 @@ static p11e_status keygen_locked(p11e_ctx *ctx, const char *type, const char *la
 	rv = P11_CALL(ctx, C_GenerateKeyPair, ctx->session, &mech, pub, npub, priv, npriv, &hpub,
 	              &hpriv);
 	free(ec_params);
+	if (rv == CKR_ATTRIBUTE_TYPE_INVALID || rv == CKR_ATTRIBUTE_VALUE_INVALID ||
+	    rv == CKR_TEMPLATE_INCONSISTENT) {
+		/* which attribute, the token does not say: name the ones it may lack */
+		char said[sizeof(ctx->message)];
+
+		p11e__fail_rv(ctx, "generating the key pair", "C_GenerateKeyPair", rv);
+		memcpy(said, ctx->message, sizeof(said));
+		return p11e__fail(ctx, p11e__rv_status(rv),
+		                  "%s; the template's optional attributes were%s%s%s (a token "
+		                  "quirk "
+		                  "file can leave them out)",
+		                  said, q->key_may_decrypt ? "" : " CKA_VERIFY, CKA_DECRYPT=FALSE,",
+		                  q->omit_extractable ? "" : " CKA_EXTRACTABLE=FALSE,",
+		                  " CKA_UNWRAP=FALSE");
+	}
 	if (rv != CKR_OK)
 		return p11e__fail_rv(ctx, "generating the key pair", "C_GenerateKeyPair", rv);
 
@@ -289,5 +364,9 @@ static p11e_status keygen_locked(p11e_ctx *ctx, const char *type, const char *la
 		p11e_key_clear(key);
 		return st;
 	}
+	/* the relaxation declared in the quirk file, as the key reads back */
+	if (q->key_may_decrypt && key->decrypt == 1)
+		p11e__log(ctx, P11E_LOG_NOTE, "this token's keys may also decrypt (tokens/%s)",
+		          q->file);
 	return P11E_OK;
 }

@@ -299,7 +299,7 @@ static int flag_of(const CK_ATTRIBUTE *a)
 p11e_status p11e__key_read(p11e_ctx *ctx, CK_OBJECT_HANDLE h, p11e_key *key)
 {
 	CK_KEY_TYPE kt = (CK_KEY_TYPE)-1;
-	CK_BBOOL f[5] = { 0 };
+	CK_BBOOL f[6] = { 0 };
 	unsigned char id[sizeof(key->id)];
 	char label[sizeof(key->label) - 1];
 	/* one call for all of it: listing a big token costs one call a key */
@@ -312,6 +312,7 @@ p11e_status p11e__key_read(p11e_ctx *ctx, CK_OBJECT_HANDLE h, p11e_key *key)
 		{ CKA_ALWAYS_SENSITIVE, &f[2], sizeof(f[2]) },
 		{ CKA_NEVER_EXTRACTABLE, &f[3], sizeof(f[3]) },
 		{ CKA_LOCAL, &f[4], sizeof(f[4]) },
+		{ CKA_DECRYPT, &f[5], sizeof(f[5]) },
 	};
 	CK_RV rv;
 
@@ -347,6 +348,7 @@ p11e_status p11e__key_read(p11e_ctx *ctx, CK_OBJECT_HANDLE h, p11e_key *key)
 	key->always_sensitive = flag_of(&a[5]);
 	key->never_extractable = flag_of(&a[6]);
 	key->local = flag_of(&a[7]);
+	key->decrypt = flag_of(&a[8]);
 	return P11E_OK;
 }
 

@@ -104,6 +104,8 @@ typedef enum p11e_reason {
 	P11E_REASON_KEY_HAS_CERT,      /* enroll: the key has a certificate; renew it */
 	P11E_REASON_KEY_NO_CERT,       /* renew: the key has no certificate to repeat */
 	P11E_REASON_KEY_EXISTS,        /* keygen: the label or id is taken */
+	/* the token cannot make a key of this type or size (keygen asked it first) */
+	P11E_REASON_KEY_TYPE_UNSUPPORTED,
 	/* requests */
 	P11E_REASON_SUBJECT_MISSING, /* neither a subject nor a config with one */
 	P11E_REASON_PSS_NEEDS_RSA,
@@ -355,6 +357,11 @@ typedef struct p11e_key {
 	int sensitive, extractable, always_sensitive, never_extractable, local;
 	unsigned long handle;     /* the private key object */
 	unsigned long pub_handle; /* its public key object, 0 if there is none */
+	/*
+	 * CKA_DECRYPT of the private key as the token reports it (1, 0, -1):
+	 * 1 only on a token whose quirk file declares key_may_decrypt.
+	 */
+	int decrypt;
 } p11e_key;
 
 /*

@@ -26,10 +26,18 @@
 #define MIN_BITS 1024
 #define MAX_BITS 16384
 
-static const char *const match_fields[] = { "manufacturer", "model", NULL };
+static const char *const match_fields[] = { "manufacturer", "model", "library", NULL };
 static const char *const quirk_fields[] = {
-	"omit_extractable", "certificate_private", "set_id_after_generation",
-	"max_rsa_bits",     "min_rsa_bits",        NULL,
+	"omit_extractable",
+	"certificate_private",
+	"set_id_after_generation",
+	"max_rsa_bits",
+	"min_rsa_bits",
+	"key_may_decrypt",
+	"omit_certificate_category",
+	"hint_general_error",
+	"hint_lockout",
+	NULL,
 };
 static const struct p11e__datafile_section sections[] = {
 	{ "match", match_fields },
@@ -68,6 +76,21 @@ static p11e_status parse_pattern(p11e_ctx *ctx, const struct p11e__datafile *df,
 	return P11E_OK;
 }
 
+/* A one-line text of at most outlen - 1 bytes, or nothing. */
+static p11e_status parse_text(p11e_ctx *ctx, const struct p11e__datafile *df, const char *field,
+                              char *out, size_t outlen)
+{
+	const char *v = p11e__datafile_get(df, "quirks", field);
+
+	if (!v)
+		return P11E_OK;
+	if (!*v || strlen(v) >= outlen || strpbrk(v, "\n\r"))
+		return p11e__datafile_invalid(ctx, df, "quirks", field,
+		                              "give one line of 1 to %zu bytes", outlen - 1);
+	memcpy(out, v, strlen(v) + 1);
+	return P11E_OK;
+}
+
 static p11e_status read_quirks(p11e_ctx *ctx, const struct p11e__datafile *df,
                                struct p11e__quirks *q)
 {
@@ -76,15 +99,26 @@ static p11e_status read_quirks(p11e_ctx *ctx, const struct p11e__datafile *df,
 	/* a field left out matches anything, but not both: that would be every token */
 	strcpy(q->manufacturer, "*");
 	strcpy(q->model, "*");
+	strcpy(q->library, "*");
 	if (!p11e__datafile_get(df, "match", "manufacturer") &&
-	    !p11e__datafile_get(df, "match", "model"))
+	    !p11e__datafile_get(df, "match", "model") &&
+	    !p11e__datafile_get(df, "match", "library"))
 		return p11e__fail(ctx, P11E_ERR_INPUT,
-		                  "token quirk file %s: [match] needs a manufacturer or a model "
-		                  "pattern",
+		                  "token quirk file %s: [match] needs a manufacturer, a model or a "
+		                  "library pattern",
 		                  df->name);
 	if ((st = parse_pattern(ctx, df, "manufacturer", q->manufacturer,
 	                        sizeof(q->manufacturer))) != P11E_OK ||
 	    (st = parse_pattern(ctx, df, "model", q->model, sizeof(q->model))) != P11E_OK ||
+	    (st = parse_pattern(ctx, df, "library", q->library, sizeof(q->library))) != P11E_OK ||
+	    (st = p11e__datafile_bool(ctx, df, "quirks", "key_may_decrypt", &q->key_may_decrypt)) !=
+	            P11E_OK ||
+	    (st = p11e__datafile_bool(ctx, df, "quirks", "omit_certificate_category",
+	                              &q->omit_certificate_category)) != P11E_OK ||
+	    (st = parse_text(ctx, df, "hint_general_error", q->hint_general_error,
+	                     sizeof(q->hint_general_error))) != P11E_OK ||
+	    (st = parse_text(ctx, df, "hint_lockout", q->hint_lockout, sizeof(q->hint_lockout))) !=
+	            P11E_OK ||
 	    (st = p11e__datafile_bool(ctx, df, "quirks", "omit_extractable",
 	                              &q->omit_extractable)) != P11E_OK ||
 	    (st = p11e__datafile_bool(ctx, df, "quirks", "certificate_private",
@@ -154,6 +188,14 @@ int p11e__quirks_match(const struct p11e__quirks *q, const char *manufacturer, c
 	return fnmatch(q->manufacturer, m, 0) == 0 && fnmatch(q->model, mo, 0) == 0;
 }
 
+int p11e__quirks_match_library(const struct p11e__quirks *q, const char *library)
+{
+	char l[64];
+
+	trimmed(l, sizeof(l), library);
+	return fnmatch(q->library, l, 0) == 0;
+}
+
 /* Read and check every quirk file on the path, once per context. */
 static p11e_status load_all(p11e_ctx *ctx)
 {
@@ -186,6 +228,8 @@ static p11e_status load_all(p11e_ctx *ctx)
 
 p11e_status p11e__quirks_find(p11e_ctx *ctx, const p11e_slot *slot, const struct p11e__quirks **out)
 {
+	CK_INFO info;
+	char library[sizeof(info.manufacturerID) + 1] = "";
 	p11e_status st;
 
 	*out = NULL;
@@ -193,8 +237,17 @@ p11e_status p11e__quirks_find(p11e_ctx *ctx, const p11e_slot *slot, const struct
 		return st;
 	if (!slot->token_present)
 		return P11E_OK;
+	/*
+	 * The module's manufacturerID: tpm2-pkcs11 reports the TPM's own
+	 * manufacturer and model for its tokens, so only the module tells it.
+	 */
+	if (ctx->fl && P11_CALL(ctx, C_GetInfo, &info) == CKR_OK) {
+		memcpy(library, info.manufacturerID, sizeof(info.manufacturerID));
+		library[sizeof(info.manufacturerID)] = '\0';
+	}
 	for (size_t i = 0; i < ctx->nquirk_files; i++) {
-		if (p11e__quirks_match(&ctx->quirk_files[i], slot->manufacturer, slot->model)) {
+		if (p11e__quirks_match(&ctx->quirk_files[i], slot->manufacturer, slot->model) &&
+		    p11e__quirks_match_library(&ctx->quirk_files[i], library)) {
 			*out = &ctx->quirk_files[i];
 			break;
 		}

@@ -39,6 +39,7 @@ const char *p11e_reason_name(p11e_reason reason)
 	case P11E_REASON_KEY_HAS_CERT: return "key-has-cert";
 	case P11E_REASON_KEY_NO_CERT: return "key-no-cert";
 	case P11E_REASON_KEY_EXISTS: return "key-exists";
+	case P11E_REASON_KEY_TYPE_UNSUPPORTED: return "key-type-unsupported";
 	case P11E_REASON_SUBJECT_MISSING: return "subject-missing";
 	case P11E_REASON_PSS_NEEDS_RSA: return "pss-needs-rsa";
 	case P11E_REASON_BACKEND_NO_PSS: return "backend-no-pss";

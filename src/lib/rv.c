@@ -185,3 +185,21 @@ const char *p11e__rv_hint(CK_RV rv)
 
 	return e ? e->hint : NULL;
 }
+
+/*
+ * The selected token's own advice for a failure, from its quirk file
+ * (hint_lockout, hint_general_error), or NULL.  Read from the context, not
+ * asked of quirks.c: the call layer sits below the data files.
+ */
+const char *p11e__rv_token_hint(const p11e_ctx *ctx, CK_RV rv)
+{
+	const struct p11e__quirks *q = &ctx->quirks;
+
+	if (!ctx->have_quirks)
+		return NULL;
+	if (rv == CKR_PIN_LOCKED && q->hint_lockout[0])
+		return q->hint_lockout;
+	if ((rv == CKR_GENERAL_ERROR || rv == CKR_DEVICE_ERROR) && q->hint_general_error[0])
+		return q->hint_general_error;
+	return NULL;
+}

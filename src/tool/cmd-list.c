@@ -45,6 +45,15 @@ static json_t *key_id_of(const p11e_object *o)
 	return json_string(hex);
 }
 
+/*
+ * A private key that may also decrypt: CKA_DECRYPT as the token reports it,
+ * on a token whose quirk file declares that (key_may_decrypt).
+ */
+static json_t *decrypt_json(int v)
+{
+	return v < 0 ? json_null() : json_boolean(v);
+}
+
 static json_t *object_json(const p11e_object *o, long long now)
 {
 	char nb[32], na[32];
@@ -60,6 +69,8 @@ static json_t *object_json(const p11e_object *o, long long now)
 		err |= tool_json_set_text(j, "label", o->label);
 		err |= tool_json_set_text(j, "uri", o->uri ? o->uri : "");
 		err |= json_object_set_new(j, "has_certificate", json_boolean(o->paired));
+		if (o->cls == P11E_OBJ_PRIVATE_KEY)
+			err |= json_object_set_new(j, "decrypt", decrypt_json(o->key.decrypt));
 		goto done;
 	}
 	j = json_object();
@@ -88,7 +99,7 @@ done:
 	return j;
 }
 
-static void object_print(const p11e_object *o, long long now)
+static void object_print(const p11e_object *o, long long now, const char *quirk_file)
 {
 	char na[32];
 	long days;
@@ -110,6 +121,9 @@ static void object_print(const p11e_object *o, long long now)
 			       "type:", o->key.curve[0] ? tool_esc(o->key.curve) : "?");
 		else
 			printf("  %-13s rsa:%u\n", "type:", o->key.bits);
+		if (o->cls == P11E_OBJ_PRIVATE_KEY && o->key.decrypt == 1)
+			printf("  %-13s yes (CKA_DECRYPT; tokens/%s)\n",
+			       "may decrypt:", quirk_file ? quirk_file : "?");
 	}
 	printf("  %-13s %s\n", "uri:", tool_esc(o->uri));
 }
@@ -129,6 +143,7 @@ int cmd_list(struct tool *t, int argc, char **argv)
 	p11e_object *objs = NULL;
 	size_t n = 0;
 	long long now = (long long)time(NULL);
+	const char *quirk_file = NULL;
 	p11e_status st;
 	json_t *arr;
 	int ret = tool_no_options("list", usage_list, argc, argv);
@@ -159,8 +174,10 @@ int cmd_list(struct tool *t, int argc, char **argv)
 		if (!n)
 			printf("token '%s' holds no keys or certificates\n",
 			       tool_esc(p11e_token_selected(t->ctx)->label));
+		if (p11e_token_quirks(t->ctx, p11e_token_selected(t->ctx), &quirk_file) != P11E_OK)
+			quirk_file = NULL;
 		for (size_t i = 0; i < n; i++)
-			object_print(&objs[i], now);
+			object_print(&objs[i], now, quirk_file);
 		ret = 0;
 	}
 	p11e_list_free(objs, n);

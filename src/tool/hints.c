@@ -43,6 +43,7 @@ static const struct {
 	{ P11E_REASON_KEY_NO_CERT,
 	  "use 'p11enroll csr' or 'p11enroll enroll' for a first certificate" },
 	{ P11E_REASON_KEY_EXISTS, "choose another, or use 'p11enroll enroll' to reuse the key" },
+	{ P11E_REASON_KEY_TYPE_UNSUPPORTED, "choose a --type the token can make" },
 	{ P11E_REASON_SUBJECT_MISSING, "give --subject or a --config with distinguished_name" },
 	{ P11E_REASON_PSS_NEEDS_RSA, "leave out --pss, or use an RSA --type" },
 	{ P11E_REASON_BACKEND_NO_PSS,

@@ -138,6 +138,31 @@ contains "$ERR" "--label"
 expect_error 2 p11 --pin "file:$PINF" keygen --label k-bad --id xyz
 equal "no new objects" "$(count_objects)" "$n"
 
+case_ "the token's key sizes and mechanisms (C_GetMechanismInfo), asked before generating"
+# the fault wrapper narrows what SoftHSMv2 reports: RSA 1024..3072 bits, no EC
+if [ -r "${P11FAULT_SO:=$TOP_BUILDDIR/tests/fault/.libs/p11fault.so}" ]; then
+	fk() {
+		env P11FAULT_MODULE="$SOFTHSM_MODULE" P11FAULT_LOG="$T/mech.log" P11FAULT_MECH="$1" \
+			"$P11ENROLL" --module "$P11FAULT_SO" --token "$TL" --pin "file:$PINF" keygen \
+			--label k-mech --type "$2"
+	}
+	: >"$T/mech.log"
+	expect_error 6 fk 0:1024:3072 rsa:4096
+	contains "$ERR" "makes RSA keys of 1024 to 3072 bits, not rsa:4096"
+	contains "$ERR" "choose a --type the token can make"
+	check_not "no C_GenerateKeyPair" grep -q C_GenerateKeyPair "$T/mech.log"
+	expect_error 6 fk 1040:0:0 ec:P-256
+	contains "$ERR" "cannot make EC keys (it has no CKM_EC_KEY_PAIR_GEN)"
+	expect_error 6 fk 1040:256:256 ec:P-384
+	contains "$ERR" "makes EC keys of 256 to 256 bits, not ec:P-384"
+	check_not "no C_GenerateKeyPair" grep -q C_GenerateKeyPair "$T/mech.log"
+	equal "no new objects" "$(count_objects)" "$n"
+	expect_rc 0 fk 0:1024:3072 rsa:3072
+	n=$((n + 2))
+else
+	left_out "no fault-injecting module (P11FAULT_SO): the token's key sizes"
+fi
+
 case_ "wrong PIN"
 BADF=$(pin_file bad.pin 11112222)
 expect_error 3 p11 --pin "file:$BADF" keygen --label k-badpin

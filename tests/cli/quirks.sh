@@ -169,4 +169,92 @@ printf '[match]\nmanufacturer = SoftHSM project\n[quirks]\nomit_extractable = TR
 XDG_CONFIG_HOME=$T/xdg expect_rc 0 p11 --pin "file:$PINF" -v keygen --label xdg --type ec:P-256
 contains "$ERR" "CKA_EXTRACTABLE left out of the template (token quirk file mine.conf)"
 
+
+case_ "[match] library: the module's manufacturerID (C_GetInfo)"
+rm -f "$Q/softhsm-test.conf"
+printf '[match]\nlibrary = SoftHSM*\n[quirks]\n' >"$Q/by-library.conf"
+expect_rc 0 p11 --token "$TL" tokens
+contains "$OUT" "quirks:       by-library.conf"
+printf '[match]\nlibrary = Nobody*\n[quirks]\n' >"$Q/by-library.conf"
+expect_rc 0 p11 --token "$TL" tokens
+contains "$OUT" "quirks:       (none)"
+rm -f "$Q/by-library.conf"
+
+case_ "key_may_decrypt = yes: the template leaves CKA_VERIFY/CKA_DECRYPT to the token, and says so"
+# SoftHSMv2 makes an RSA private key that decrypts when the template is silent
+quirks "key_may_decrypt = yes"
+expect_rc 0 p11 --pin "file:$PINF" keygen --label maydec --type rsa:2048
+contains "$ERR" "note: this token's keys may also decrypt (tokens/softhsm-test.conf)"
+expect_rc 0 p11 --pin "file:$PINF" --json list
+equal "list --json: decrypt true (read back)" \
+	"$(jq -r '.[] | select(.label == "maydec" and .class == "private-key") | .decrypt' "$OUT")" true
+expect_rc 0 p11 --pin "file:$PINF" list
+contains "$OUT" "may decrypt:  yes (CKA_DECRYPT; tokens/softhsm-test.conf)"
+quirks "key_may_decrypt = no"
+expect_rc 0 p11 --pin "file:$PINF" keygen --label nodec --type rsa:2048
+not_contains "$ERR" "may also decrypt"
+expect_rc 0 p11 --pin "file:$PINF" --json list
+equal "without the quirk: decrypt false" \
+	"$(jq -r '.[] | select(.label == "nodec" and .class == "private-key") | .decrypt' "$OUT")" false
+before=$(count_objects)
+
+# fp LOG FUNC RV ARGS...: the tool through the fault wrapper, whose first call
+# to FUNC answers RV
+fp() {
+	_log=$1 _func=$2 _rv=$3
+	shift 3
+	env P11FAULT_MODULE="$SOFTHSM_MODULE" P11FAULT_LOG="$_log" P11FAULT_FAIL_FUNC="$_func" \
+		P11FAULT_FAIL="1:$_rv" "$P11ENROLL" --module "$P11FAULT_SO" --token "$TL" "$@"
+}
+if [ -r "${P11FAULT_SO:=$TOP_BUILDDIR/tests/fault/.libs/p11fault.so}" ]; then
+	case_ "a token that refuses CKA_CERTIFICATE_CATEGORY: import retries once without it"
+	quirks "omit_extractable = no"
+	mk_ca cca "/CN=Category CA"
+	for l in cat-a cat-b; do
+		expect_rc 0 p11 --pin "file:$PINF" enroll --label $l --type ec:P-256 --subject /CN=$l \
+			-o "$T/$l.csr"
+		ca_sign cca "$T/$l.csr" "$T/$l.pem"
+	done
+	: >"$T/cat.log"
+	expect_rc 0 fp "$T/cat.log" C_CreateObject CKR_ATTRIBUTE_TYPE_INVALID --pin "file:$PINF" \
+		import "$T/cat-a.pem"
+	contains "$ERR" "refused CKA_CERTIFICATE_CATEGORY (CKR_ATTRIBUTE_TYPE_INVALID)"
+	equal "two C_CreateObject calls" "$(grep -c '^C_CreateObject' "$T/cat.log")" 2
+
+	case_ "omit_certificate_category = yes: not in the template; a refusal names the template"
+	quirks "omit_certificate_category = yes"
+	: >"$T/cat.log"
+	expect_error 5 fp "$T/cat.log" C_CreateObject CKR_ATTRIBUTE_TYPE_INVALID --pin "file:$PINF" \
+		import "$T/cat-b.pem"
+	contains "$ERR" "the template was CKA_CLASS, CKA_CERTIFICATE_TYPE"
+	contains "$ERR" "CKA_VALUE, CKA_ID"
+	not_contains "$ERR" "CKA_CERTIFICATE_CATEGORY"
+	equal "one C_CreateObject call" "$(grep -c '^C_CreateObject' "$T/cat.log")" 1
+	expect_rc 0 p11 --pin "file:$PINF" import "$T/cat-b.pem"
+
+	case_ "a refused key template names its optional attributes"
+	quirks "omit_extractable = no"
+	before=$(count_objects)
+	expect_error 5 fp "$T/kg.log" C_GenerateKeyPair CKR_ATTRIBUTE_VALUE_INVALID \
+		--pin "file:$PINF" keygen --label refused --type ec:P-256
+	contains "$ERR" "CKR_ATTRIBUTE_VALUE_INVALID"
+	contains "$ERR" "optional attributes were CKA_VERIFY, CKA_DECRYPT=FALSE, CKA_EXTRACTABLE=FALSE"
+	equal "nothing was created" "$(count_objects)" "$before"
+
+	case_ "hint_lockout / hint_general_error: the token's own advice replaces the generic one"
+	quirks 'hint_lockout = "clear the lockout with frob-lockout"' \
+		'hint_general_error = "flush with frob-flush"'
+	expect_error 3 fp "$T/h.log" C_Login CKR_PIN_LOCKED --pin "file:$PINF" list
+	contains "$ERR" "CKR_PIN_LOCKED): clear the lockout with frob-lockout"
+	not_contains "$ERR" "pin unblock"
+	expect_error 5 fp "$T/h.log" C_Login CKR_GENERAL_ERROR --pin "file:$PINF" list
+	contains "$ERR" "CKR_GENERAL_ERROR): flush with frob-flush"
+	quirks "omit_extractable = no"
+	expect_error 3 fp "$T/h.log" C_Login CKR_PIN_LOCKED --pin "file:$PINF" list
+	contains "$ERR" "pin unblock"
+	not_contains "$ERR" "frob-lockout"
+else
+	left_out "no fault-injecting module (P11FAULT_SO): certificate category, hints"
+fi
+
 finish

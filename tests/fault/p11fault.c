@@ -26,6 +26,11 @@
  *                            C_GetAttributeValue reports as 0 or 1 whatever
  *                            the object holds: a token that does not honour
  *                            a template, or says it does not.
+ *   P11FAULT_MECH=HEX:MIN:MAX C_GetMechanismInfo of mechanism HEX
+ *                            (CKM_RSA_PKCS_KEY_PAIR_GEN 0, CKM_EC_KEY_PAIR_GEN
+ *                            1040) reports ulMinKeySize MIN and ulMaxKeySize
+ *                            MAX (decimal); MAX 0: the token lacks it
+ *                            (CKR_MECHANISM_INVALID).
  *
  * The environment is read once, at the first C_GetFunctionList or
  * C_Initialize.  A bad setting makes C_GetFunctionList / C_Initialize fail
@@ -69,6 +74,9 @@ static CK_BBOOL bool_value;
 static int bool_set;
 static char slow_func[64]; /* P11FAULT_SLOW, when slow_ms */
 static unsigned long slow_ms;
+static CK_MECHANISM_TYPE mech_type; /* P11FAULT_MECH, when mech_set */
+static CK_ULONG mech_min, mech_max;
+static int mech_set;
 static unsigned long ncalls; /* calls counted for P11FAULT_FAIL */
 
 static const struct {
@@ -81,6 +89,8 @@ static const struct {
 	{ "CKR_GENERAL_ERROR", CKR_GENERAL_ERROR },
 	{ "CKR_FUNCTION_FAILED", CKR_FUNCTION_FAILED },
 	{ "CKR_ARGUMENTS_BAD", CKR_ARGUMENTS_BAD },
+	{ "CKR_ATTRIBUTE_TYPE_INVALID", CKR_ATTRIBUTE_TYPE_INVALID },
+	{ "CKR_ATTRIBUTE_VALUE_INVALID", CKR_ATTRIBUTE_VALUE_INVALID },
 	{ "CKR_DEVICE_ERROR", CKR_DEVICE_ERROR },
 	{ "CKR_DEVICE_MEMORY", CKR_DEVICE_MEMORY },
 	{ "CKR_DEVICE_REMOVED", CKR_DEVICE_REMOVED },
@@ -242,6 +252,21 @@ static void setup(void)
 		bool_value = end[1] == '1' ? CK_TRUE : CK_FALSE;
 		bool_set = 1;
 	}
+	v = getenv("P11FAULT_MECH");
+	if (v && *v) {
+		char *e2 = NULL, *e3 = NULL;
+
+		errno = 0;
+		mech_type = strtoul(v, &end, 16);
+		mech_min = end != v && *end == ':' ? strtoul(end + 1, &e2, 10) : 0;
+		mech_max = end != v && *end == ':' && *e2 == ':' ? strtoul(e2 + 1, &e3, 10) : 0;
+		if (errno || end == v || *end != ':' || e2 == end + 1 || *e2 != ':' ||
+		    e3 == e2 + 1 || *e3) {
+			setup_rv = bad_setting("P11FAULT_MECH='%s': want HEX:MIN:MAX", v);
+			return;
+		}
+		mech_set = 1;
+	}
 }
 
 static CK_RV ready(void)
@@ -337,6 +362,23 @@ static CK_RV w_C_GetTokenInfo(CK_SLOT_ID slot, CK_TOKEN_INFO_PTR info)
 	return rv;
 }
 
+static CK_RV w_C_GetMechanismInfo(CK_SLOT_ID slot, CK_MECHANISM_TYPE type,
+                                  CK_MECHANISM_INFO_PTR info)
+{
+	CK_RV rv;
+
+	if (intercept("C_GetMechanismInfo", &rv))
+		return rv;
+	if (mech_set && type == mech_type && mech_max == 0)
+		return CKR_MECHANISM_INVALID;
+	rv = real->C_GetMechanismInfo(slot, type, info);
+	if (rv == CKR_OK && info && mech_set && type == mech_type) {
+		info->ulMinKeySize = mech_min;
+		info->ulMaxKeySize = mech_max;
+	}
+	return rv;
+}
+
 FWD(C_Finalize, (CK_VOID_PTR reserved), (reserved))
 FWD(C_GetInfo, (CK_INFO_PTR info), (info))
 FWD(C_GetSlotList, (CK_BBOOL present, CK_SLOT_ID_PTR list, CK_ULONG_PTR count),
@@ -344,8 +386,6 @@ FWD(C_GetSlotList, (CK_BBOOL present, CK_SLOT_ID_PTR list, CK_ULONG_PTR count),
 FWD(C_GetSlotInfo, (CK_SLOT_ID slot, CK_SLOT_INFO_PTR info), (slot, info))
 FWD(C_GetMechanismList, (CK_SLOT_ID slot, CK_MECHANISM_TYPE_PTR list, CK_ULONG_PTR count),
     (slot, list, count))
-FWD(C_GetMechanismInfo, (CK_SLOT_ID slot, CK_MECHANISM_TYPE type, CK_MECHANISM_INFO_PTR info),
-    (slot, type, info))
 FWD(C_InitToken, (CK_SLOT_ID slot, CK_UTF8CHAR_PTR pin, CK_ULONG len, CK_UTF8CHAR_PTR label),
     (slot, pin, len, label))
 FWD(C_InitPIN, (CK_SESSION_HANDLE s, CK_UTF8CHAR_PTR pin, CK_ULONG len), (s, pin, len))

@@ -439,8 +439,32 @@ static void test_quirks_valid(void)
 	CU_ASSERT_EQUAL(q.max_rsa_bits, 2048);
 	CU_ASSERT_EQUAL(q.min_rsa_bits, 1024);
 
+	/* tpm2-pkcs11's and openCryptoki's fields, a library-only [match] */
+	CU_ASSERT_EQUAL_FATAL(quirks_of("[match]\n"
+	                                "library = tpm2-software*\n"
+	                                "[quirks]\n"
+	                                "key_may_decrypt = yes\n"
+	                                "omit_certificate_category = 1\n"
+	                                "hint_lockout = \"run 'a -c'\"\n"
+	                                "hint_general_error = run b\n",
+	                                &q),
+	                      P11E_OK);
+	CU_ASSERT_STRING_EQUAL(q.library, "tpm2-software*");
+	CU_ASSERT_STRING_EQUAL(q.manufacturer, "*");
+	CU_ASSERT_EQUAL(q.key_may_decrypt, 1);
+	CU_ASSERT_EQUAL(q.omit_certificate_category, 1);
+	CU_ASSERT_STRING_EQUAL(q.hint_lockout, "run 'a -c'");
+	CU_ASSERT_STRING_EQUAL(q.hint_general_error, "run b");
+	CU_ASSERT(p11e__quirks_match_library(&q, "tpm2-software.github.io   "));
+	CU_ASSERT(!p11e__quirks_match_library(&q, "SoftHSM"));
+	CU_ASSERT_EQUAL(quirks_of("[match]\nmodel = X\n[quirks]\nhint_lockout = \"\"\n", &q),
+	                P11E_ERR_INPUT);
+
 	/* the defaults: nothing special, CKA_ID can be set */
 	CU_ASSERT_EQUAL_FATAL(quirks_of("[match]\nmodel = X\n[quirks]\n", &q), P11E_OK);
+	CU_ASSERT_STRING_EQUAL(q.library, "*");
+	CU_ASSERT_EQUAL(q.key_may_decrypt, 0);
+	CU_ASSERT_STRING_EQUAL(q.hint_lockout, "");
 	CU_ASSERT_STRING_EQUAL(q.manufacturer, "*");
 	CU_ASSERT_EQUAL(q.omit_extractable, 0);
 	CU_ASSERT_EQUAL(q.certificate_private, 0);

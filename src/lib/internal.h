@@ -55,6 +55,7 @@ struct p11e_ctx {
 	/* the module */
 	CK_FUNCTION_LIST *fl;
 	int fl_initialized;
+	void *fl_dl; /* dlopen's handle of p11-kit's proxy, loaded as a plain library (module.c) */
 	char *module_spec; /* what the user asked for, for messages */
 	char *module_path;
 	char *module_name; /* the p11-kit registered name it was loaded by, or NULL */

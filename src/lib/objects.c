@@ -16,7 +16,7 @@ p11e_status p11e__find_objects(p11e_ctx *ctx, CK_ATTRIBUTE *tmpl, CK_ULONG n,
                                CK_OBJECT_HANDLE **out, size_t *count)
 {
 	CK_OBJECT_HANDLE batch[64], *all = NULL, *grown;
-	size_t total = 0;
+	size_t total = 0, cap = 0;
 	CK_ULONG got;
 	p11e_status st = P11E_OK;
 	CK_RV rv;
@@ -45,12 +45,16 @@ p11e_status p11e__find_objects(p11e_ctx *ctx, CK_ATTRIBUTE *tmpl, CK_ULONG n,
 			                        P11E__MAX_OBJECTS);
 			break;
 		}
-		grown = realloc(all, (total + got) * sizeof(*all));
-		if (!grown) {
-			st = p11e__fail(ctx, P11E_ERR_FAILED, "out of memory");
-			break;
+		/* doubled, not grown by a batch: a big token is not copied over and over */
+		if (total + got > cap) {
+			cap = cap ? 2 * cap : 2 * sizeof(batch) / sizeof(batch[0]);
+			grown = realloc(all, cap * sizeof(*all));
+			if (!grown) {
+				st = p11e__fail(ctx, P11E_ERR_FAILED, "out of memory");
+				break;
+			}
+			all = grown;
 		}
-		all = grown;
 		memcpy(all + total, batch, got * sizeof(*all));
 		total += got;
 	}

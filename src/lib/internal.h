@@ -65,6 +65,7 @@ struct p11e_ctx {
 	/* the module */
 	CK_FUNCTION_LIST *fl;
 	int fl_initialized;
+	void *fl_dl; /* dlopen's handle of p11-kit's proxy, loaded as a plain library (module.c) */
 	char *module_spec; /* what the user asked for, for messages */
 	char *module_path;
 	char *module_name; /* the p11-kit registered name it was loaded by, or NULL */
@@ -144,6 +145,22 @@ struct p11e_req {
  */
 CK_RV p11e__call_done(p11e_ctx *ctx, const char *name, CK_RV rv);
 #define P11_CALL(ctx, fn, ...) p11e__call_done((ctx), #fn, (ctx)->fl->fn(__VA_ARGS__))
+
+/*
+ * bounds.c: counts and lengths a module returns, checked before use.  A
+ * two-call size query is tried at most P11E__SIZE_TRIES times; one search
+ * finds at most P11E__MAX_OBJECTS objects; no attribute value we read is
+ * longer than P11E__MAX_ATTR_LEN.
+ */
+#define P11E__SIZE_TRIES 4
+#define P11E__MAX_OBJECTS (1UL << 20)
+#define P11E__MAX_ATTR_LEN (16UL << 20)
+/* "<what>: <call>: <why>: a fault of the PKCS#11 module", CKR_GENERAL_ERROR as the CK_RV. */
+p11e_status p11e__module_fault(p11e_ctx *ctx, const char *what, const char *call, const char *fmt,
+                               ...) __attribute__((format(printf, 4, 5)));
+/* OK if got <= room, else the module fault "returned a length larger than it announced". */
+p11e_status p11e__len_check(p11e_ctx *ctx, const char *what, const char *call, CK_ULONG got,
+                            CK_ULONG room);
 
 /* Record a failure and return status; fmt is the whole one-line message. */
 p11e_status p11e__fail(p11e_ctx *ctx, p11e_status status, const char *fmt, ...)

@@ -61,7 +61,8 @@ static long long asn1_time_epoch(const ASN1_TIME *t)
  */
 static void read_common(p11e_ctx *ctx, CK_OBJECT_HANDLE h, p11e_object *o, int is_cert)
 {
-	unsigned char label[sizeof(o->label) - 1], id[sizeof(o->id)];
+	/* zeroed: a module may report a length longer than what it wrote */
+	unsigned char label[sizeof(o->label) - 1] = { 0 }, id[sizeof(o->id)] = { 0 };
 	CK_ULONG category = 0;
 	CK_ATTRIBUTE t[3] = {
 		{ CKA_LABEL, label, sizeof(label) },
@@ -122,6 +123,11 @@ static void describe_cert(p11e_ctx *ctx, CK_OBJECT_HANDLE h, p11e_object *o)
 			return;
 		}
 		der = big;
+	} else if (p11e__len_check(ctx, "reading a certificate", "C_GetAttributeValue",
+	                           a.ulValueLen, sizeof(buf)) != P11E_OK) {
+		/* listed without its fields, as a certificate that cannot be read (-v says why) */
+		p11e__clear_error(ctx);
+		return;
 	} else {
 		len = a.ulValueLen;
 	}

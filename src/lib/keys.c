@@ -300,8 +300,9 @@ p11e_status p11e__key_read(p11e_ctx *ctx, CK_OBJECT_HANDLE h, p11e_key *key)
 {
 	CK_KEY_TYPE kt = (CK_KEY_TYPE)-1;
 	CK_BBOOL f[6] = { 0 };
-	unsigned char id[sizeof(key->id)];
-	char label[sizeof(key->label) - 1];
+	/* zeroed: a module may report a length longer than what it wrote */
+	unsigned char id[sizeof(key->id)] = { 0 };
+	char label[sizeof(key->label) - 1] = { 0 };
 	/* one call for all of it: listing a big token costs one call a key */
 	CK_ATTRIBUTE a[] = {
 		{ CKA_KEY_TYPE, &kt, sizeof(kt) },

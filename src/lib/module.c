@@ -2,9 +2,23 @@
 /*
  * module.c - finding, loading and listing PKCS#11 modules.  p11-kit does
  * the loading and knows the registered modules; we only decide which one.
+ *
+ * The default (no module given) is p11-kit's proxy module, loaded as a
+ * plain library: dlopen and its C_GetFunctionList.  p11_kit_module_load
+ * refuses the proxy by design (p11-kit 0.24: "refusing to load the
+ * p11-kit-proxy.so module as a registered module"), and the proxy is what
+ * we want: one CK_FUNCTION_LIST whose slots are the slots of every module
+ * registered for it (p11-kit keeps their slot ids apart), so a context
+ * stays one function list and the token of a --token label is found in
+ * whichever module holds it, with no code of ours walking modules.  The
+ * other way, p11_kit_modules_load_and_initialize, gives a list of function
+ * lists and would make every file that calls the module pick one per slot.
+ * Modules registered with "disable-in: p11-kit-proxy" (p11-kit's trust
+ * module) stay out, as p11-kit intends.
  */
 #include "config.h"
 
+#include <dlfcn.h>
 #include <p11-kit/p11-kit.h>
 #include <p11-kit/uri.h>
 #include <stdio.h>
@@ -68,6 +82,40 @@ static p11e_status registered_path(p11e_ctx *ctx, const char *name, char **path)
 	return P11E_OK;
 }
 
+/* p11-kit's proxy module, by configured path or by its file name. */
+static int is_proxy(const char *path)
+{
+	const char *base = strrchr(path, '/');
+
+	base = base ? base + 1 : path;
+	return strcmp(path, P11E_PROXY_MODULE) == 0 || strcmp(base, "p11-kit-proxy.so") == 0;
+}
+
+/* The proxy as a plain library (see the top of this file); NULL with a message. */
+static CK_FUNCTION_LIST *proxy_load(p11e_ctx *ctx, const char *path)
+{
+	CK_C_GetFunctionList get;
+	CK_FUNCTION_LIST *fl = NULL;
+	void *dl = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+	const char *why;
+
+	if (!dl) {
+		why = dlerror();
+		p11e__fail(ctx, P11E_ERR_TOKEN, "cannot load PKCS#11 module %s: %s", path,
+		           why ? why : "unknown error");
+		return NULL;
+	}
+	*(void **)&get = dlsym(dl, "C_GetFunctionList");
+	if (!get || get(&fl) != CKR_OK || !fl) {
+		dlclose(dl);
+		p11e__fail(ctx, P11E_ERR_TOKEN,
+		           "cannot load PKCS#11 module %s: it gives no function list", path);
+		return NULL;
+	}
+	ctx->fl_dl = dl;
+	return fl;
+}
+
 p11e_status p11e_module_load(p11e_ctx *ctx, const char *spec)
 {
 	CK_C_INITIALIZE_ARGS args;
@@ -98,13 +146,15 @@ p11e_status p11e_module_load(p11e_ctx *ctx, const char *spec)
 
 	/* no token read here while another p11enroll logs in (lock.c) */
 	p11e__module_lock(ctx, path);
-	ctx->fl = p11_kit_module_load(path, 0);
+	if (is_proxy(path))
+		ctx->fl = proxy_load(ctx, path);
+	else if (!(ctx->fl = p11_kit_module_load(path, 0)))
+		p11e__fail(ctx, P11E_ERR_TOKEN, "cannot load PKCS#11 module %s: %s", path,
+		           p11_kit_message() ? p11_kit_message() : "unknown error");
 	if (!ctx->fl) {
 		p11e__module_unlock(ctx);
-		st = p11e__fail(ctx, P11E_ERR_TOKEN, "cannot load PKCS#11 module %s: %s", path,
-		                p11_kit_message() ? p11_kit_message() : "unknown error");
 		free(path);
-		return st;
+		return P11E_ERR_TOKEN;
 	}
 	ctx->module_path = path;
 	ctx->module_spec = strdup(spec);
@@ -130,7 +180,11 @@ void p11e__module_release(p11e_ctx *ctx)
 	if (ctx->fl_initialized)
 		P11_CALL(ctx, C_Finalize, NULL);
 	ctx->fl_initialized = 0;
-	p11_kit_module_release(ctx->fl);
+	if (ctx->fl_dl)
+		dlclose(ctx->fl_dl);
+	else
+		p11_kit_module_release(ctx->fl);
+	ctx->fl_dl = NULL;
 	ctx->fl = NULL;
 	p11e__module_unlock(ctx);
 }
@@ -183,7 +237,7 @@ p11e_status p11e_module_list(p11e_ctx *ctx, p11e_module_info **list, size_t *cou
 	*count = 0;
 
 	/* a module the user named: describe just that one */
-	if (ctx->fl && strcmp(ctx->module_path, P11E_PROXY_MODULE) != 0) {
+	if (ctx->fl && !is_proxy(ctx->module_path)) {
 		out = calloc(1, sizeof(*out));
 		if (!out)
 			return p11e__fail(ctx, P11E_ERR_FAILED, "out of memory");

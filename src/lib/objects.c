@@ -16,7 +16,7 @@ p11e_status p11e__find_objects(p11e_ctx *ctx, CK_ATTRIBUTE *tmpl, CK_ULONG n,
                                CK_OBJECT_HANDLE **out, size_t *count)
 {
 	CK_OBJECT_HANDLE batch[64], *all = NULL, *grown;
-	size_t total = 0;
+	size_t total = 0, cap = 0;
 	CK_ULONG got;
 	p11e_status st = P11E_OK;
 	CK_RV rv;
@@ -27,19 +27,34 @@ p11e_status p11e__find_objects(p11e_ctx *ctx, CK_ATTRIBUTE *tmpl, CK_ULONG n,
 	if (rv != CKR_OK)
 		return p11e__fail_rv(ctx, "searching the token", "C_FindObjectsInit", rv);
 	for (;;) {
-		rv = P11_CALL(ctx, C_FindObjects, ctx->session, batch, 64, &got);
+		rv = P11_CALL(ctx, C_FindObjects, ctx->session, batch,
+		              sizeof(batch) / sizeof(batch[0]), &got);
 		if (rv != CKR_OK) {
 			st = p11e__fail_rv(ctx, "searching the token", "C_FindObjects", rv);
 			break;
 		}
 		if (got == 0)
 			break;
-		grown = realloc(all, (total + got) * sizeof(*all));
-		if (!grown) {
-			st = p11e__fail(ctx, P11E_ERR_FAILED, "out of memory");
+		/* more than the batch holds would copy past it; a search that never ends, spin */
+		if ((st = p11e__len_check(ctx, "searching the token", "C_FindObjects", got,
+		                          sizeof(batch) / sizeof(batch[0]))) != P11E_OK)
+			break;
+		if (total + got > P11E__MAX_OBJECTS) {
+			st = p11e__module_fault(ctx, "searching the token", "C_FindObjects",
+			                        "more than %lu objects found, and more to come",
+			                        P11E__MAX_OBJECTS);
 			break;
 		}
-		all = grown;
+		/* doubled, not grown by a batch: a big token is not copied over and over */
+		if (total + got > cap) {
+			cap = cap ? 2 * cap : 2 * sizeof(batch) / sizeof(batch[0]);
+			grown = realloc(all, cap * sizeof(*all));
+			if (!grown) {
+				st = p11e__fail(ctx, P11E_ERR_FAILED, "out of memory");
+				break;
+			}
+			all = grown;
+		}
 		memcpy(all + total, batch, got * sizeof(*all));
 		total += got;
 	}
@@ -70,6 +85,8 @@ p11e_status p11e__attr_opt(p11e_ctx *ctx, CK_OBJECT_HANDLE h, CK_ATTRIBUTE_TYPE 
                            unsigned char **val, CK_ULONG *len)
 {
 	CK_ATTRIBUTE a = { type, NULL, 0 };
+	CK_ULONG room;
+	p11e_status st;
 	CK_RV rv;
 
 	*val = NULL;
@@ -81,13 +98,24 @@ p11e_status p11e__attr_opt(p11e_ctx *ctx, CK_OBJECT_HANDLE h, CK_ATTRIBUTE_TYPE 
 		return P11E_OK;
 	if (rv != CKR_OK)
 		return p11e__fail_rv(ctx, "reading an attribute", "C_GetAttributeValue", rv);
-	a.pValue = malloc(a.ulValueLen ? a.ulValueLen : 1);
+	if (a.ulValueLen > P11E__MAX_ATTR_LEN)
+		return p11e__module_fault(ctx, "reading an attribute", "C_GetAttributeValue",
+		                          "the module announced a value of %lu bytes",
+		                          a.ulValueLen);
+	room = a.ulValueLen;
+	a.pValue = malloc(room ? room : 1);
 	if (!a.pValue)
 		return p11e__fail(ctx, P11E_ERR_FAILED, "out of memory");
 	rv = P11_CALL(ctx, C_GetAttributeValue, ctx->session, h, &a, 1);
-	if (rv != CKR_OK) {
+	/* the second length is what is read from the buffer: never past it */
+	if (rv != CKR_OK)
+		st = p11e__fail_rv(ctx, "reading an attribute", "C_GetAttributeValue", rv);
+	else
+		st = p11e__len_check(ctx, "reading an attribute", "C_GetAttributeValue",
+		                     a.ulValueLen, room);
+	if (st != P11E_OK) {
 		free(a.pValue);
-		return p11e__fail_rv(ctx, "reading an attribute", "C_GetAttributeValue", rv);
+		return st;
 	}
 	*val = a.pValue;
 	*len = a.ulValueLen;

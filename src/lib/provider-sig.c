@@ -314,6 +314,12 @@ static int sign_hash(struct sig_ctx *s, unsigned char *sig, size_t *siglen, size
 		ERR_raise_data(ERR_LIB_USER, ERR_R_OPERATION_FAIL, "%s", p11e_error_message(ctx));
 		goto done;
 	}
+	/* the signature is read from raw by rawlen: never past it */
+	if (p11e__len_check(ctx, "signing on the token", "C_Sign", rawlen, sizeof(raw)) !=
+	    P11E_OK) {
+		ERR_raise_data(ERR_LIB_USER, ERR_R_OPERATION_FAIL, "%s", p11e_error_message(ctx));
+		goto done;
+	}
 	if (s->key->ref.type == P11E_KEY_EC) {
 		/* PKCS#11 gives r || s; X.509 wants a DER ECDSA-Sig-Value */
 		es = ECDSA_SIG_new();

@@ -112,10 +112,11 @@ p11e_status p11e__slot_read(p11e_ctx *ctx, CK_SLOT_ID id, p11e_slot *out)
 p11e_status p11e_slot_list(p11e_ctx *ctx, p11e_slot **list, size_t *count)
 {
 	CK_SLOT_ID *ids = NULL;
-	CK_ULONG n = 0, i;
+	CK_ULONG n = 0, room = 0, i;
 	p11e_slot *out = NULL;
 	p11e_status st = P11E_ERR_FAILED;
-	CK_RV rv;
+	CK_RV rv = CKR_BUFFER_TOO_SMALL;
+	int tries;
 
 	p11e__clear_error(ctx);
 	*list = NULL;
@@ -123,23 +124,38 @@ p11e_status p11e_slot_list(p11e_ctx *ctx, p11e_slot **list, size_t *count)
 	if (!ctx->fl)
 		return p11e__fail(ctx, P11E_ERR_USAGE, "no PKCS#11 module is loaded");
 
-	/* the slot count may change between the two calls (hotplug) */
-	for (;;) {
+	/*
+	 * The slot count may change between the two calls (hotplug): ask
+	 * again, a few times, never forever (bounds.c).
+	 */
+	for (tries = 0; tries < P11E__SIZE_TRIES && rv == CKR_BUFFER_TOO_SMALL; tries++) {
 		rv = P11_CALL(ctx, C_GetSlotList, CK_FALSE, NULL, &n);
 		if (rv != CKR_OK)
-			return p11e__fail_rv(ctx, "listing slots", "C_GetSlotList", rv);
+			break;
+		if (n > P11E__MAX_OBJECTS) {
+			st = p11e__module_fault(ctx, "listing slots", "C_GetSlotList",
+			                        "the module announced %lu slots", n);
+			goto cleanup;
+		}
 		free(ids);
+		room = n;
 		ids = calloc(n ? n : 1, sizeof(*ids));
 		if (!ids)
 			return p11e__fail(ctx, P11E_ERR_FAILED, "out of memory");
 		rv = P11_CALL(ctx, C_GetSlotList, CK_FALSE, ids, &n);
-		if (rv != CKR_BUFFER_TOO_SMALL)
-			break;
+	}
+	if (rv == CKR_BUFFER_TOO_SMALL) {
+		st = p11e__module_fault(ctx, "listing slots", "C_GetSlotList",
+		                        "the slot list outgrew its buffer %d times in a row",
+		                        P11E__SIZE_TRIES);
+		goto cleanup;
 	}
 	if (rv != CKR_OK) {
 		st = p11e__fail_rv(ctx, "listing slots", "C_GetSlotList", rv);
 		goto cleanup;
 	}
+	if ((st = p11e__len_check(ctx, "listing slots", "C_GetSlotList", n, room)) != P11E_OK)
+		goto cleanup;
 	out = calloc(n ? n : 1, sizeof(*out));
 	if (!out) {
 		st = p11e__fail(ctx, P11E_ERR_FAILED, "out of memory");

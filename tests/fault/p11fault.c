@@ -31,6 +31,23 @@
  *                            1040) reports ulMinKeySize MIN and ulMaxKeySize
  *                            MAX (decimal); MAX 0: the token lacks it
  *                            (CKR_MECHANISM_INVALID).
+ *   P11FAULT_LIE=NAME[,NAME] a module that lies about counts and lengths:
+ *                            slotlist-too-small  C_GetSlotList with a list
+ *                              answers CKR_BUFFER_TOO_SMALL, for ever;
+ *                            slotlist-count  C_GetSlotList with a list
+ *                              reports more slots than the list holds;
+ *                            findobjects-count  C_FindObjects reports more
+ *                              objects than the buffer holds (when it found
+ *                              any);
+ *                            findobjects-endless  C_FindObjects never ends:
+ *                              a full buffer of the first object, every call;
+ *                            attr-length-huge  a size query (pValue NULL)
+ *                              of C_GetAttributeValue announces 2^40 bytes;
+ *                            attr-length-grow  C_GetAttributeValue reports
+ *                              64 bytes more than the buffer it filled, for
+ *                              every value but a CK_BBOOL or CK_ULONG;
+ *                            sign-length-grow  C_Sign reports 64 bytes more
+ *                              than the buffer it filled.
  *
  * The environment is read once, at the first C_GetFunctionList or
  * C_Initialize.  A bad setting makes C_GetFunctionList / C_Initialize fail
@@ -78,6 +95,30 @@ static CK_MECHANISM_TYPE mech_type; /* P11FAULT_MECH, when mech_set */
 static CK_ULONG mech_min, mech_max;
 static int mech_set;
 static unsigned long ncalls; /* calls counted for P11FAULT_FAIL */
+
+/* P11FAULT_LIE, one bit a lie */
+enum {
+	LIE_SLOTLIST_TOO_SMALL = 1 << 0,
+	LIE_SLOTLIST_COUNT = 1 << 1,
+	LIE_FINDOBJECTS_COUNT = 1 << 2,
+	LIE_FINDOBJECTS_ENDLESS = 1 << 3,
+	LIE_ATTR_LENGTH_HUGE = 1 << 4,
+	LIE_ATTR_LENGTH_GROW = 1 << 5,
+	LIE_SIGN_LENGTH_GROW = 1 << 6,
+};
+static const struct {
+	const char *name;
+	unsigned bit;
+} lie_names[] = {
+	{ "slotlist-too-small", LIE_SLOTLIST_TOO_SMALL },
+	{ "slotlist-count", LIE_SLOTLIST_COUNT },
+	{ "findobjects-count", LIE_FINDOBJECTS_COUNT },
+	{ "findobjects-endless", LIE_FINDOBJECTS_ENDLESS },
+	{ "attr-length-huge", LIE_ATTR_LENGTH_HUGE },
+	{ "attr-length-grow", LIE_ATTR_LENGTH_GROW },
+	{ "sign-length-grow", LIE_SIGN_LENGTH_GROW },
+};
+static unsigned lies;
 
 static const struct {
 	const char *name;
@@ -164,6 +205,28 @@ static CK_RV parse_fail(const char *v)
 			return bad_setting("P11FAULT_FAIL='%s': want N:RV, RV hex or a CKR_ name",
 			                   v);
 		nspecs++;
+		p += len;
+		if (*p == ',')
+			p++;
+	}
+	return CKR_OK;
+}
+
+/* "NAME[,NAME...]" into lies. */
+static CK_RV parse_lies(const char *v)
+{
+	const char *p = v;
+
+	while (*p) {
+		size_t len = strcspn(p, ","), i;
+
+		for (i = 0; i < sizeof(lie_names) / sizeof(lie_names[0]); i++)
+			if (strlen(lie_names[i].name) == len &&
+			    strncmp(p, lie_names[i].name, len) == 0)
+				break;
+		if (i == sizeof(lie_names) / sizeof(lie_names[0]))
+			return bad_setting("P11FAULT_LIE='%s': unknown lie '%.*s'", v, (int)len, p);
+		lies |= lie_names[i].bit;
 		p += len;
 		if (*p == ',')
 			p++;
@@ -267,6 +330,9 @@ static void setup(void)
 		}
 		mech_set = 1;
 	}
+	v = getenv("P11FAULT_LIE");
+	if (v && *v)
+		setup_rv = parse_lies(v);
 }
 
 static CK_RV ready(void)
@@ -381,8 +447,23 @@ static CK_RV w_C_GetMechanismInfo(CK_SLOT_ID slot, CK_MECHANISM_TYPE type,
 
 FWD(C_Finalize, (CK_VOID_PTR reserved), (reserved))
 FWD(C_GetInfo, (CK_INFO_PTR info), (info))
-FWD(C_GetSlotList, (CK_BBOOL present, CK_SLOT_ID_PTR list, CK_ULONG_PTR count),
-    (present, list, count))
+static CK_RV w_C_GetSlotList(CK_BBOOL present, CK_SLOT_ID_PTR list, CK_ULONG_PTR count)
+{
+	CK_RV rv;
+
+	if (intercept("C_GetSlotList", &rv))
+		return rv;
+	rv = real->C_GetSlotList(present, list, count);
+	if (rv != CKR_OK || !list || !count)
+		return rv;
+	if (lies & LIE_SLOTLIST_TOO_SMALL) {
+		(*count)++;
+		return CKR_BUFFER_TOO_SMALL;
+	}
+	if (lies & LIE_SLOTLIST_COUNT)
+		*count += 1000;
+	return rv;
+}
 FWD(C_GetSlotInfo, (CK_SLOT_ID slot, CK_SLOT_INFO_PTR info), (slot, info))
 FWD(C_GetMechanismList, (CK_SLOT_ID slot, CK_MECHANISM_TYPE_PTR list, CK_ULONG_PTR count),
     (slot, list, count))
@@ -427,13 +508,43 @@ static CK_RV w_C_GetAttributeValue(CK_SESSION_HANDLE s, CK_OBJECT_HANDLE o, CK_A
 	for (CK_ULONG i = 0; bool_set && t && i < n; i++)
 		if (t[i].type == bool_type && t[i].pValue && t[i].ulValueLen == sizeof(CK_BBOOL))
 			*(CK_BBOOL *)t[i].pValue = bool_value;
+	for (CK_ULONG i = 0; lies && t && i < n; i++) {
+		if (t[i].ulValueLen == CK_UNAVAILABLE_INFORMATION)
+			continue;
+		if ((lies & LIE_ATTR_LENGTH_HUGE) && !t[i].pValue)
+			t[i].ulValueLen = (CK_ULONG)1 << 40;
+		if ((lies & LIE_ATTR_LENGTH_GROW) && t[i].pValue &&
+		    t[i].ulValueLen != sizeof(CK_BBOOL) && t[i].ulValueLen != sizeof(CK_ULONG))
+			t[i].ulValueLen += 64;
+	}
 	return rv;
 }
 FWD(C_SetAttributeValue, (CK_SESSION_HANDLE s, CK_OBJECT_HANDLE o, CK_ATTRIBUTE_PTR t, CK_ULONG n),
     (s, o, t, n))
 FWD(C_FindObjectsInit, (CK_SESSION_HANDLE s, CK_ATTRIBUTE_PTR t, CK_ULONG n), (s, t, n))
-FWD(C_FindObjects, (CK_SESSION_HANDLE s, CK_OBJECT_HANDLE_PTR o, CK_ULONG max, CK_ULONG_PTR count),
-    (s, o, max, count))
+static CK_OBJECT_HANDLE endless_first; /* findobjects-endless: what it repeats */
+
+static CK_RV w_C_FindObjects(CK_SESSION_HANDLE s, CK_OBJECT_HANDLE_PTR o, CK_ULONG max,
+                             CK_ULONG_PTR count)
+{
+	CK_RV rv;
+
+	if (intercept("C_FindObjects", &rv))
+		return rv;
+	rv = real->C_FindObjects(s, o, max, count);
+	if (rv != CKR_OK || !o || !count)
+		return rv;
+	if ((lies & LIE_FINDOBJECTS_ENDLESS) && max) {
+		if (*count)
+			endless_first = o[0];
+		for (CK_ULONG i = 0; i < max; i++)
+			o[i] = endless_first;
+		*count = max;
+	}
+	if ((lies & LIE_FINDOBJECTS_COUNT) && *count)
+		*count = max + 1000;
+	return rv;
+}
 FWD(C_FindObjectsFinal, (CK_SESSION_HANDLE s), (s))
 
 /* the five "Init (session, mechanism, key)" calls */
@@ -466,7 +577,20 @@ FWD_UPDATE(C_DigestUpdate)
 FWD(C_DigestKey, (CK_SESSION_HANDLE s, CK_OBJECT_HANDLE k), (s, k))
 FWD_FINAL(C_DigestFinal)
 FWD_INIT(C_SignInit)
-FWD_IO(C_Sign)
+
+static CK_RV w_C_Sign(CK_SESSION_HANDLE s, CK_BYTE_PTR in, CK_ULONG inlen, CK_BYTE_PTR out,
+                      CK_ULONG_PTR outlen)
+{
+	CK_ULONG room = outlen ? *outlen : 0;
+	CK_RV rv;
+
+	if (intercept("C_Sign", &rv))
+		return rv;
+	rv = real->C_Sign(s, in, inlen, out, outlen);
+	if (rv == CKR_OK && out && outlen && (lies & LIE_SIGN_LENGTH_GROW))
+		*outlen = room + 64;
+	return rv;
+}
 FWD_UPDATE(C_SignUpdate)
 FWD_FINAL(C_SignFinal)
 FWD_INIT(C_SignRecoverInit)

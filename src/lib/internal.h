@@ -382,6 +382,14 @@ p11e_status p11e__datafile_parse(p11e_ctx *ctx, const struct p11e__datafile_kind
 p11e_status p11e__datafile_read(p11e_ctx *ctx, const struct p11e__datafile_kind *kind,
                                 const char *path, struct p11e__datafile *df);
 void p11e__datafile_free(struct p11e__datafile *df);
+/*
+ * An OpenSSL config of the user's (a request config) into conf, under the
+ * rules of our data files: no .include or .pragma, no '$' outside comments
+ * (so no $var or $ENV:: expansion), a size cap, no NUL.  Refusals fail the
+ * context naming what (e.g. "request config"), the file and the line, as
+ * does a line NCONF cannot parse.
+ */
+p11e_status p11e__datafile_load_conf(p11e_ctx *ctx, const char *what, const char *path, CONF *conf);
 /* A field's value, or NULL when the file does not give it. */
 const char *p11e__datafile_get(const struct p11e__datafile *df, const char *section,
                                const char *field);

@@ -1,0 +1,108 @@
+#!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# shellcheck disable=SC2016 # $ENV:: and the like are config text, not shell
+# hardening-lib.sh - the library's answers to a security review: a request
+# config cannot copy the environment (a PIN given as env:) into a request,
+# nor pull in other files; the env: variable is gone once read; weak keys
+# are not signed for without being asked to; import writes only the
+# certificates of the leaf's own chain; retire's last-valid-key guard holds
+# against two retires at once; root's lock directory is not one any user can
+# make first; commands that never log in do not wait on another's login.
+set -u
+. "$(dirname "$0")/lib.sh"
+setup
+
+SO_PIN=86420975 USER_PIN=13579864
+export SO_PIN USER_PIN
+XDG_RUNTIME_DIR=$T/run
+export XDG_RUNTIME_DIR
+mkdir -m 700 "$XDG_RUNTIME_DIR"
+unset P11ENROLL_LOCK_TIMEOUT
+TL=hard
+mk_token "$TL"
+
+# pt ARGS...: the tool on token $TL, logged in with env:USER_PIN
+pt() {
+	p11 --token "$TL" --pin env:USER_PIN "$@"
+}
+
+# no_pin_in FILE...: none of the files holds the user PIN
+no_pin_in() {
+	for _f in "$@"; do
+		[ -e "$_f" ] || continue
+		if grep -a -q -F -e "$USER_PIN" "$_f"; then
+			fail "the PIN is not in $(basename "$_f")" "found: $(grep -a -F -e "$USER_PIN" "$_f" | head -2)"
+		else
+			ok "the PIN is not in $(basename "$_f")"
+		fi
+	done
+}
+
+expect_rc 0 pt keygen --label k1 --type ec:P-256
+
+case_ "a request config cannot copy the environment into the request"
+cat >"$T/env.cnf" <<'EOC'
+[req]
+prompt = no
+distinguished_name = dn
+[dn]
+CN = $ENV::USER_PIN
+EOC
+for cmd in "csr --key k1" "enroll --label k2 --type ec:P-256"; do
+	rm -f "$T/env.csr"
+	# shellcheck disable=SC2086 # the command and its options, split on purpose
+	expect_error 7 pt $cmd --config "$T/env.cnf" -o "$T/env.csr"
+	contains "$ERR" "request config $T/env.cnf:5: '\$' is not allowed"
+	no_pin_in "$OUT" "$ERR" "$T/env.csr"
+	no_file "$T/env.csr"
+	# shellcheck disable=SC2086
+	expect_rc 7 pt -v $cmd --config "$T/env.cnf" -o "$T/env.csr"
+	no_pin_in "$OUT" "$ERR"
+	no_file "$T/env.csr"
+done
+# ${ENV::NAME} and a plain variable, anywhere in the file
+printf '[req]\nprompt = no\ndistinguished_name = dn\nx = ${ENV::USER_PIN}\n[dn]\nCN = a\n' >"$T/env2.cnf"
+expect_error 7 pt csr --key k1 --config "$T/env2.cnf" -o "$T/env2.csr"
+contains "$ERR" "env2.cnf:4: '\$' is not allowed"
+no_file "$T/env2.csr"
+
+case_ "a request config cannot include other files"
+printf '[dn]\nCN = included\n' >"$T/inc.cnf"
+printf '.include %s\n[req]\nprompt = no\ndistinguished_name = dn\n' "$T/inc.cnf" >"$T/main.cnf"
+expect_error 7 pt csr --key k1 --config "$T/main.cnf" -o "$T/inc.csr"
+contains "$ERR" "request config $T/main.cnf:1: .include is not allowed"
+no_file "$T/inc.csr"
+printf '.pragma dollarid:true\n[req]\nprompt = no\ndistinguished_name = dn\n[dn]\nCN = a\n' >"$T/pragma.cnf"
+expect_error 7 pt csr --key k1 --config "$T/pragma.cnf" -o "$T/pragma.csr"
+contains "$ERR" ".pragma is not allowed"
+
+case_ "a plain request config still works (a '\$' in a comment is fine)"
+printf '# costs $5\n[req]\nprompt = no\ndistinguished_name = dn\n[dn]\nCN = plain\n' >"$T/ok.cnf"
+expect_rc 0 pt csr --key k1 --config "$T/ok.cnf" -o "$T/ok.csr"
+check "the request verifies" req_verifies "$T/ok.csr"
+
+case_ "the env: variable is gone once the PIN is read"
+# the fault-injecting wrapper makes C_Login slow and logs it on entry:
+# while the tool is in it, the PIN has been read, and its environment (as
+# /proc shows it to the user's other processes) must not hold it any more
+if [ -r "${P11FAULT_SO:=$TOP_BUILDDIR/tests/fault/.libs/p11fault.so}" ]; then
+	rm -f "$T/slow.log"
+	env P11FAULT_MODULE="$SOFTHSM_MODULE" P11FAULT_LOG="$T/slow.log" P11FAULT_SLOW=C_Login:1500 \
+		"$P11ENROLL" --module "$P11FAULT_SO" --token "$TL" --pin env:USER_PIN list \
+		>"$T/envl.out" 2>"$T/envl.err" &
+	bg=$!
+	if wait_for "$T/slow.log" C_Login 60 "$bg"; then
+		tr '\0' '\n' <"/proc/$bg/environ" >"$T/environ" 2>/dev/null
+		check "the tool's environment was read (in C_Login)" grep -q '^SOFTHSM2_CONF=' "$T/environ"
+		check_not "USER_PIN holds no PIN any more" grep -q '^USER_PIN=.' "$T/environ"
+		no_pin_in "$T/environ"
+	else
+		fail "the tool reached C_Login" "$(cat "$T/envl.err")"
+	fi
+	wait "$bg"
+	equal "list: exit 0" "$?" 0
+else
+	left_out "no fault-injecting module (P11FAULT_SO): the environment during C_Login"
+fi
+
+finish

@@ -117,6 +117,8 @@ typedef enum p11e_reason {
 	P11E_REASON_CERT_ONLY_CA,    /* the file holds only CA certificates */
 	P11E_REASON_CERT_OTHER_KEY,  /* the certificate is not for the named key */
 	P11E_REASON_CHAIN_NEEDS_PEM, /* a chain cannot be one DER certificate */
+	P11E_REASON_KEY_WEAK,        /* RSA under 2048 bits or EC under 256: P11E_REQ_ALLOW_WEAK */
+	P11E_REASON_CHAIN_FOREIGN,   /* a chain certificate is not on the leaf's issuer path */
 } p11e_reason;
 
 typedef struct p11e_ctx p11e_ctx;
@@ -393,6 +395,8 @@ typedef struct p11e_req p11e_req;
 
 typedef enum p11e_req_flags {
 	P11E_REQ_PSS = 1u << 0, /* RSA-PSS instead of PKCS#1 v1.5 (RSA keys) */
+	/* sign for a key under RSA-2048 or P-256 (refused otherwise: P11E_REASON_KEY_WEAK) */
+	P11E_REQ_ALLOW_WEAK = 1u << 1,
 } p11e_req_flags;
 
 typedef enum p11e_backend {

@@ -105,4 +105,47 @@ else
 	left_out "no fault-injecting module (P11FAULT_SO): the environment during C_Login"
 fi
 
+case_ "a weak key is not signed for unless asked"
+p11t --keypairgen --key-type rsa:1024 --label weak --id 0a >/dev/null 2>&1 ||
+	fail "pkcs11-tool makes an RSA-1024 key" "$(p11t --keypairgen --key-type rsa:1024 --label weak --id 0a 2>&1 | tail -1)"
+expect_error 6 pt csr --key weak --subject /CN=weak -o "$T/weak.csr"
+contains "$ERR" "key 'weak' is RSA-1024: a request needs at least RSA-2048"
+contains "$ERR" "--allow-weak"
+no_file "$T/weak.csr"
+expect_rc 0 pt csr --key weak --subject /CN=weak --allow-weak -o "$T/weak.csr"
+contains "$ERR" "warning: key 'weak' is RSA-1024"
+check "with --allow-weak: the request verifies" req_verifies "$T/weak.csr"
+expect_rc 0 pt csr --key k1 --subject /CN=strong -o "$T/strong.csr"
+stdout_empty
+
+case_ "import writes only the CA certificates of the leaf's chain"
+mk_ca root "/CN=Hard Root"
+mk_ca int "/CN=Hard Int"
+# the intermediate, issued by the root
+openssl req -new -key "$T/int.key" -subj "/CN=Hard Int" -out "$T/int.csr" 2>/dev/null
+ca_sign root "$T/int.csr" "$T/int.pem" "$(utc '-1 hour')" "$(utc '+90 days')" v3_ca
+mk_ca other "/CN=Other CA"
+# same name as the root, another key: only a signature tells them apart
+mk_ca fake "/CN=Hard Root"
+expect_rc 0 pt enroll --label leaf --type ec:P-256 --subject /CN=leaf -o "$T/leaf.csr"
+ca_sign int "$T/leaf.csr" "$T/leaf.pem"
+snap
+cat "$T/int.pem" "$T/root.pem" "$T/other.pem" >"$T/mixed.pem"
+expect_error 7 pt import "$T/leaf.pem" --chain "$T/mixed.pem"
+contains "$ERR" "CA certificate '/CN=Other CA' in $T/mixed.pem is not in the chain of '/CN=leaf'"
+contains "$ERR" "remove it"
+unchanged
+cat "$T/int.pem" "$T/fake.pem" >"$T/forged.pem"
+expect_error 7 pt import "$T/leaf.pem" --chain "$T/forged.pem"
+contains "$ERR" "CA certificate '/CN=Hard Root' in $T/forged.pem"
+unchanged
+# in the certificate file itself, not --chain
+cat "$T/leaf.pem" "$T/other.pem" >"$T/leaf+other.pem"
+expect_error 7 pt import "$T/leaf+other.pem"
+contains "$ERR" "in $T/leaf+other.pem"
+unchanged
+cat "$T/root.pem" "$T/int.pem" >"$T/good.pem"
+expect_rc 0 pt --json import "$T/leaf.pem" --chain "$T/good.pem"
+equal "leaf, intermediate and root: two CA certificates written" "$(jq -r .chain_written "$OUT" 2>&1)" 2
+
 finish

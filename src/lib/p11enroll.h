@@ -543,8 +543,13 @@ typedef enum p11e_retire_flags {
  */
 p11e_status p11e_retire_plan(p11e_ctx *ctx, const char *keyspec, unsigned flags, p11e_key *key,
                              size_t *ncerts);
-/* Remove the key's certificates, then the key pair. CA certificates stay. */
-p11e_status p11e_retire(p11e_ctx *ctx, const p11e_key *key);
+/*
+ * Remove the key's certificates, then the key pair. CA certificates stay.
+ * Under the token's lock, the last-valid-key guard of p11e_retire_plan is
+ * checked again (the token may have changed while the user was asked),
+ * unless flags has P11E_RETIRE_FORCE; give the flags the plan was given.
+ */
+p11e_status p11e_retire(p11e_ctx *ctx, const p11e_key *key, unsigned flags);
 
 typedef enum p11e_obj_class {
 	P11E_OBJ_PRIVATE_KEY = 1,

@@ -1,6 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# shellcheck disable=SC2016 # $ENV:: and the like are config text, not shell
+# shellcheck disable=SC2016,SC2154 # $ENV:: and the like are config text, not shell; variables set by eval
 # hardening-lib.sh - the library's answers to a security review: a request
 # config cannot copy the environment (a PIN given as env:) into a request,
 # nor pull in other files; the env: variable is gone once read; weak keys
@@ -147,5 +147,60 @@ unchanged
 cat "$T/root.pem" "$T/int.pem" >"$T/good.pem"
 expect_rc 0 pt --json import "$T/leaf.pem" --chain "$T/good.pem"
 equal "leaf, intermediate and root: two CA certificates written" "$(jq -r .chain_written "$OUT" 2>&1)" 2
+
+case_ "two retires of the two last valid keys: one is refused"
+# each retire is held at its first C_DestroyObject (the fault module's
+# gate) or, waiting for the token lock, says so (-v); once both are there,
+# the gate opens.  Without the lock both would have passed the guard.
+if [ -r "$P11FAULT_SO" ]; then
+	TR=hard-retire
+	mk_token "$TR"
+	for k in r1 r2; do
+		expect_rc 0 p11 --token "$TR" --pin env:USER_PIN enroll --label $k --type ec:P-256 \
+			--subject /CN=$k -o "$T/$k.csr"
+		ca_sign root "$T/$k.csr" "$T/$k.pem"
+		expect_rc 0 p11 --token "$TR" --pin env:USER_PIN import "$T/$k.pem"
+	done
+	rm -f "$T/gate" "$T"/ret-*
+	for k in r1 r2; do
+		env P11FAULT_MODULE="$SOFTHSM_MODULE" P11FAULT_LOG="$T/ret-$k.log" \
+			P11FAULT_GATE="C_DestroyObject:$T/gate" "$P11ENROLL" --module "$P11FAULT_SO" \
+			--token "$TR" --pin env:USER_PIN -v retire --key $k --yes \
+			>"$T/ret-$k.out" 2>"$T/ret-$k.err" &
+		eval "pid_$k=\$!"
+	done
+	# there: at the gate, or waiting for the lock
+	there() {
+		_n=0
+		for _k in r1 r2; do
+			if grep -q C_DestroyObject "$T/ret-$_k.log" 2>/dev/null ||
+				grep -q 'is busy, another process holds its lock' "$T/ret-$_k.err" 2>/dev/null; then
+				_n=$((_n + 1))
+			fi
+		done
+		[ "$_n" -eq 2 ]
+	}
+	end=$(awk -v a="$(mono)" 'BEGIN { print a + 60 }')
+	while ! there && num_le "$(mono)" "$end"; do sleep 0.05; done
+	check "both retires are past their plan (at the gate or the lock)" there
+	touch "$T/gate"
+	wait "$pid_r1"
+	rc1=$?
+	wait "$pid_r2"
+	rc2=$?
+	equal "one retire removed its key, the other was refused (exit statuses, sorted)" \
+		"$(printf '%s\n' "$rc1" "$rc2" | sort -n | tr '\n' ' ')" "0 6 "
+	for k in r1 r2; do
+		eval "rc=\$rc$(echo $k | cut -c2)"
+		[ "$rc" -eq 6 ] || continue
+		contains "$T/ret-$k.err" "key '$k' is the only key on token '$TR' with a valid certificate"
+	done
+	p11 --token "$TR" --pin env:USER_PIN --json list >"$T/ret.json" 2>/dev/null
+	equal "one key with its certificate is left" \
+		"$(jq -r '[.[] | select(.class != "public-key") | .class] | sort | join(" ")' "$T/ret.json" 2>&1)" \
+		"certificate private-key"
+else
+	left_out "no fault-injecting module (P11FAULT_SO): two retires at once"
+fi
 
 finish

@@ -7,7 +7,8 @@
  * database of our own), so what serialises those sections is an advisory
  * lock, flock(2) on a file named after the token (a hash of its
  * manufacturer, model and serial), in a directory only the user can write:
- * $XDG_RUNTIME_DIR/p11enroll, else /tmp/p11enroll-UID.  The directory is
+ * $XDG_RUNTIME_DIR/p11enroll, else $RUNTIME_DIRECTORY/p11enroll (systemd),
+ * else /run/p11enroll for root and /tmp/p11enroll-UID for other users.  The directory is
  * made 0700 and checked (ours, a real directory, no access for others)
  * before it is used; the lock file is opened without following symbolic
  * links.  The wait is bounded: P11ENROLL_LOCK_TIMEOUT seconds (30).
@@ -43,6 +44,7 @@
 #define LOCK_TIMEOUT_MAX 86400
 #define LOCK_POLL_MS 50
 #define LOCK_NOTE_AFTER 2 /* seconds of waiting before saying so by default */
+#define ROOT_LOCK_DIR "/run/p11enroll"
 
 /* P11ENROLL_LOCK_TIMEOUT: whole seconds, 0 to not wait. */
 static p11e_status lock_timeout(p11e_ctx *ctx, unsigned *secs)
@@ -73,21 +75,31 @@ static p11e_status lock_timeout(p11e_ctx *ctx, unsigned *secs)
 static p11e_status lock_dir(p11e_ctx *ctx, char *dir, size_t dirlen, int *dfd)
 {
 	const char *xdg = getenv("XDG_RUNTIME_DIR");
+	const char *rtd = getenv("RUNTIME_DIRECTORY");
 	uid_t uid = geteuid();
 	struct stat sb;
 	int made, n;
 
 	*dfd = -1;
-	/* the XDG spec wants an absolute path; anything else is ignored */
+	/*
+	 * The XDG spec wants an absolute path; anything else is ignored.  Then
+	 * systemd's RuntimeDirectory= (the first of a colon-separated list).
+	 * Root's own comes next: root runs without XDG_RUNTIME_DIR under sudo,
+	 * cron and systemd, and a name in /tmp is one any user can take first
+	 * (a /tmp/p11enroll-0 of theirs would stop every run of root's).
+	 */
 	if (xdg && xdg[0] == '/')
 		n = snprintf(dir, dirlen, "%s/p11enroll", xdg);
+	else if (rtd && rtd[0] == '/')
+		n = snprintf(dir, dirlen, "%.*s/p11enroll", (int)strcspn(rtd, ":"), rtd);
+	else if (uid == 0)
+		n = snprintf(dir, dirlen, "%s", ROOT_LOCK_DIR);
 	else
 		n = snprintf(dir, dirlen, "/tmp/p11enroll-%lu", (unsigned long)uid);
 	if (n < 0 || (size_t)n >= dirlen)
 		return p11e__fail(ctx, P11E_ERR_USAGE,
-		                  "XDG_RUNTIME_DIR is too long for the token lock directory: unset "
-		                  "it "
-		                  "or give a shorter path");
+		                  "XDG_RUNTIME_DIR or RUNTIME_DIRECTORY is too long for the token "
+		                  "lock directory: unset it or give a shorter path");
 	made = mkdir(dir, 0700) == 0;
 	if (!made && errno != EEXIST)
 		return p11e__fail(ctx, P11E_ERR_FAILED,

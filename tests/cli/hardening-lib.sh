@@ -203,4 +203,46 @@ else
 	left_out "no fault-injecting module (P11FAULT_SO): two retires at once"
 fi
 
+case_ "root without XDG_RUNTIME_DIR: /run/p11enroll, whatever /tmp/p11enroll-0 is"
+# In a mount namespace of this test's own: a tmpfs as /run (the real one is
+# not touched) and, bound over /tmp/p11enroll-0, a directory of another user
+# (nobody), as any local user could make it before root's first run.
+if [ "$(id -u)" -ne 0 ]; then
+	left_out "not root: root's lock directory"
+elif ! command -v unshare >/dev/null 2>&1 || ! unshare -m true 2>/dev/null; then
+	left_out "no mount namespace (unshare -m): root's lock directory"
+else
+	mkdir -m 700 "$T/hostile"
+	chown nobody "$T/hostile" 2>/dev/null || chown 65534 "$T/hostile"
+	[ -d /tmp/p11enroll-0 ] || mkdir -m 700 /tmp/p11enroll-0
+	mkdir -m 755 "$T/rtd"
+	# shellcheck disable=SC2016 # the inner script's own variables
+	unshare -m sh -c '
+		mount --make-rprivate / 2>/dev/null
+		mount -t tmpfs -o mode=755 none /run || exit 90
+		mount --bind "$1/hostile" /tmp/p11enroll-0 || exit 91
+		echo "tmp owner $(stat -c %u /tmp/p11enroll-0)"
+		env -u XDG_RUNTIME_DIR -u RUNTIME_DIRECTORY "$2" --module "$3" --token "$4" \
+			--pin env:USER_PIN keygen --label rootkg --type ec:P-256 >"$1/root.out" 2>"$1/root.err"
+		echo "keygen $?"
+		echo "run $(stat -c "%a %u" /run/p11enroll 2>&1)"
+		echo "locks $(ls /run/p11enroll | grep -c "^token-.*\.lock$")"
+		env -u XDG_RUNTIME_DIR RUNTIME_DIRECTORY="$1/rtd:/elsewhere" "$2" --module "$3" --token "$4" \
+			--pin env:USER_PIN keygen --label rootkg2 --type ec:P-256 >"$1/root2.out" 2>"$1/root2.err"
+		echo "keygen2 $?"
+	' sh "$T" "$P11ENROLL" "$SOFTHSM_MODULE" "$TL" >"$T/ns.txt" 2>&1
+	equal "in the namespace, /tmp/p11enroll-0 is another user's" "$(grep '^tmp owner' "$T/ns.txt")" \
+		"tmp owner 65534"
+	equal "keygen as root works (exit 0)" "$(grep '^keygen ' "$T/ns.txt")" "keygen 0"
+	check_not "and says nothing of /tmp/p11enroll-0" grep -q p11enroll-0 "$T/root.err"
+	equal "/run/p11enroll: made, mode 700, root's" "$(grep '^run ' "$T/ns.txt")" "run 700 0"
+	equal "the token's lock file in it" "$(grep '^locks ' "$T/ns.txt")" "locks 1"
+	equal "with RUNTIME_DIRECTORY (systemd): keygen works (exit 0)" \
+		"$(grep '^keygen2 ' "$T/ns.txt")" "keygen2 0"
+	check "the lock file in its first directory's p11enroll" \
+		sh -c "ls '$T/rtd/p11enroll/' | grep -q '^token-.*\.lock\$'"
+	[ -s "$T/root.err" ] && echo "# root.err: $(head -c 300 "$T/root.err")"
+	grep -v '^tmp owner\|^keygen\|^run \|^locks ' "$T/ns.txt" | sed 's/^/# /'
+fi
+
 finish

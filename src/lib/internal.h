@@ -43,6 +43,7 @@ struct p11e_ctx {
 	int module_lock_fd; /* the module lock (lock.c), when have_module_lock */
 	int have_module_lock;
 	int module_lock_pinned; /* held past the login: the token's PIN is being changed */
+	int no_login;           /* P11E_CTX_NO_LOGIN: the module lock only around C_Initialize */
 
 	/* the last failure */
 	char message[512];
@@ -469,6 +470,8 @@ void p11e__token_unlock(p11e_ctx *ctx, int *fd);
  */
 void p11e__module_lock(p11e_ctx *ctx, const char *path);
 void p11e__module_unlock(p11e_ctx *ctx);
+/* C_Initialize is done: a context that will not log in lets the module lock go now. */
+void p11e__module_lock_initialized(p11e_ctx *ctx);
 
 /* Parse a PIN source spec without the callback/URI fallbacks (unit-tested). */
 p11e_status p11e__pin_from_source(p11e_ctx *ctx, const char *src, p11e_pin **pin);

@@ -21,7 +21,10 @@
  * process reading the token at that moment (its C_Initialize, a
  * C_GetTokenInfo) finds no token or fails with CKR_GENERAL_ERROR
  * (softhsm/SoftHSMv2#757).  Between p11enroll processes that window is
- * closed; the work after the login runs in parallel.  It is best effort:
+ * closed; the work after the login runs in parallel.  A context that never
+ * logs in (P11E_CTX_NO_LOGIN: tokens, status, export) takes the lock shared
+ * and only if it is free, and lets it go right after C_Initialize: it
+ * neither waits for another's login nor holds a login up for its whole run.  It is best effort:
  * a lock that cannot be had is said at -v and the run goes on without it.
  */
 #include "config.h"
@@ -293,6 +296,23 @@ void p11e__module_lock(p11e_ctx *ctx, const char *path)
 		          name);
 		goto out;
 	}
+	/*
+	 * A context that never logs in only reads: shared with other readers,
+	 * taken only if no login holds it (its own run must not wait on
+	 * another's), and let go after C_Initialize.
+	 */
+	if (ctx->no_login) {
+		while (flock(lfd, LOCK_SH | LOCK_NB) != 0) {
+			if (errno == EINTR)
+				continue;
+			p11e__log(ctx, P11E_LOG_INFO,
+			          "another process holds the module lock %s/%s (a login or a PIN "
+			          "change): not waiting, this command does not log in",
+			          dir, name);
+			goto out;
+		}
+		goto held;
+	}
 	start = now_s();
 	while (flock(lfd, LOCK_EX | LOCK_NB) != 0) {
 		if (errno != EINTR && errno != EWOULDBLOCK)
@@ -307,13 +327,15 @@ void p11e__module_lock(p11e_ctx *ctx, const char *path)
 		}
 		if (!noted && now_s() - start >= LOCK_NOTE_AFTER) {
 			noted = 1;
+			/* the holder may be starting up, logging in or changing a PIN */
 			p11e__log(ctx, P11E_LOG_NOTE,
-			          "waiting for another process to log in to a token of %s (lock "
-			          "%s/%s)",
-			          path, dir, name);
+			          "waiting for another process using %s (module lock %s/%s; up to "
+			          "%u s, P11ENROLL_LOCK_TIMEOUT)",
+			          path, dir, name, timeout);
 		}
 		nanosleep(&pause, NULL);
 	}
+held:
 	ctx->module_lock_fd = lfd;
 	ctx->have_module_lock = 1;
 	lfd = -1;
@@ -321,6 +343,12 @@ out:
 	if (lfd >= 0)
 		close(lfd);
 	memcpy(ctx->message, msg, sizeof(msg));
+}
+
+void p11e__module_lock_initialized(p11e_ctx *ctx)
+{
+	if (ctx->no_login)
+		p11e__module_unlock(ctx);
 }
 
 void p11e__module_unlock(p11e_ctx *ctx)

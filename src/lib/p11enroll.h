@@ -135,6 +135,14 @@ typedef enum p11e_ctx_flags {
 	 * it every function that sends a PIN refuses before sending it.
 	 */
 	P11E_CTX_FORCE_LAST_PIN_TRY = 1u << 0,
+	/*
+	 * This context reads and never logs in (a listing of tokens, a status
+	 * of public objects): p11e_module_load takes the module lock (against
+	 * another process's login rewriting the token) only if it is free,
+	 * never waits for it, and lets it go right after C_Initialize.  A
+	 * login on such a context runs without the module lock.
+	 */
+	P11E_CTX_NO_LOGIN = 1u << 1,
 } p11e_ctx_flags;
 
 /* Replace the context's flags (0 by default): an OR of p11e_ctx_flags. */

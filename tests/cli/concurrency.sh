@@ -483,7 +483,7 @@ for w in enroll keygen import; do
 done
 for wp in $W_PIDS; do
 	check "${wp%:*}: notes the wait" wait_for "$T/mw-${wp%:*}.err" \
-		"note: waiting for another process to log in to a token of $SOFTHSM_MODULE" 120 "${wp#*:}"
+		"note: waiting for another process using $SOFTHSM_MODULE (module lock $MODF" 120 "${wp#*:}"
 done
 for wp in $W_PIDS; do
 	check_not "${wp%:*}: no C_Initialize while the lock is held" grep -q C_Initialize "$T/mw-${wp%:*}.err"

@@ -245,4 +245,48 @@ else
 	grep -v '^tmp owner\|^keygen\|^run \|^locks ' "$T/ns.txt" | sed 's/^/# /'
 fi
 
+case_ "commands that never log in do not wait for the module lock, nor keep it"
+modlock() {
+	echo "$XDG_RUNTIME_DIR/p11enroll/module-$(printf %s "$1" | sha256sum | cut -c1-32).lock"
+}
+MODF=$(modlock "$SOFTHSM_MODULE")
+check "the module lock file is there" test -f "$MODF"
+rm -f "$T/held" "$T/release"
+flock "$MODF" sh -c 'echo held >"$1/held"; while [ ! -e "$1/release" ]; do sleep 0.05; done' sh "$T" &
+holder=$!
+check "another process holds the module lock" wait_for "$T/held" held 30
+for cmd in status tokens; do
+	rm -f "$T/nw.done"
+	( env P11ENROLL_LOCK_TIMEOUT=60 "$P11ENROLL" --module "$SOFTHSM_MODULE" --token "$TL" -v $cmd \
+		>"$T/nw-$cmd.out" 2>"$T/nw-$cmd.err"
+	echo "rc $?" >"$T/nw.done" ) &
+	check "$cmd: done while the lock is still held" wait_for "$T/nw.done" "rc " 30
+	check "$cmd: the holder still holds it" kill -0 "$holder"
+	case $cmd in
+	status) check "$cmd: a monitoring exit code (0 to 3)" grep -q '^rc [0-3]$' "$T/nw.done" ;;
+	*) check "$cmd: exit 0" grep -q '^rc 0$' "$T/nw.done" ;;
+	esac
+	contains "$T/nw-$cmd.err" "not waiting, this command does not log in"
+	not_contains "$T/nw-$cmd.err" "log in to a token"
+done
+touch "$T/release"
+wait "$holder"
+if [ -r "$P11FAULT_SO" ]; then
+	# status held at its first C_GetSlotList, after C_Initialize: the lock is free
+	rm -f "$T/gate2" "$T/st.log"
+	env P11FAULT_MODULE="$SOFTHSM_MODULE" P11FAULT_LOG="$T/st.log" P11FAULT_GATE="C_GetSlotList:$T/gate2" \
+		"$P11ENROLL" --module "$P11FAULT_SO" --token "$TL" status >/dev/null 2>"$T/st.err" &
+	bg=$!
+	if wait_for "$T/st.log" C_Initialize 60 "$bg" && wait_for "$T/st.log" C_GetSlotList 60 "$bg"; then
+		flock -n -E 99 "$(modlock "$P11FAULT_SO")" true
+		equal "while status reads the token, the module lock is free (flock -n: 0)" "$?" 0
+	else
+		fail "status reached C_GetSlotList" "$(cat "$T/st.err")"
+	fi
+	touch "$T/gate2"
+	wait "$bg"
+else
+	left_out "no fault-injecting module (P11FAULT_SO): the module lock after C_Initialize"
+fi
+
 finish

@@ -2,10 +2,10 @@
 /*
  * cert-import.c - certificates onto the token, bound to their key: the leaf
  * is matched by public key (never by label) and written with the key's
- * CKA_ID; the rest of the file and --chain go on as authority certificates,
- * each once.  Anything refused leaves the token as it was; a failure half
- * way takes back what this run wrote.  "Is it there? no: write it" runs
- * under the token's lock (lock.c), so two imports at once write it once.
+ * CKA_ID; the CA certificates of the file and the chain go on as authority
+ * certificates, each once, and only those on the leaf's issuer path.  Anything refused leaves the
+ * token as it was; a failure half way takes back what this run wrote.  "Is it there? no: write it"
+ * runs under the token's lock (lock.c), so two imports at once write it once.
  */
 #include "config.h"
 
@@ -232,6 +232,77 @@ static STACK_OF(X509) *authorities(STACK_OF(X509) *a, STACK_OF(X509) *b, X509 *l
 	return out;
 }
 
+/* Is c in the stack (the same certificate)? */
+static int in_stack(STACK_OF(X509) *sk, X509 *c)
+{
+	for (int i = 0; sk && i < sk_X509_num(sk); i++)
+		if (X509_cmp(sk_X509_value(sk, i), c) == 0)
+			return 1;
+	return 0;
+}
+
+/* Did ca issue c: names (and key identifiers) match and its key verifies c's signature? */
+static int issued(X509 *ca, X509 *c)
+{
+	EVP_PKEY *pub = X509_get0_pubkey(ca);
+	int ok = X509_check_issued(ca, c) == X509_V_OK && pub && X509_verify(c, pub) == 1;
+
+	ERR_clear_error();
+	return ok;
+}
+
+/*
+ * Only the CA certificates on the leaf's issuer path go on the token: its
+ * issuer, that one's issuer, and so on, each found by name and proven by
+ * its signature.  A CA certificate that issued none of them would sit on
+ * the token as if it vouched for the key; it is refused, with nothing
+ * written.  (Client certificates of other keys are skipped with a warning
+ * where they are written.)
+ */
+static p11e_status check_chain(p11e_ctx *ctx, X509 *leaf, STACK_OF(X509) *cas,
+                               STACK_OF(X509) *certs, const char *path, const char *chain_path)
+{
+	STACK_OF(X509) *on_path = sk_X509_new_null();
+	X509 *cur = leaf;
+	char subj[256], lsubj[256];
+	p11e_status st = P11E_OK;
+
+	if (!on_path)
+		return p11e__fail(ctx, P11E_ERR_FAILED, "out of memory");
+	while (cur) {
+		X509 *next = NULL;
+
+		for (int i = 0; !next && i < sk_X509_num(cas); i++) {
+			X509 *c = sk_X509_value(cas, i);
+
+			if (X509_check_ca(c) > 0 && !in_stack(on_path, c) && issued(c, cur))
+				next = c;
+		}
+		if (next && !sk_X509_push(on_path, next)) {
+			sk_X509_free(on_path);
+			return p11e__fail(ctx, P11E_ERR_FAILED, "out of memory");
+		}
+		cur = next;
+	}
+	for (int i = 0; i < sk_X509_num(cas); i++) {
+		X509 *c = sk_X509_value(cas, i);
+
+		if (X509_check_ca(c) <= 0 || in_stack(on_path, c))
+			continue;
+		X509_NAME_oneline(X509_get_subject_name(c), subj, sizeof(subj));
+		X509_NAME_oneline(X509_get_subject_name(leaf), lsubj, sizeof(lsubj));
+		st = p11e__fail_why(ctx, P11E_ERR_INPUT, P11E_REASON_CHAIN_FOREIGN,
+		                    "CA certificate '%s' in %s is not in the chain of '%s' (it "
+		                    "issued neither it nor its issuers): remove it from the file; "
+		                    "nothing was written",
+		                    subj, in_stack(certs, c) || !chain_path ? path : chain_path,
+		                    lsubj);
+		break;
+	}
+	sk_X509_free(on_path);
+	return st;
+}
+
 p11e_status p11e_import(p11e_ctx *ctx, const char *path, const char *chain_path,
                         const char *keyspec, const char *label, unsigned flags,
                         p11e_import_result *res)
@@ -301,6 +372,10 @@ p11e_status p11e_import(p11e_ctx *ctx, const char *path, const char *chain_path,
 		goto done;
 	}
 	st = check_validity(ctx, leaf, path, allow_expired);
+	if (st == P11E_OK && !(cas = authorities(certs, chain, leaf)))
+		st = p11e__fail(ctx, P11E_ERR_FAILED, "out of memory");
+	if (st == P11E_OK)
+		st = check_chain(ctx, leaf, cas, certs, path, chain_path);
 	/* from the first look for the certificates to the last write: one process at a time */
 	if (st == P11E_OK)
 		st = p11e__token_lock(ctx, &lock);
@@ -332,8 +407,7 @@ p11e_status p11e_import(p11e_ctx *ctx, const char *path, const char *chain_path,
 	}
 	res->uri = p11e__object_uri(ctx, CKO_CERTIFICATE, res->label, res->key.id, res->key.id_len);
 
-	cas = authorities(certs, chain, leaf);
-	for (int i = 0; cas && i < sk_X509_num(cas); i++) {
+	for (int i = 0; i < sk_X509_num(cas); i++) {
 		X509 *c = sk_X509_value(cas, i);
 		unsigned char id[20];
 		char lbl[129];

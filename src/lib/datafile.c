@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * datafile.c - the one loader of our own data files: token quirk files
- * (quirks.c) and request profiles (profile.c).  What a field means is their
- * business; where the files are found, how they are read and what is
- * refused is decided here, once, so that both kinds follow the same rules
- * (as p11-kit reads all its config through one conf.c).
+ * (quirks.c) and request profiles (profile.c); request configs
+ * (req-content.c) go through the same text check before NCONF reads them.
+ * What a field means is their business; where the files are found, how
+ * they are read and what is refused is decided here, once, so that every
+ * kind follows the same rules (as p11-kit reads all its config through one
+ * conf.c).
  *
  * The search path of a kind (its subdirectory SUB, e.g. "tokens"):
  *   1. the directories in its environment variable (':'-separated),
@@ -49,6 +51,8 @@
 
 /* A quirk file or a profile is a few lines; anything much bigger is not one. */
 #define MAX_FILE_SIZE (64 * 1024)
+/* A request config may be a whole openssl.cnf with its CA sections. */
+#define MAX_CONF_SIZE (1024 * 1024)
 
 /* --- reading ------------------------------------------------------------- */
 
@@ -257,30 +261,75 @@ done:
 	return st;
 }
 
+/* The whole file, at most max bytes; one byte more is read to tell a file too big apart. */
+static p11e_status read_all(p11e_ctx *ctx, const char *what, const char *path, size_t max,
+                            unsigned char **out, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	unsigned char *buf;
+
+	*out = NULL;
+	*len = 0;
+	if (!f)
+		return p11e__fail(ctx, P11E_ERR_INPUT, "%s %s: %s", what, path, strerror(errno));
+	buf = malloc(max + 1);
+	if (!buf) {
+		fclose(f);
+		return p11e__fail(ctx, P11E_ERR_FAILED, "out of memory");
+	}
+	*len = fread(buf, 1, max + 1, f);
+	if (ferror(f)) {
+		fclose(f);
+		free(buf);
+		return p11e__fail(ctx, P11E_ERR_INPUT, "%s %s: cannot read it", what, path);
+	}
+	fclose(f);
+	*out = buf;
+	return P11E_OK;
+}
+
 p11e_status p11e__datafile_read(p11e_ctx *ctx, const struct p11e__datafile_kind *kind,
                                 const char *path, struct p11e__datafile *df)
 {
-	FILE *f = fopen(path, "rb");
 	unsigned char *buf = NULL;
 	size_t len;
 	p11e_status st;
 
 	memset(df, 0, sizeof(*df));
-	if (!f)
-		return p11e__fail(ctx, P11E_ERR_INPUT, "%s %s: %s", kind->what, path,
-		                  strerror(errno));
-	/* one byte more than allowed, so that a file too big is told apart */
-	buf = malloc(MAX_FILE_SIZE + 1);
-	if (!buf) {
-		fclose(f);
-		return p11e__fail(ctx, P11E_ERR_FAILED, "out of memory");
-	}
-	len = fread(buf, 1, MAX_FILE_SIZE + 1, f);
-	if (ferror(f))
-		st = p11e__fail(ctx, P11E_ERR_INPUT, "%s %s: cannot read it", kind->what, path);
-	else
+	st = read_all(ctx, kind->what, path, MAX_FILE_SIZE, &buf, &len);
+	if (st == P11E_OK)
 		st = p11e__datafile_parse(ctx, kind, path, buf, len, df);
-	fclose(f);
+	free(buf);
+	return st;
+}
+
+p11e_status p11e__datafile_load_conf(p11e_ctx *ctx, const char *what, const char *path, CONF *conf)
+{
+	unsigned char *buf = NULL;
+	size_t len = 0;
+	long errline = -1;
+	BIO *bio = NULL;
+	p11e_status st;
+
+	st = read_all(ctx, what, path, MAX_CONF_SIZE, &buf, &len);
+	if (st == P11E_OK && len > MAX_CONF_SIZE)
+		st = p11e__fail(ctx, P11E_ERR_INPUT, "%s %s is over %d bytes: it is not a %s", what,
+		                path, MAX_CONF_SIZE, what);
+	if (st == P11E_OK && memchr(buf, '\0', len))
+		st = p11e__fail(ctx, P11E_ERR_INPUT, "%s %s has a NUL byte: it is not a text file",
+		                what, path);
+	if (st == P11E_OK)
+		st = check_text(ctx, what, path, (const char *)buf, len);
+	if (st == P11E_OK && !(bio = BIO_new_mem_buf(buf, (int)len)))
+		st = p11e__fail(ctx, P11E_ERR_FAILED, "out of memory");
+	if (st == P11E_OK && NCONF_load_bio(conf, bio, &errline) <= 0) {
+		const char *why = ERR_reason_error_string(ERR_peek_last_error());
+
+		ERR_clear_error();
+		st = p11e__fail(ctx, P11E_ERR_INPUT, "%s %s:%ld: %s: fix the file", what, path,
+		                errline, why ? why : "syntax error");
+	}
+	BIO_free(bio);
 	free(buf);
 	return st;
 }

@@ -53,6 +53,7 @@ struct p11e_ctx {
 	int module_lock_fd; /* the module lock (lock.c), when have_module_lock */
 	int have_module_lock;
 	int module_lock_pinned; /* held past the login: the token's PIN is being changed */
+	int no_login;           /* P11E_CTX_NO_LOGIN: the module lock only around C_Initialize */
 
 	/* the last failure */
 	char message[512];
@@ -410,6 +411,14 @@ p11e_status p11e__datafile_parse(p11e_ctx *ctx, const struct p11e__datafile_kind
 p11e_status p11e__datafile_read(p11e_ctx *ctx, const struct p11e__datafile_kind *kind,
                                 const char *path, struct p11e__datafile *df);
 void p11e__datafile_free(struct p11e__datafile *df);
+/*
+ * An OpenSSL config of the user's (a request config) into conf, under the
+ * rules of our data files: no .include or .pragma, no '$' outside comments
+ * (so no $var or $ENV:: expansion), a size cap, no NUL.  Refusals fail the
+ * context naming what (e.g. "request config"), the file and the line, as
+ * does a line NCONF cannot parse.
+ */
+p11e_status p11e__datafile_load_conf(p11e_ctx *ctx, const char *what, const char *path, CONF *conf);
 /* A field's value, or NULL when the file does not give it. */
 const char *p11e__datafile_get(const struct p11e__datafile *df, const char *section,
                                const char *field);
@@ -491,6 +500,8 @@ void p11e__token_unlock(p11e_ctx *ctx, int *fd);
  */
 void p11e__module_lock(p11e_ctx *ctx, const char *path);
 void p11e__module_unlock(p11e_ctx *ctx);
+/* C_Initialize is done: a context that will not log in lets the module lock go now. */
+void p11e__module_lock_initialized(p11e_ctx *ctx);
 
 /* Parse a PIN source spec without the callback/URI fallbacks (unit-tested). */
 p11e_status p11e__pin_from_source(p11e_ctx *ctx, const char *src, p11e_pin **pin);

@@ -339,13 +339,32 @@ done:
 	return st;
 }
 
+/*
+ * The last-valid-key guard: refuse if the key has a valid certificate and
+ * no other key on the token has one.
+ */
+static p11e_status last_valid_guard(p11e_ctx *ctx, const p11e_key *key)
+{
+	size_t valid_keys = 0;
+	int valid = 0;
+	p11e_status st = has_valid_cert(ctx, key, &valid);
+
+	if (st == P11E_OK && valid && (st = count_valid_keys(ctx, &valid_keys)) == P11E_OK &&
+	    valid_keys <= 1)
+		st = p11e__fail_why(ctx, P11E_ERR_POLICY, P11E_REASON_KEY_LAST_VALID,
+		                    "key '%s' is the only key on token '%s' with a valid "
+		                    "certificate",
+		                    key->label, ctx->slot.label);
+	return st;
+}
+
 p11e_status p11e_retire_plan(p11e_ctx *ctx, const char *keyspec, unsigned flags, p11e_key *key,
                              size_t *ncerts)
 {
 	int force = (flags & P11E_RETIRE_FORCE) != 0;
 	CK_OBJECT_HANDLE *hs = NULL;
-	size_t valid_keys = 0, nprivs = 0;
-	int valid = 0, leftover = 0;
+	size_t nprivs = 0;
+	int leftover = 0;
 	p11e_status st;
 
 	p11e__clear_error(ctx);
@@ -364,27 +383,37 @@ p11e_status p11e_retire_plan(p11e_ctx *ctx, const char *keyspec, unsigned flags,
 	if (st == P11E_OK)
 		st = key_certs(ctx, key, &hs, ncerts);
 	free(hs);
+	/* a first look, before the user is asked; p11e_retire looks again under the lock */
 	if (st == P11E_OK && !leftover && !force)
-		st = has_valid_cert(ctx, key, &valid);
-	if (st == P11E_OK && valid && (st = count_valid_keys(ctx, &valid_keys)) == P11E_OK &&
-	    valid_keys <= 1)
-		st = p11e__fail_why(ctx, P11E_ERR_POLICY, P11E_REASON_KEY_LAST_VALID,
-		                    "key '%s' is the only key on token '%s' with a valid "
-		                    "certificate",
-		                    key->label, ctx->slot.label);
+		st = last_valid_guard(ctx, key);
 	if (st != P11E_OK)
 		p11e_key_clear(key);
 	return st;
 }
 
-p11e_status p11e_retire(p11e_ctx *ctx, const p11e_key *key)
+p11e_status p11e_retire(p11e_ctx *ctx, const p11e_key *key, unsigned flags)
 {
 	CK_OBJECT_HANDLE *hs = NULL;
 	size_t n = 0;
+	int lock = -1;
 	p11e_status st;
 	CK_RV rv = CKR_OK;
 
 	p11e__clear_error(ctx);
+	P11E__FLAGS_CHECK(ctx, "p11e_retire", flags, P11E_RETIRE_FORCE);
+	if (!ctx->logged_in)
+		return p11e__fail(ctx, P11E_ERR_USAGE, "log in to the token first");
+	/*
+	 * From the guard to the last C_DestroyObject, one p11enroll at a time:
+	 * two retires of the two last valid keys, each told by its plan that
+	 * another remains, would otherwise remove both.  The guard is asked
+	 * again here, after the confirmation, under the lock.
+	 */
+	st = p11e__token_lock(ctx, &lock);
+	if (st != P11E_OK)
+		return st;
+	if (!(flags & P11E_RETIRE_FORCE) && (st = last_valid_guard(ctx, key)) != P11E_OK)
+		goto done;
 	/*
 	 * Certificates first, then the private key, then the public one: cut
 	 * short anywhere, what is left is never a certificate without its key
@@ -403,5 +432,7 @@ p11e_status p11e_retire(p11e_ctx *ctx, const p11e_key *key)
 	if (st == P11E_OK && key->pub_handle &&
 	    (rv = P11_CALL(ctx, C_DestroyObject, ctx->session, key->pub_handle)) != CKR_OK)
 		st = p11e__fail_rv(ctx, "removing the public key", "C_DestroyObject", rv);
+done:
+	p11e__token_unlock(ctx, &lock);
 	return st;
 }

@@ -7,7 +7,8 @@
  * database of our own), so what serialises those sections is an advisory
  * lock, flock(2) on a file named after the token (a hash of its
  * manufacturer, model and serial), in a directory only the user can write:
- * $XDG_RUNTIME_DIR/p11enroll, else /tmp/p11enroll-UID.  The directory is
+ * $XDG_RUNTIME_DIR/p11enroll, else $RUNTIME_DIRECTORY/p11enroll (systemd),
+ * else /run/p11enroll for root and /tmp/p11enroll-UID for other users.  The directory is
  * made 0700 and checked (ours, a real directory, no access for others)
  * before it is used; the lock file is opened without following symbolic
  * links.  The wait is bounded: P11ENROLL_LOCK_TIMEOUT seconds (30).
@@ -20,7 +21,10 @@
  * process reading the token at that moment (its C_Initialize, a
  * C_GetTokenInfo) finds no token or fails with CKR_GENERAL_ERROR
  * (softhsm/SoftHSMv2#757).  Between p11enroll processes that window is
- * closed; the work after the login runs in parallel.  It is best effort:
+ * closed; the work after the login runs in parallel.  A context that never
+ * logs in (P11E_CTX_NO_LOGIN: tokens, status, export) takes the lock shared
+ * and only if it is free, and lets it go right after C_Initialize: it
+ * neither waits for another's login nor holds a login up for its whole run.  It is best effort:
  * a lock that cannot be had is said at -v and the run goes on without it.
  */
 #include "config.h"
@@ -43,6 +47,7 @@
 #define LOCK_TIMEOUT_MAX 86400
 #define LOCK_POLL_MS 50
 #define LOCK_NOTE_AFTER 2 /* seconds of waiting before saying so by default */
+#define ROOT_LOCK_DIR "/run/p11enroll"
 
 /* P11ENROLL_LOCK_TIMEOUT: whole seconds, 0 to not wait. */
 static p11e_status lock_timeout(p11e_ctx *ctx, unsigned *secs)
@@ -73,21 +78,31 @@ static p11e_status lock_timeout(p11e_ctx *ctx, unsigned *secs)
 static p11e_status lock_dir(p11e_ctx *ctx, char *dir, size_t dirlen, int *dfd)
 {
 	const char *xdg = getenv("XDG_RUNTIME_DIR");
+	const char *rtd = getenv("RUNTIME_DIRECTORY");
 	uid_t uid = geteuid();
 	struct stat sb;
 	int made, n;
 
 	*dfd = -1;
-	/* the XDG spec wants an absolute path; anything else is ignored */
+	/*
+	 * The XDG spec wants an absolute path; anything else is ignored.  Then
+	 * systemd's RuntimeDirectory= (the first of a colon-separated list).
+	 * Root's own comes next: root runs without XDG_RUNTIME_DIR under sudo,
+	 * cron and systemd, and a name in /tmp is one any user can take first
+	 * (a /tmp/p11enroll-0 of theirs would stop every run of root's).
+	 */
 	if (xdg && xdg[0] == '/')
 		n = snprintf(dir, dirlen, "%s/p11enroll", xdg);
+	else if (rtd && rtd[0] == '/')
+		n = snprintf(dir, dirlen, "%.*s/p11enroll", (int)strcspn(rtd, ":"), rtd);
+	else if (uid == 0)
+		n = snprintf(dir, dirlen, "%s", ROOT_LOCK_DIR);
 	else
 		n = snprintf(dir, dirlen, "/tmp/p11enroll-%lu", (unsigned long)uid);
 	if (n < 0 || (size_t)n >= dirlen)
 		return p11e__fail(ctx, P11E_ERR_USAGE,
-		                  "XDG_RUNTIME_DIR is too long for the token lock directory: unset "
-		                  "it "
-		                  "or give a shorter path");
+		                  "XDG_RUNTIME_DIR or RUNTIME_DIRECTORY is too long for the token "
+		                  "lock directory: unset it or give a shorter path");
 	made = mkdir(dir, 0700) == 0;
 	if (!made && errno != EEXIST)
 		return p11e__fail(ctx, P11E_ERR_FAILED,
@@ -281,6 +296,23 @@ void p11e__module_lock(p11e_ctx *ctx, const char *path)
 		          name);
 		goto out;
 	}
+	/*
+	 * A context that never logs in only reads: shared with other readers,
+	 * taken only if no login holds it (its own run must not wait on
+	 * another's), and let go after C_Initialize.
+	 */
+	if (ctx->no_login) {
+		while (flock(lfd, LOCK_SH | LOCK_NB) != 0) {
+			if (errno == EINTR)
+				continue;
+			p11e__log(ctx, P11E_LOG_INFO,
+			          "another process holds the module lock %s/%s (a login or a PIN "
+			          "change): not waiting, this command does not log in",
+			          dir, name);
+			goto out;
+		}
+		goto held;
+	}
 	start = now_s();
 	while (flock(lfd, LOCK_EX | LOCK_NB) != 0) {
 		if (errno != EINTR && errno != EWOULDBLOCK)
@@ -295,13 +327,15 @@ void p11e__module_lock(p11e_ctx *ctx, const char *path)
 		}
 		if (!noted && now_s() - start >= LOCK_NOTE_AFTER) {
 			noted = 1;
+			/* the holder may be starting up, logging in or changing a PIN */
 			p11e__log(ctx, P11E_LOG_NOTE,
-			          "waiting for another process to log in to a token of %s (lock "
-			          "%s/%s)",
-			          path, dir, name);
+			          "waiting for another process using %s (module lock %s/%s; up to "
+			          "%u s, P11ENROLL_LOCK_TIMEOUT)",
+			          path, dir, name, timeout);
 		}
 		nanosleep(&pause, NULL);
 	}
+held:
 	ctx->module_lock_fd = lfd;
 	ctx->have_module_lock = 1;
 	lfd = -1;
@@ -309,6 +343,12 @@ out:
 	if (lfd >= 0)
 		close(lfd);
 	memcpy(ctx->message, msg, sizeof(msg));
+}
+
+void p11e__module_lock_initialized(p11e_ctx *ctx)
+{
+	if (ctx->no_login)
+		p11e__module_unlock(ctx);
 }
 
 void p11e__module_unlock(p11e_ctx *ctx)

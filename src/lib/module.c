@@ -170,6 +170,7 @@ p11e_status p11e_module_load(p11e_ctx *ctx, const char *spec)
 		return st == P11E_ERR_NOT_FOUND ? P11E_ERR_TOKEN : st;
 	}
 	ctx->fl_initialized = (rv == CKR_OK);
+	p11e__module_lock_initialized(ctx);
 	return P11E_OK;
 }
 

@@ -119,6 +119,8 @@ typedef enum p11e_reason {
 	P11E_REASON_CERT_ONLY_CA,    /* the file holds only CA certificates */
 	P11E_REASON_CERT_OTHER_KEY,  /* the certificate is not for the named key */
 	P11E_REASON_CHAIN_NEEDS_PEM, /* a chain cannot be one DER certificate */
+	P11E_REASON_KEY_WEAK,        /* RSA under 2048 bits or EC under 256: P11E_REQ_ALLOW_WEAK */
+	P11E_REASON_CHAIN_FOREIGN,   /* a chain certificate is not on the leaf's issuer path */
 } p11e_reason;
 
 typedef struct p11e_ctx p11e_ctx;
@@ -135,6 +137,14 @@ typedef enum p11e_ctx_flags {
 	 * it every function that sends a PIN refuses before sending it.
 	 */
 	P11E_CTX_FORCE_LAST_PIN_TRY = 1u << 0,
+	/*
+	 * This context reads and never logs in (a listing of tokens, a status
+	 * of public objects): p11e_module_load takes the module lock (against
+	 * another process's login rewriting the token) only if it is free,
+	 * never waits for it, and lets it go right after C_Initialize.  A
+	 * login on such a context runs without the module lock.
+	 */
+	P11E_CTX_NO_LOGIN = 1u << 1,
 } p11e_ctx_flags;
 
 /* Replace the context's flags (0 by default): an OR of p11e_ctx_flags. */
@@ -400,6 +410,8 @@ typedef struct p11e_req p11e_req;
 
 typedef enum p11e_req_flags {
 	P11E_REQ_PSS = 1u << 0, /* RSA-PSS instead of PKCS#1 v1.5 (RSA keys) */
+	/* sign for a key under RSA-2048 or P-256 (refused otherwise: P11E_REASON_KEY_WEAK) */
+	P11E_REQ_ALLOW_WEAK = 1u << 1,
 } p11e_req_flags;
 
 typedef enum p11e_backend {
@@ -546,8 +558,13 @@ typedef enum p11e_retire_flags {
  */
 p11e_status p11e_retire_plan(p11e_ctx *ctx, const char *keyspec, unsigned flags, p11e_key *key,
                              size_t *ncerts);
-/* Remove the key's certificates, then the key pair. CA certificates stay. */
-p11e_status p11e_retire(p11e_ctx *ctx, const p11e_key *key);
+/*
+ * Remove the key's certificates, then the key pair. CA certificates stay.
+ * Under the token's lock, the last-valid-key guard of p11e_retire_plan is
+ * checked again (the token may have changed while the user was asked),
+ * unless flags has P11E_RETIRE_FORCE; give the flags the plan was given.
+ */
+p11e_status p11e_retire(p11e_ctx *ctx, const p11e_key *key, unsigned flags);
 
 typedef enum p11e_obj_class {
 	P11E_OBJ_PRIVATE_KEY = 1,

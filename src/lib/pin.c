@@ -161,7 +161,16 @@ p11e_status p11e__pin_from_source(p11e_ctx *ctx, const char *src, p11e_pin **pin
 			                  "in it",
 			                  src, src + 4);
 		*pin = p11e__pin_new(v, strlen(v));
-		return *pin ? P11E_OK : p11e__fail(ctx, P11E_ERR_FAILED, "out of memory");
+		if (!*pin)
+			return p11e__fail(ctx, P11E_ERR_FAILED, "out of memory");
+		/*
+		 * Read once, then gone: nothing later in this process (a request
+		 * config, an engine, a child) finds the PIN in the environment, and
+		 * the copy in the initial environment (/proc/PID/environ) is wiped.
+		 */
+		OPENSSL_cleanse((void *)v, strlen(v));
+		unsetenv(src + 4);
+		return P11E_OK;
 	}
 	if (strncmp(src, "file:", 5) == 0) {
 		if (!src[5])

@@ -51,6 +51,8 @@ const char *p11e_reason_name(p11e_reason reason)
 	case P11E_REASON_CERT_ONLY_CA: return "cert-only-ca";
 	case P11E_REASON_CERT_OTHER_KEY: return "cert-other-key";
 	case P11E_REASON_CHAIN_NEEDS_PEM: return "chain-needs-pem";
+	case P11E_REASON_KEY_WEAK: return "key-weak";
+	case P11E_REASON_CHAIN_FOREIGN: return "chain-foreign";
 	}
 	return "unknown";
 }

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * req-content.c - what a request says, from OpenSSL's own machinery: an
- * OpenSSL req-style config file read with NCONF (every [req] field known,
+ * OpenSSL req-style config file read with NCONF under the rules of our data
+ * files (datafile.c: no .include, no $ expansion; every [req] field known,
  * file:line for what is wrong), the subject in OpenSSL's /C=../CN=.. syntax,
  * and extensions through X509V3 (subjectAltName and name=value specs).
  * request.c puts them together and has them signed.
@@ -49,8 +50,8 @@ p11e_status p11e__req_conf_load(p11e_ctx *ctx, const char *file, struct p11e__re
 {
 	STACK_OF(CONF_VALUE) *sect;
 	const char *v;
-	long errline = -1;
 	char at[PATH_MAX + 24];
+	p11e_status st;
 	int i;
 
 	rc->file = file;
@@ -58,19 +59,14 @@ p11e_status p11e__req_conf_load(p11e_ctx *ctx, const char *file, struct p11e__re
 	rc->conf = NCONF_new_ex(p11e__libctx(ctx), NULL);
 	if (!rc->conf)
 		return p11e__fail(ctx, P11E_ERR_FAILED, "out of memory");
-	if (NCONF_load(rc->conf, file, &errline) <= 0) {
-		unsigned long e = ERR_peek_last_error();
-
-		ERR_clear_error();
-		if (errline > 0)
-			return p11e__fail(ctx, P11E_ERR_INPUT, "%s:%ld: %s: fix the config file",
-			                  file, errline,
-			                  ERR_reason_error_string(e) ? ERR_reason_error_string(e)
-			                                             : "syntax error");
-		return p11e__fail(ctx, P11E_ERR_INPUT, "cannot read config %s: %s", file,
-		                  ERR_reason_error_string(e) ? ERR_reason_error_string(e)
-		                                             : "no such file");
-	}
+	/*
+	 * Read as our data files are: OpenSSL's loader would follow .include
+	 * and expand $ENV::NAME, which copies whatever the environment holds
+	 * (a PIN given as env:) into the subject of a request signed on the token.
+	 */
+	st = p11e__datafile_load_conf(ctx, "request config", file, rc->conf);
+	if (st != P11E_OK)
+		return st;
 	sect = NCONF_get_section(rc->conf, "req");
 	if (!sect)
 		return p11e__fail(ctx, P11E_ERR_INPUT, "%s has no [req] section: add one", file);

@@ -109,7 +109,7 @@ p11e_status p11e_req_set_profile(p11e_req *req, const char *profile)
 
 p11e_status p11e_req_set_flags(p11e_req *req, unsigned flags)
 {
-	if (!req || (flags & ~(unsigned)P11E_REQ_PSS))
+	if (!req || (flags & ~(unsigned)(P11E_REQ_PSS | P11E_REQ_ALLOW_WEAK)))
 		return P11E_ERR_USAGE;
 	req->flags = flags;
 	return P11E_OK;

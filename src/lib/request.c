@@ -80,6 +80,34 @@ static p11e_status sign_request(p11e_ctx *ctx, const p11e_key *key, const p11e_r
 	return st;
 }
 
+/*
+ * Keys no CA our users deal with accepts, and no one should sign for by
+ * accident: RSA under 2048 bits, EC under 256 (P-224, P-192).  Checked for
+ * every request, profile or not; P11E_REQ_ALLOW_WEAK lets it through.
+ */
+#define MIN_RSA_BITS 2048
+#define MIN_EC_BITS 256
+
+static p11e_status check_strength(p11e_ctx *ctx, const p11e_key *key, const p11e_req *o)
+{
+	unsigned min = key->type == P11E_KEY_RSA ? MIN_RSA_BITS : MIN_EC_BITS;
+
+	if (key->bits >= min)
+		return P11E_OK;
+	if (o->flags & P11E_REQ_ALLOW_WEAK) {
+		p11e__log(ctx, P11E_LOG_WARN,
+		          "key '%s' is %s-%u, under %s-%u: signing for it as asked", key->label,
+		          key->type == P11E_KEY_RSA ? "RSA" : "EC", key->bits,
+		          key->type == P11E_KEY_RSA ? "RSA" : "EC", min);
+		return P11E_OK;
+	}
+	return p11e__fail_why(ctx, P11E_ERR_POLICY, P11E_REASON_KEY_WEAK,
+	                      "key '%s' is %s-%u: a request needs at least %s-%u; nothing was "
+	                      "signed",
+	                      key->label, key->type == P11E_KEY_RSA ? "RSA" : "EC", key->bits,
+	                      key->type == P11E_KEY_RSA ? "RSA" : "EC", min);
+}
+
 static p11e_status check_profile(p11e_ctx *ctx, const char *profile, X509_REQ *req, EVP_PKEY *pub)
 {
 	STACK_OF(X509_EXTENSION) *exts = X509_REQ_get_extensions(req);
@@ -221,7 +249,9 @@ p11e_status p11e__req_finish(p11e_ctx *ctx, const p11e_key *key, const p11e_req 
 	o = p11e__req_or_empty(o);
 	*out = NULL;
 	*outlen = 0;
-	st = p11e__key_public(ctx, key, &pub);
+	st = check_strength(ctx, key, o);
+	if (st == P11E_OK)
+		st = p11e__key_public(ctx, key, &pub);
 	if (st != P11E_OK)
 		goto cleanup;
 	if (!p11e__spki_set(X509_REQ_get_X509_PUBKEY(req), pub)) {

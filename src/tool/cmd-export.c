@@ -85,6 +85,7 @@ int cmd_export(struct tool *t, int argc, char **argv)
 		return refuse_pkcs12(t, cert);
 	if (!cert)
 		return tool_usage_error("export", "--cert is required");
+	tool_no_login(t);
 	if ((ret = tool_select_token(t)) != 0)
 		return ret;
 	st = p11e_export(t->ctx, cert, flags, &data, &len);

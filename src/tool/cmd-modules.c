@@ -68,6 +68,7 @@ int cmd_modules(struct tool *t, int argc, char **argv)
 	if (ret >= 0)
 		return ret;
 	/* without --module: describe the registry, not the proxy */
+	tool_no_login(t);
 	if (t->module && (ret = tool_load_module(t)) != 0)
 		return ret;
 	st = p11e_module_list(t->ctx, &mods, &n);

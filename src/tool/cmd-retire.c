@@ -108,7 +108,7 @@ int cmd_retire(struct tool *t, int argc, char **argv)
 			return P11E_ERR_USAGE;
 		}
 	}
-	st = p11e_retire(t->ctx, &key);
+	st = p11e_retire(t->ctx, &key, flags);
 	if (st != P11E_OK)
 		ret = tool_fail(t, st, NULL);
 	else if (t->json)

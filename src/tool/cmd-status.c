@@ -98,6 +98,7 @@ int cmd_status(struct tool *t, int argc, char **argv)
 		return NAGIOS_UNKNOWN;
 	}
 	/* certificates are public objects: monitoring needs no PIN */
+	tool_no_login(t);
 	if (tool_select_token(t) != 0)
 		return NAGIOS_UNKNOWN;
 	st = p11e_list(t->ctx, 0, &objs, &n);

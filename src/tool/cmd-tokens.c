@@ -88,6 +88,7 @@ int cmd_tokens(struct tool *t, int argc, char **argv)
 
 	if (ret >= 0)
 		return ret;
+	tool_no_login(t);
 	/* with --token: just that one (and an error if it is not there) */
 	if (t->token) {
 		if ((ret = tool_select_token(t)) != 0)

@@ -34,6 +34,7 @@ int csr_option(struct csr_args *a, const char *cmd, int opt, const char *arg)
 		return 1;
 	case OPT_DIGEST: a->digest = arg; return 1;
 	case OPT_PSS: a->flags |= P11E_REQ_PSS; return 1;
+	case OPT_ALLOW_WEAK: a->flags |= P11E_REQ_ALLOW_WEAK; return 1;
 	case OPT_PROFILE: a->profile = arg; return 1;
 	case OPT_DER: a->format = P11E_FORMAT_DER; return 1;
 	case 'o':

@@ -22,6 +22,7 @@ enum {
 	OPT_DER,
 	OPT_OUT,
 	OPT_PROFILE,
+	OPT_ALLOW_WEAK,
 };
 
 #define CSR_LONG_OPTIONS                                             \
@@ -34,6 +35,7 @@ enum {
 		{ "backend", required_argument, NULL, OPT_BACKEND }, \
 		{ "der", no_argument, NULL, OPT_DER },               \
 		{ "out", required_argument, NULL, OPT_OUT },         \
+		{ "allow-weak", no_argument, NULL, OPT_ALLOW_WEAK }, \
 	{                                                            \
 		"profile", required_argument, NULL, OPT_PROFILE      \
 	}
@@ -46,6 +48,7 @@ enum {
 	"                    (repeatable; overrides the config's)\n"                     \
 	"  --digest NAME     sha256 (default), sha384 or sha512\n"                       \
 	"  --pss             sign with RSA-PSS (RSA keys)\n"                             \
+	"  --allow-weak      sign for a key under RSA-2048 or EC P-256 (refused else)\n" \
 	"  --profile NAME    refuse a request that breaks this profile (mtls-client,\n"  \
 	"                    open-banking, or your own)\n"                               \
 	"  --backend NAME    provider (default: ours, in a private OpenSSL context)\n"   \

@@ -59,6 +59,9 @@ static const struct {
 	{ P11E_REASON_CERT_OTHER_KEY,
 	  "check --key, or leave it out to find the key by public key" },
 	{ P11E_REASON_CHAIN_NEEDS_PEM, "use PEM for --chain" },
+	{ P11E_REASON_KEY_WEAK,
+	  "make a stronger key (keygen --type rsa:2048 or ec:P-256), or add --allow-weak" },
+	{ P11E_REASON_CHAIN_FOREIGN, "give --chain only the CA certificates that issued it" },
 };
 
 const char *tool_hint(p11e_reason reason)

@@ -8,6 +8,12 @@
 
 #include "tool.h"
 
+void tool_no_login(struct tool *t)
+{
+	p11e_ctx_set_flags(t->ctx,
+	                   (t->force ? P11E_CTX_FORCE_LAST_PIN_TRY : 0) | P11E_CTX_NO_LOGIN);
+}
+
 int tool_load_module(struct tool *t)
 {
 	p11e_status st = p11e_module_load(t->ctx, t->module);

@@ -96,6 +96,8 @@ void tool_slot_print(const p11e_slot *s);
  */
 int tool_no_options(const char *cmd, const char *usage, int argc, char **argv);
 /* --module, then --token: 0 or the exit code after printing the error. */
+/* The command reads and never logs in: the module lock neither waits nor is kept (lock.c). */
+void tool_no_login(struct tool *t);
 int tool_load_module(struct tool *t);
 int tool_select_token(struct tool *t);
 /* --token, then log in as user with --pin (guarded): 0 or the exit code. */

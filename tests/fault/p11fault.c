@@ -21,6 +21,10 @@
  *                            CKF_USER_PIN_LOCKED 0x40000, ...).
  *   P11FAULT_SLOW=NAME:MS    every call to NAME waits MS milliseconds first
  *                            (a smartcard taking its time to make a key).
+ *   P11FAULT_GATE=NAME:PATH  every call to NAME waits until PATH exists (after
+ *                            its log line): a test holds a process at a
+ *                            chosen call, sees it there in the log, and lets
+ *                            it go when it is ready, with no sleeps.
  *   P11FAULT_BOOL=HEX:0|1    a CK_BBOOL attribute (type HEX: CKA_EXTRACTABLE
  *                            0x162, CKA_LOCAL 0x163, ...) that
  *                            C_GetAttributeValue reports as 0 or 1 whatever
@@ -94,6 +98,8 @@ static unsigned long slow_ms;
 static CK_MECHANISM_TYPE mech_type; /* P11FAULT_MECH, when mech_set */
 static CK_ULONG mech_min, mech_max;
 static int mech_set;
+static char gate_func[64]; /* P11FAULT_GATE, when gate_path */
+static char *gate_path;
 static unsigned long ncalls; /* calls counted for P11FAULT_FAIL */
 
 /* P11FAULT_LIE, one bit a lie */
@@ -303,6 +309,17 @@ static void setup(void)
 		}
 		memcpy(slow_func, v, (size_t)(colon - v));
 	}
+	v = getenv("P11FAULT_GATE");
+	if (v && *v) {
+		const char *colon = strchr(v, ':');
+
+		if (!colon || colon == v || (size_t)(colon - v) >= sizeof(gate_func) || !colon[1]) {
+			setup_rv = bad_setting("P11FAULT_GATE='%s': want NAME:PATH", v);
+			return;
+		}
+		memcpy(gate_func, v, (size_t)(colon - v));
+		gate_path = strdup(colon + 1);
+	}
 	v = getenv("P11FAULT_BOOL");
 	if (v && *v) {
 		errno = 0;
@@ -368,6 +385,12 @@ static int intercept(const char *name, CK_RV *rv)
 
 		while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
 			;
+	}
+	if (gate_path && strcmp(gate_func, name) == 0) {
+		struct timespec ts = { 0, 20 * 1000000L };
+
+		while (access(gate_path, F_OK) != 0)
+			nanosleep(&ts, NULL);
 	}
 	if (nspecs && (!fail_func[0] || strcmp(fail_func, name) == 0)) {
 		unsigned long n = __atomic_add_fetch(&ncalls, 1, __ATOMIC_SEQ_CST);

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -47,6 +48,13 @@ p11e_pin *p11e__pin_new(const char *data, size_t len)
 	memcpy(pin->data, data, len);
 	pin->data[len] = '\0';
 	pin->len = len;
+	/*
+	 * kept out of swap where the system lets us (RLIMIT_MEMLOCK); never
+	 * unlocked: the page may hold another PIN, and a few locked pages
+	 * until exit cost nothing.  Core dumps are the tool's part
+	 * (PR_SET_DUMPABLE in src/tool/main.c).
+	 */
+	(void)mlock(pin->data, len + 1);
 	return pin;
 }
 

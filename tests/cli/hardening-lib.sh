@@ -96,6 +96,15 @@ if [ -r "${P11FAULT_SO:=$TOP_BUILDDIR/tests/fault/.libs/p11fault.so}" ]; then
 		check "the tool's environment was read (in C_Login)" grep -q '^SOFTHSM2_CONF=' "$T/environ"
 		check_not "USER_PIN holds no PIN any more" grep -q '^USER_PIN=.' "$T/environ"
 		no_pin_in "$T/environ"
+		# the PIN's buffer is locked in memory (pin.c): VmLck above 0;
+		# AddressSanitizer ignores mlock, so its build cannot show it
+		if ldd "$P11ENROLL" "$TOP_BUILDDIR/src/lib/.libs/libp11enroll.so" 2>/dev/null |
+			grep -q 'libasan'; then
+			echo "# an ASan build ignores mlock: VmLck is checked in the plain build"
+		else
+			lck=$(sed -n 's/^VmLck:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$bg/status" 2>/dev/null)
+			check "the PIN's memory is locked (VmLck ${lck:-?} kB)" test "${lck:-0}" -gt 0
+		fi
 	else
 		fail "the tool reached C_Login" "$(cat "$T/envl.err")"
 	fi

@@ -15,7 +15,7 @@
 #include "tool.h"
 
 /* the request options csr, enroll and renew share (csr-options.h) */
-#define CSR_OPTIONS "config= subject= san= ext= digest= pss backend= der out= o= profile="
+#define CSR_OPTIONS "config= subject= san= ext= digest= pss backend= der out= o= profile= allow-weak"
 
 static const struct command commands[] = {
 	{ "modules", cmd_modules, "list PKCS#11 modules", usage_modules, "" },

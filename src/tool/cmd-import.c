@@ -60,17 +60,15 @@ int cmd_import(struct tool *t, int argc, char **argv)
 		return tool_fail(t, st, NULL);
 	if (t->json) {
 		json_t *doc = json_object();
+		int err = !doc;
 
-		if (doc && (tool_json_set_text(doc, "label", r.label) != 0 ||
-		            tool_json_set_text(doc, "uri", r.uri ? r.uri : "") != 0 ||
-		            json_object_set_new(doc, "already", json_boolean(r.already)) != 0 ||
-		            json_object_set_new(doc, "chain_written",
-		                                json_integer((json_int_t)r.chain_written)) != 0 ||
-		            tool_json_set_text(doc, "key_uri", r.key.uri ? r.key.uri : "") != 0)) {
-			json_decref(doc);
-			doc = NULL;
-		}
-		ret = tool_json_emit(doc);
+		err = err || tool_json_set_text(doc, "label", r.label) != 0;
+		err = err || tool_json_set_text(doc, "uri", r.uri ? r.uri : "") != 0;
+		err = err || json_object_set_new(doc, "already", json_boolean(r.already)) != 0;
+		err = err || json_object_set_new(doc, "chain_written",
+		                                 json_integer((json_int_t)r.chain_written)) != 0;
+		err = err || tool_json_set_text(doc, "key_uri", r.key.uri ? r.key.uri : "") != 0;
+		ret = tool_json_emit(tool_json_unless(doc, err));
 	} else {
 		if (r.already)
 			tool_info(t, "the certificate is on the token already\n");

@@ -64,11 +64,7 @@ int cmd_lint(struct tool *t, int argc, char **argv)
 		} else {
 			json_decref(arr);
 		}
-		if (err) {
-			json_decref(doc);
-			doc = NULL;
-		}
-		return tool_json_emit(doc) ? P11E_ERR_FAILED : (int)st;
+		return tool_json_emit(tool_json_unless(doc, err)) ? P11E_ERR_FAILED : (int)st;
 	}
 	if (st == P11E_OK) {
 		tool_info(t, "%s: meets profile '%s'\n", file, profile);

@@ -92,11 +92,7 @@ static json_t *object_json(const p11e_object *o, long long now)
 	err |= json_object_set_new(j, "authority", json_boolean(o->authority));
 	err |= json_object_set_new(j, "key_id", key_id_of(o));
 done:
-	if (err) {
-		json_decref(j);
-		return NULL;
-	}
-	return j;
+	return tool_json_unless(j, err);
 }
 
 static void object_print(const p11e_object *o, long long now, const char *quirk_file)
@@ -160,10 +156,7 @@ int cmd_list(struct tool *t, int argc, char **argv)
 		for (size_t i = 0; arr && i < n; i++) {
 			json_t *j = object_json(&objs[i], now);
 
-			if (j && set_id(j, &objs[i]) != 0) {
-				json_decref(j);
-				j = NULL;
-			}
+			j = tool_json_unless(j, j && set_id(j, &objs[i]) != 0);
 			if (json_array_append_new(arr, j) != 0) {
 				json_decref(arr);
 				arr = NULL;

@@ -88,15 +88,15 @@ int cmd_pin(struct tool *t, int argc, char **argv)
 	tool_info(t, "user PIN of token '%s' %s\n", label, as_so ? "set" : "changed");
 	ret = 0;
 	if (t->json) {
+		const p11e_slot *tok = p11e_token_selected(t->ctx);
+		int err;
+
 		doc = json_object();
-		if (doc &&
-		    (json_object_set_new(doc, "action", json_string(action)) != 0 ||
-		     tool_json_set_text(doc, "token", p11e_token_selected(t->ctx)->label) != 0 ||
-		     tool_json_set_text(doc, "uri", p11e_token_selected(t->ctx)->uri) != 0)) {
-			json_decref(doc);
-			doc = NULL;
-		}
-		ret = tool_json_emit(doc);
+		err = !doc;
+		err = err || json_object_set_new(doc, "action", json_string(action)) != 0;
+		err = err || tool_json_set_text(doc, "token", tok->label) != 0;
+		err = err || tool_json_set_text(doc, "uri", tok->uri) != 0;
+		ret = tool_json_emit(tool_json_unless(doc, err));
 		if (ret != 0)
 			fprintf(stderr,
 			        "p11enroll: the user PIN of token '%s' was %s all the same\n",

@@ -74,13 +74,11 @@ int cmd_renew(struct tool *t, int argc, char **argv)
 	ret = tool_write_output(a.out, req, len);
 	if (ret == 0 && t->json) {
 		json_t *doc = tool_key_json(&key);
+		int err = !doc;
 
-		if (doc && (json_object_set_new(doc, "reused", json_boolean(reused)) != 0 ||
-		            tool_json_set_text(doc, "csr", a.out) != 0)) {
-			json_decref(doc);
-			doc = NULL;
-		}
-		ret = tool_json_emit(doc);
+		err = err || json_object_set_new(doc, "reused", json_boolean(reused)) != 0;
+		err = err || tool_json_set_text(doc, "csr", a.out) != 0;
+		ret = tool_json_emit(tool_json_unless(doc, err));
 	} else if (ret == 0 && a.out) {
 		printf("%s\n", tool_esc(key.uri));
 	}

@@ -45,15 +45,13 @@ static int confirm(const char *question)
 static json_t *retired_json(const p11e_key *key, size_t ncerts)
 {
 	json_t *doc = json_object();
+	int err = !doc;
 
-	if (doc && (tool_json_set_text(doc, "label", key->label) != 0 ||
-	            tool_json_set_text(doc, "uri", key->uri) != 0 ||
-	            json_object_set_new(doc, "certificates_removed",
-	                                json_integer((json_int_t)ncerts)) != 0)) {
-		json_decref(doc);
-		doc = NULL;
-	}
-	return doc;
+	err = err || tool_json_set_text(doc, "label", key->label) != 0;
+	err = err || tool_json_set_text(doc, "uri", key->uri) != 0;
+	err = err || json_object_set_new(doc, "certificates_removed",
+	                                 json_integer((json_int_t)ncerts)) != 0;
+	return tool_json_unless(doc, err);
 }
 
 int cmd_retire(struct tool *t, int argc, char **argv)

@@ -149,12 +149,8 @@ int cmd_status(struct tool *t, int argc, char **argv)
 		} else {
 			json_decref(arr);
 		}
-		if (json_err) {
-			json_decref(doc);
-			doc = NULL;
-		}
 		/* a state nobody can read is no state: unknown */
-		if (tool_json_emit(doc) != 0)
+		if (tool_json_emit(tool_json_unless(doc, json_err)) != 0)
 			worst = NAGIOS_UNKNOWN;
 	}
 	p11e_list_free(objs, n);

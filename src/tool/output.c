@@ -102,6 +102,15 @@ void tool_info(struct tool *t, const char *fmt, ...)
 	va_end(ap);
 }
 
+json_t *tool_json_unless(json_t *doc, int err)
+{
+	if (err) {
+		json_decref(doc);
+		return NULL;
+	}
+	return doc;
+}
+
 int tool_json_emit(json_t *doc)
 {
 	int ret = 0;

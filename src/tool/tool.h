@@ -87,6 +87,8 @@ int tool_usage_error(const char *cmd, const char *fmt, ...) __attribute__((forma
 int tool_bad_option(const char *cmd, char **argv);
 void tool_info(struct tool *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Dump JSON to stdout and release it. */
+/* doc, or NULL (and doc freed) if err: a document built with a failure is no document */
+json_t *tool_json_unless(json_t *doc, int err);
 int tool_json_emit(json_t *doc);
 json_t *tool_slot_json(const p11e_slot *s);
 void tool_slot_print(const p11e_slot *s);

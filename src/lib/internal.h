@@ -301,6 +301,15 @@ p11e_status p11e__key_read(p11e_ctx *ctx, CK_OBJECT_HANDLE h, p11e_key *key);
 p11e_status p11e__key_finish(p11e_ctx *ctx, p11e_key *key);
 /* key->bits (and curve) from object h's CKA_MODULUS or CKA_EC_PARAMS. */
 p11e_status p11e__key_size_read(p11e_ctx *ctx, CK_OBJECT_HANDLE h, p11e_key *key);
+p11e_status p11e__key_size_from(p11e_ctx *ctx, p11e_key *key, const unsigned char *v,
+                                CK_ULONG len);
+/*
+ * p11e__key_read, and with modulus (room bytes) an RSA key's size in the
+ * same C_GetAttributeValue (read anew if it does not fit; a size that
+ * cannot be read is left 0, no error)
+ */
+p11e_status p11e__key_read_sized(p11e_ctx *ctx, CK_OBJECT_HANDLE h, p11e_key *key,
+                                 unsigned char *modulus, CK_ULONG room);
 /*
  * 1 if the token does not say the key was born on it and never left it
  * (sensitive, never extractable, always sensitive, local): bad lists the

@@ -54,6 +54,17 @@ static long long asn1_time_epoch(const ASN1_TIME *t)
 	return (long long)timegm(&tm);
 }
 
+/* Label and id from t[0] and t[1] of a call that filled them (buffers of o's sizes). */
+static void common_from(p11e_object *o, const CK_ATTRIBUTE *t)
+{
+	if (t[0].ulValueLen != CK_UNAVAILABLE_INFORMATION && t[0].ulValueLen < sizeof(o->label))
+		memcpy(o->label, t[0].pValue, t[0].ulValueLen);
+	if (t[1].ulValueLen != CK_UNAVAILABLE_INFORMATION && t[1].ulValueLen <= sizeof(o->id)) {
+		memcpy(o->id, t[1].pValue, t[1].ulValueLen);
+		o->id_len = t[1].ulValueLen;
+	}
+}
+
 /*
  * Label, id and a certificate's category in one C_GetAttributeValue: listing
  * a thousand objects costs a thousand calls, not three thousand.  An
@@ -75,12 +86,7 @@ static void read_common(p11e_ctx *ctx, CK_OBJECT_HANDLE h, p11e_object *o, int i
 	if (rv != CKR_OK && rv != CKR_ATTRIBUTE_TYPE_INVALID && rv != CKR_BUFFER_TOO_SMALL &&
 	    rv != CKR_ATTRIBUTE_SENSITIVE)
 		return;
-	if (t[0].ulValueLen != CK_UNAVAILABLE_INFORMATION && t[0].ulValueLen <= sizeof(label))
-		memcpy(o->label, label, t[0].ulValueLen);
-	if (t[1].ulValueLen != CK_UNAVAILABLE_INFORMATION && t[1].ulValueLen <= sizeof(id)) {
-		memcpy(o->id, id, t[1].ulValueLen);
-		o->id_len = t[1].ulValueLen;
-	}
+	common_from(o, t);
 	if (is_cert && t[2].ulValueLen == sizeof(category))
 		o->authority = category == 2;
 	p11e__clear_error(ctx);
@@ -107,32 +113,12 @@ static int is_authority(X509 *c)
 }
 
 /* Fill a certificate entry from its DER value. */
-static void describe_cert(p11e_ctx *ctx, CK_OBJECT_HANDLE h, p11e_object *o)
+static void cert_fields(p11e_ctx *ctx, p11e_object *o, const unsigned char *der, CK_ULONG len)
 {
-	unsigned char buf[4096], *der = buf, *big = NULL;
-	const unsigned char *p;
-	CK_ATTRIBUTE a = { CKA_VALUE, buf, sizeof(buf) };
-	CK_ULONG len;
-	X509 *c = NULL;
+	const unsigned char *p = der;
+	X509 *c = X509_new_ex(p11e__names_libctx(ctx), NULL);
 	BIGNUM *bn = NULL;
 
-	/* most certificates fit the stack buffer: one call, not two */
-	if (P11_CALL(ctx, C_GetAttributeValue, ctx->session, h, &a, 1) != CKR_OK) {
-		if (p11e__attr_get(ctx, h, CKA_VALUE, &big, &len) != P11E_OK) {
-			p11e__clear_error(ctx);
-			return;
-		}
-		der = big;
-	} else if (p11e__len_check(ctx, "reading a certificate", "C_GetAttributeValue",
-	                           a.ulValueLen, sizeof(buf)) != P11E_OK) {
-		/* listed without its fields, as a certificate that cannot be read (-v says why) */
-		p11e__clear_error(ctx);
-		return;
-	} else {
-		len = a.ulValueLen;
-	}
-	p = der;
-	c = X509_new_ex(p11e__names_libctx(ctx), NULL);
 	if (c && !d2i_X509(&c, &p, (long)len)) {
 		/* d2i_X509 freed it */
 		c = NULL;
@@ -153,8 +139,55 @@ static void describe_cert(p11e_ctx *ctx, CK_OBJECT_HANDLE h, p11e_object *o)
 	}
 	BN_free(bn);
 	X509_free(c);
-	free(big);
 	p11e__clear_error(ctx);
+}
+
+/*
+ * A certificate: label, id, category and value in one C_GetAttributeValue
+ * (as floor-list reads an object); a value bigger than the buffer is read
+ * on its own.
+ */
+static void describe_cert(p11e_ctx *ctx, CK_OBJECT_HANDLE h, p11e_object *o)
+{
+	/* zeroed: a module may report a length longer than what it wrote */
+	unsigned char label[sizeof(o->label) - 1] = { 0 }, id[sizeof(o->id)] = { 0 };
+	unsigned char buf[4096], *big = NULL;
+	CK_ULONG category = 0, len;
+	CK_ATTRIBUTE t[4] = {
+		{ CKA_LABEL, label, sizeof(label) },
+		{ CKA_ID, id, sizeof(id) },
+		{ CKA_CERTIFICATE_CATEGORY, &category, sizeof(category) },
+		{ CKA_VALUE, buf, sizeof(buf) },
+	};
+	CK_RV rv = P11_CALL(ctx, C_GetAttributeValue, ctx->session, h, t, 4);
+
+	/* these codes still fill every attribute that fits (PKCS#11 2.40, 5.7) */
+	if (rv == CKR_OK || rv == CKR_ATTRIBUTE_TYPE_INVALID || rv == CKR_BUFFER_TOO_SMALL ||
+	    rv == CKR_ATTRIBUTE_SENSITIVE) {
+		common_from(o, t);
+		if (t[2].ulValueLen == sizeof(category))
+			o->authority = category == 2;
+	}
+	p11e__clear_error(ctx);
+	if (rv == CKR_OK && t[3].ulValueLen != CK_UNAVAILABLE_INFORMATION &&
+	    p11e__len_check(ctx, "reading a certificate", "C_GetAttributeValue", t[3].ulValueLen,
+	                    sizeof(buf)) != P11E_OK) {
+		/* listed without its fields, as a certificate that cannot be read (-v says why) */
+		p11e__clear_error(ctx);
+		return;
+	}
+	if (t[3].ulValueLen != CK_UNAVAILABLE_INFORMATION && t[3].ulValueLen <= sizeof(buf) &&
+	    (rv == CKR_OK || rv == CKR_ATTRIBUTE_TYPE_INVALID || rv == CKR_BUFFER_TOO_SMALL)) {
+		cert_fields(ctx, o, buf, t[3].ulValueLen);
+		return;
+	}
+	/* bigger than the buffer (or the call failed): the value on its own */
+	if (p11e__attr_get(ctx, h, CKA_VALUE, &big, &len) != P11E_OK) {
+		p11e__clear_error(ctx);
+		return;
+	}
+	cert_fields(ctx, o, big, len);
+	free(big);
 }
 
 /* Order by id (length first): objects that pair up end up side by side. */
@@ -184,7 +217,7 @@ static p11e_object **id_index(p11e_object *o, size_t n)
 }
 
 /* The public key object with key's id, from the sorted public keys. */
-static CK_OBJECT_HANDLE public_of(p11e_object *const *ix, size_t n, const p11e_object *priv)
+static const p11e_object *public_of(p11e_object *const *ix, size_t n, const p11e_object *priv)
 {
 	size_t lo = 0, hi = n;
 
@@ -193,35 +226,78 @@ static CK_OBJECT_HANDLE public_of(p11e_object *const *ix, size_t n, const p11e_o
 		int c = id_cmp(ix[mid], priv);
 
 		if (c == 0)
-			return ix[mid]->key.pub_handle;
+			return ix[mid];
 		if (c < 0)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	return 0;
+	return NULL;
 }
 
-static void describe_public(p11e_ctx *ctx, CK_OBJECT_HANDLE h, p11e_object *o)
+/* A public key, one attribute a call (a module that fails the call of them all). */
+static void describe_public_each(p11e_ctx *ctx, CK_OBJECT_HANDLE h, p11e_object *o)
 {
 	CK_KEY_TYPE kt = 0;
 	CK_ATTRIBUTE a = { CKA_KEY_TYPE, &kt, sizeof(kt) };
 
 	P11_CALL(ctx, C_GetAttributeValue, ctx->session, h, &a, 1);
 	o->key.type = kt == CKK_EC ? P11E_KEY_EC : P11E_KEY_RSA;
-	o->key.handle = o->key.pub_handle = h;
 	(void)p11e__key_size_read(ctx, h, &o->key);
-	o->key.sensitive = o->key.extractable = o->key.always_sensitive = -1;
-	o->key.never_extractable = o->key.local = -1;
 	p11e__clear_error(ctx);
 	read_common(ctx, h, o, 0);
+}
+
+/*
+ * A public key: type, label, id and its size (CKA_EC_PARAMS or CKA_MODULUS)
+ * in one C_GetAttributeValue; a size that does not fit is read on its own.
+ */
+static void describe_public(p11e_ctx *ctx, CK_OBJECT_HANDLE h, p11e_object *o)
+{
+	/* zeroed: a module may report a length longer than what it wrote */
+	unsigned char label[sizeof(o->label) - 1] = { 0 }, id[sizeof(o->id)] = { 0 };
+	unsigned char params[128], modulus[1024];
+	CK_KEY_TYPE kt = 0;
+	CK_ATTRIBUTE t[5] = {
+		{ CKA_LABEL, label, sizeof(label) },
+		{ CKA_ID, id, sizeof(id) },
+		{ CKA_KEY_TYPE, &kt, sizeof(kt) },
+		{ CKA_EC_PARAMS, params, sizeof(params) },
+		{ CKA_MODULUS, modulus, sizeof(modulus) },
+	};
+	CK_RV rv = P11_CALL(ctx, C_GetAttributeValue, ctx->session, h, t, 5);
+	const CK_ATTRIBUTE *size;
+	CK_ULONG room;
+
+	o->key.sensitive = o->key.extractable = o->key.always_sensitive = -1;
+	o->key.never_extractable = o->key.local = -1;
+	o->key.handle = o->key.pub_handle = h;
+	if ((rv != CKR_OK && rv != CKR_ATTRIBUTE_TYPE_INVALID && rv != CKR_BUFFER_TOO_SMALL &&
+	     rv != CKR_ATTRIBUTE_SENSITIVE) ||
+	    t[2].ulValueLen != sizeof(kt)) {
+		/* attribute by attribute, what can be read */
+		p11e__clear_error(ctx);
+		describe_public_each(ctx, h, o);
+		return;
+	}
+	o->key.type = kt == CKK_EC ? P11E_KEY_EC : P11E_KEY_RSA;
+	common_from(o, t);
+	size = &t[o->key.type == P11E_KEY_EC ? 3 : 4];
+	room = o->key.type == P11E_KEY_EC ? sizeof(params) : sizeof(modulus);
+	(void)(size->ulValueLen != CK_UNAVAILABLE_INFORMATION && size->ulValueLen <= room
+	               ? p11e__key_size_from(ctx, &o->key, size->pValue, size->ulValueLen)
+	               : p11e__key_size_read(ctx, h, &o->key));
+	p11e__clear_error(ctx);
 }
 
 /* A private key: one attribute call, and its public half from the index. */
 static void describe_private(p11e_ctx *ctx, CK_OBJECT_HANDLE h, p11e_object *o,
                              p11e_object *const *pubs, size_t npubs)
 {
-	if (p11e__key_read(ctx, h, &o->key) != P11E_OK) {
+	unsigned char modulus[1024];
+	const p11e_object *pub;
+
+	if (p11e__key_read_sized(ctx, h, &o->key, modulus, sizeof(modulus)) != P11E_OK) {
 		p11e__clear_error(ctx);
 		read_common(ctx, h, o, 0);
 		return;
@@ -229,9 +305,16 @@ static void describe_private(p11e_ctx *ctx, CK_OBJECT_HANDLE h, p11e_object *o,
 	memcpy(o->label, o->key.label, sizeof(o->label));
 	memcpy(o->id, o->key.id, sizeof(o->id));
 	o->id_len = o->key.id_len;
-	o->key.pub_handle = public_of(pubs, npubs, o);
-	if (p11e__key_finish(ctx, &o->key) != P11E_OK)
-		p11e__clear_error(ctx);
+	pub = public_of(pubs, npubs, o);
+	o->key.pub_handle = pub ? pub->key.handle : 0;
+	o->key.uri = p11e__object_uri(ctx, CKO_PRIVATE_KEY, o->key.label, o->key.id,
+	                              o->key.id_len);
+	/* an EC key's curve is its public half's, read already */
+	if (o->key.type == P11E_KEY_EC && pub && pub->key.type == P11E_KEY_EC) {
+		o->key.bits = pub->key.bits;
+		memcpy(o->key.curve, pub->key.curve, sizeof(o->key.curve));
+	}
+	p11e__clear_error(ctx);
 }
 
 /*
@@ -302,17 +385,16 @@ p11e_status p11e_list(p11e_ctx *ctx, unsigned flags, p11e_object **list, size_t 
 	}
 	for (size_t i = 0; i < nh[0]; i++)
 		describe_private(ctx, hs[0][i], &out[i], pubs, nh[1]);
-	for (size_t i = 0; i < nh[2]; i++) {
-		p11e_object *o = &out[nh[0] + nh[1] + i];
-
-		read_common(ctx, hs[2][i], o, 1);
-		describe_cert(ctx, hs[2][i], o);
-	}
+	for (size_t i = 0; i < nh[2]; i++)
+		describe_cert(ctx, hs[2][i], &out[nh[0] + nh[1] + i]);
 	for (c = 0, n = 0; c < 3; c++)
 		for (size_t i = 0; i < nh[c]; i++, n++)
-			out[n].uri = p11e__object_uri(ctx, classes[c],
-			                              out[n].label[0] ? out[n].label : NULL,
-			                              out[n].id, out[n].id_len);
+			/* a private key's own URI is this one when it has a label */
+			out[n].uri = c == 0 && out[n].label[0] && out[n].key.uri
+			                     ? strdup(out[n].key.uri)
+			                     : p11e__object_uri(ctx, classes[c],
+			                                        out[n].label[0] ? out[n].label : NULL,
+			                                        out[n].id, out[n].id_len);
 	st = pair_up(ctx, out, n);
 done:
 	free(pubs);

@@ -298,6 +298,12 @@ static int flag_of(const CK_ATTRIBUTE *a)
 
 p11e_status p11e__key_read(p11e_ctx *ctx, CK_OBJECT_HANDLE h, p11e_key *key)
 {
+	return p11e__key_read_sized(ctx, h, key, NULL, 0);
+}
+
+p11e_status p11e__key_read_sized(p11e_ctx *ctx, CK_OBJECT_HANDLE h, p11e_key *key,
+                                 unsigned char *modulus, CK_ULONG room)
+{
 	CK_KEY_TYPE kt = (CK_KEY_TYPE)-1;
 	CK_BBOOL f[6] = { 0 };
 	/* zeroed: a module may report a length longer than what it wrote */
@@ -314,12 +320,15 @@ p11e_status p11e__key_read(p11e_ctx *ctx, CK_OBJECT_HANDLE h, p11e_key *key)
 		{ CKA_NEVER_EXTRACTABLE, &f[3], sizeof(f[3]) },
 		{ CKA_LOCAL, &f[4], sizeof(f[4]) },
 		{ CKA_DECRYPT, &f[5], sizeof(f[5]) },
+		/* last: an RSA key's size in the same call (an EC key has none) */
+		{ CKA_MODULUS, modulus, room },
 	};
+	CK_ULONG n = sizeof(a) / sizeof(a[0]) - (modulus ? 0 : 1);
 	CK_RV rv;
 
 	p11e_key_clear(key);
 	key->handle = h;
-	rv = P11_CALL(ctx, C_GetAttributeValue, ctx->session, h, a, sizeof(a) / sizeof(a[0]));
+	rv = P11_CALL(ctx, C_GetAttributeValue, ctx->session, h, a, n);
 	/*
 	 * These codes still fill every attribute that fits (PKCS#11 2.40, 5.7);
 	 * any other means the token failed, which is never read as "no label".
@@ -350,6 +359,12 @@ p11e_status p11e__key_read(p11e_ctx *ctx, CK_OBJECT_HANDLE h, p11e_key *key)
 	key->never_extractable = flag_of(&a[6]);
 	key->local = flag_of(&a[7]);
 	key->decrypt = flag_of(&a[8]);
+	/* the modulus read along, or a fresh read if it did not fit */
+	if (modulus && key->type == P11E_KEY_RSA &&
+	    (a[9].ulValueLen != CK_UNAVAILABLE_INFORMATION && a[9].ulValueLen <= room
+	             ? p11e__key_size_from(ctx, key, modulus, a[9].ulValueLen)
+	             : p11e__key_size_read(ctx, h, key)) != P11E_OK)
+		p11e__clear_error(ctx); /* listed without a size, as before */
 	return P11E_OK;
 }
 
@@ -361,16 +376,26 @@ p11e_status p11e__key_read(p11e_ctx *ctx, CK_OBJECT_HANDLE h, p11e_key *key)
 p11e_status p11e__key_size_read(p11e_ctx *ctx, CK_OBJECT_HANDLE h, p11e_key *key)
 {
 	unsigned char *v = NULL;
-	const unsigned char *p;
 	CK_ULONG len = 0;
-	ASN1_OBJECT *oid = NULL;
-	const char *curve;
 	p11e_status st;
 
 	st = p11e__attr_get(ctx, h, key->type == P11E_KEY_RSA ? CKA_MODULUS : CKA_EC_PARAMS, &v,
 	                    &len);
 	if (st != P11E_OK)
 		return st;
+	st = p11e__key_size_from(ctx, key, v, len);
+	free(v);
+	return st;
+}
+
+/* Size and curve from the value v of CKA_MODULUS (RSA) or CKA_EC_PARAMS (EC). */
+p11e_status p11e__key_size_from(p11e_ctx *ctx, p11e_key *key, const unsigned char *v,
+                                CK_ULONG len)
+{
+	const unsigned char *p;
+	ASN1_OBJECT *oid = NULL;
+	const char *curve;
+
 	if (key->type == P11E_KEY_RSA) {
 		CK_ULONG i = 0;
 
@@ -380,7 +405,6 @@ p11e_status p11e__key_size_read(p11e_ctx *ctx, CK_OBJECT_HANDLE h, p11e_key *key
 		key->bits = i < len ? (unsigned)(8 * (len - i)) : 0;
 		for (unsigned char top = i < len ? v[i] : 0x80; top && !(top & 0x80); top <<= 1)
 			key->bits--;
-		free(v);
 		return key->bits ? P11E_OK
 		                 : p11e__fail(ctx, P11E_ERR_TOKEN,
 		                              "the token's RSA key has no modulus");
@@ -389,7 +413,6 @@ p11e_status p11e__key_size_read(p11e_ctx *ctx, CK_OBJECT_HANDLE h, p11e_key *key
 	oid = d2i_ASN1_OBJECT(NULL, &p, (long)len);
 	curve = oid ? curve_of_nid(OBJ_obj2nid(oid)) : NULL;
 	ASN1_OBJECT_free(oid);
-	free(v);
 	if (!curve)
 		return p11e__fail(ctx, P11E_ERR_TOKEN, "the key's curve is not one we support");
 	snprintf(key->curve, sizeof(key->curve), "%s", curve);

@@ -108,6 +108,11 @@ const char *tool_esc(const char *s)
 
 	if (!s)
 		return "";
+	/* printable ASCII (most labels, every URI) needs no copy */
+	for (e = (char *)s; *e >= 0x20 && *e < 0x7f; e++)
+		;
+	if (!*e)
+		return s;
 	e = escape(s, strlen(s), 1);
 	if (!e)
 		return "(out of memory)";

@@ -37,7 +37,7 @@ static void check(CK_RV rv, const char *call)
 		die("%s failed: CK_RV 0x%08lx", call, (unsigned long)rv);
 }
 
-static double now_ms(void)
+static inline double now_ms(void)
 {
 	struct timespec ts;
 

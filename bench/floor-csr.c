@@ -50,7 +50,7 @@ static EVP_PKEY *public_key(CK_SESSION_HANDLE s, CK_OBJECT_HANDLE h, int *ec)
 	CK_KEY_TYPE kt = 0;
 	unsigned char params[128], point[1024], n[1024], e[16];
 	CK_ATTRIBUTE a[5] = {
-		{ CKA_KEY_TYPE, &kt, sizeof(kt) },     { CKA_EC_PARAMS, params, sizeof(params) },
+		{ CKA_KEY_TYPE, &kt, sizeof(kt) },      { CKA_EC_PARAMS, params, sizeof(params) },
 		{ CKA_EC_POINT, point, sizeof(point) }, { CKA_MODULUS, n, sizeof(n) },
 		{ CKA_PUBLIC_EXPONENT, e, sizeof(e) },
 	};
@@ -105,7 +105,8 @@ static EVP_PKEY *public_key(CK_SESSION_HANDLE s, CK_OBJECT_HANDLE h, int *ec)
 static CK_ULONG ecdsa_der(unsigned char *sig, CK_ULONG len, size_t room)
 {
 	ECDSA_SIG *es = ECDSA_SIG_new();
-	BIGNUM *r = BN_bin2bn(sig, (int)(len / 2), NULL), *s = BN_bin2bn(sig + len / 2, (int)(len / 2), NULL);
+	BIGNUM *r = BN_bin2bn(sig, (int)(len / 2), NULL),
+	       *s = BN_bin2bn(sig + len / 2, (int)(len / 2), NULL);
 	unsigned char *p = sig;
 	int dlen;
 
@@ -125,7 +126,7 @@ int main(int argc, char **argv)
 	CK_MECHANISM mech = { CKM_ECDSA, NULL, 0 };
 	/* DigestInfo for SHA-256 followed by the 32-byte digest */
 	unsigned char data[19 + 32] = { 0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01,
-	                                0x65, 0x03, 0x04, 0x02, 0x01, 0x05, 0x00, 0x04, 0x20 };
+		                        0x65, 0x03, 0x04, 0x02, 0x01, 0x05, 0x00, 0x04, 0x20 };
 	unsigned char *md = data + 19, *tbs = NULL, sig[1024];
 	CK_ULONG sig_len = sizeof(sig);
 	unsigned mdlen = 0;
@@ -153,9 +154,11 @@ int main(int argc, char **argv)
 	    !X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, (const unsigned char *)argv[5],
 	                                -1, -1, 0) ||
 	    !X509_REQ_set_subject_name(req, name) || !X509_REQ_set_pubkey(req, pkey) ||
-	    !X509_ALGOR_set0(alg, OBJ_nid2obj(ec ? NID_ecdsa_with_SHA256 : NID_sha256WithRSAEncryption),
+	    !X509_ALGOR_set0(alg,
+	                     OBJ_nid2obj(ec ? NID_ecdsa_with_SHA256 : NID_sha256WithRSAEncryption),
 	                     ec ? V_ASN1_UNDEF : V_ASN1_NULL, NULL) ||
-	    !X509_REQ_set1_signature_algo(req, alg) || (tbs_len = i2d_re_X509_REQ_tbs(req, &tbs)) <= 0 ||
+	    !X509_REQ_set1_signature_algo(req, alg) ||
+	    (tbs_len = i2d_re_X509_REQ_tbs(req, &tbs)) <= 0 ||
 	    !EVP_Digest(tbs, (size_t)tbs_len, md, &mdlen, EVP_sha256(), NULL) || mdlen != 32)
 		die("cannot build the request");
 

@@ -54,9 +54,10 @@ void p11e_ctx_set_log(p11e_ctx *ctx, p11e_log_fn fn, void *data)
 p11e_status p11e_ctx_set_flags(p11e_ctx *ctx, unsigned flags)
 {
 	P11E__FLAGS_CHECK(ctx, "p11e_ctx_set_flags", flags,
-	                  P11E_CTX_FORCE_LAST_PIN_TRY | P11E_CTX_NO_LOGIN);
+	                  P11E_CTX_FORCE_LAST_PIN_TRY | P11E_CTX_NO_LOGIN | P11E_CTX_ONE_THREAD);
 	ctx->force = (flags & P11E_CTX_FORCE_LAST_PIN_TRY) != 0;
 	ctx->no_login = (flags & P11E_CTX_NO_LOGIN) != 0;
+	ctx->one_thread = (flags & P11E_CTX_ONE_THREAD) != 0;
 	return P11E_OK;
 }
 

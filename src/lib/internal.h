@@ -54,6 +54,7 @@ struct p11e_ctx {
 	int have_module_lock;
 	int module_lock_pinned; /* held past the login: the token's PIN is being changed */
 	int no_login;           /* P11E_CTX_NO_LOGIN: the module lock only around C_Initialize */
+	int one_thread;         /* P11E_CTX_ONE_THREAD: C_Initialize without CKF_OS_LOCKING_OK */
 
 	/* the last failure */
 	char message[512];
@@ -301,8 +302,7 @@ p11e_status p11e__key_read(p11e_ctx *ctx, CK_OBJECT_HANDLE h, p11e_key *key);
 p11e_status p11e__key_finish(p11e_ctx *ctx, p11e_key *key);
 /* key->bits (and curve) from object h's CKA_MODULUS or CKA_EC_PARAMS. */
 p11e_status p11e__key_size_read(p11e_ctx *ctx, CK_OBJECT_HANDLE h, p11e_key *key);
-p11e_status p11e__key_size_from(p11e_ctx *ctx, p11e_key *key, const unsigned char *v,
-                                CK_ULONG len);
+p11e_status p11e__key_size_from(p11e_ctx *ctx, p11e_key *key, const unsigned char *v, CK_ULONG len);
 /*
  * p11e__key_read, and with modulus (room bytes) an RSA key's size in the
  * same C_GetAttributeValue (read anew if it does not fit; a size that

@@ -307,8 +307,7 @@ static void describe_private(p11e_ctx *ctx, CK_OBJECT_HANDLE h, p11e_object *o,
 	o->id_len = o->key.id_len;
 	pub = public_of(pubs, npubs, o);
 	o->key.pub_handle = pub ? pub->key.handle : 0;
-	o->key.uri = p11e__object_uri(ctx, CKO_PRIVATE_KEY, o->key.label, o->key.id,
-	                              o->key.id_len);
+	o->key.uri = p11e__object_uri(ctx, CKO_PRIVATE_KEY, o->key.label, o->key.id, o->key.id_len);
 	/* an EC key's curve is its public half's, read already */
 	if (o->key.type == P11E_KEY_EC && pub && pub->key.type == P11E_KEY_EC) {
 		o->key.bits = pub->key.bits;
@@ -388,13 +387,17 @@ p11e_status p11e_list(p11e_ctx *ctx, unsigned flags, p11e_object **list, size_t 
 	for (size_t i = 0; i < nh[2]; i++)
 		describe_cert(ctx, hs[2][i], &out[nh[0] + nh[1] + i]);
 	for (c = 0, n = 0; c < 3; c++)
-		for (size_t i = 0; i < nh[c]; i++, n++)
+		for (size_t i = 0; i < nh[c]; i++, n++) {
+			p11e_object *o = &out[n];
+
 			/* a private key's own URI is this one when it has a label */
-			out[n].uri = c == 0 && out[n].label[0] && out[n].key.uri
-			                     ? strdup(out[n].key.uri)
-			                     : p11e__object_uri(ctx, classes[c],
-			                                        out[n].label[0] ? out[n].label : NULL,
-			                                        out[n].id, out[n].id_len);
+			if (c == 0 && o->label[0] && o->key.uri)
+				o->uri = strdup(o->key.uri);
+			else
+				o->uri = p11e__object_uri(ctx, classes[c],
+				                          o->label[0] ? o->label : NULL, o->id,
+				                          o->id_len);
+		}
 	st = pair_up(ctx, out, n);
 done:
 	free(pubs);

@@ -389,8 +389,7 @@ p11e_status p11e__key_size_read(p11e_ctx *ctx, CK_OBJECT_HANDLE h, p11e_key *key
 }
 
 /* Size and curve from the value v of CKA_MODULUS (RSA) or CKA_EC_PARAMS (EC). */
-p11e_status p11e__key_size_from(p11e_ctx *ctx, p11e_key *key, const unsigned char *v,
-                                CK_ULONG len)
+p11e_status p11e__key_size_from(p11e_ctx *ctx, p11e_key *key, const unsigned char *v, CK_ULONG len)
 {
 	const unsigned char *p;
 	ASN1_OBJECT *oid = NULL;

@@ -145,6 +145,14 @@ typedef enum p11e_ctx_flags {
 	 * login on such a context runs without the module lock.
 	 */
 	P11E_CTX_NO_LOGIN = 1u << 1,
+	/*
+	 * The caller never uses this context's module from two threads at
+	 * once: p11e_module_load initialises the module without
+	 * CKF_OS_LOCKING_OK, and the module takes no locks of its own (a
+	 * sixteenth of listing a SoftHSMv2 token).  Without it the module is
+	 * told to lock.
+	 */
+	P11E_CTX_ONE_THREAD = 1u << 2,
 } p11e_ctx_flags;
 
 /* Replace the context's flags (0 by default): an OR of p11e_ctx_flags. */

@@ -162,7 +162,9 @@ int main(int argc, char **argv)
 		return P11E_ERR_FAILED;
 	}
 	p11e_ctx_set_log(t.ctx, tool_log, &t);
-	p11e_ctx_set_flags(t.ctx, t.force ? P11E_CTX_FORCE_LAST_PIN_TRY : 0);
+	/* one thread calls the library (keygen's ticker only prints) */
+	p11e_ctx_set_flags(t.ctx,
+	                   (t.force ? P11E_CTX_FORCE_LAST_PIN_TRY : 0) | P11E_CTX_ONE_THREAD);
 	p11e_ctx_set_pin_callback(t.ctx, tool_pin_prompt, &t);
 	optind = 0; /* the command parses its own options */
 	ret = c->run(&t, argc, argv);

@@ -10,8 +10,8 @@
 
 void tool_no_login(struct tool *t)
 {
-	p11e_ctx_set_flags(t->ctx,
-	                   (t->force ? P11E_CTX_FORCE_LAST_PIN_TRY : 0) | P11E_CTX_NO_LOGIN);
+	p11e_ctx_set_flags(t->ctx, (t->force ? P11E_CTX_FORCE_LAST_PIN_TRY : 0) |
+	                                   P11E_CTX_NO_LOGIN | P11E_CTX_ONE_THREAD);
 }
 
 int tool_load_module(struct tool *t)

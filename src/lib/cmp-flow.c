@@ -9,6 +9,7 @@
 #include "config.h"
 
 #include <openssl/cmp.h>
+#include <openssl/crmf.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -100,7 +101,7 @@ p11e_status p11e_cmp_enroll(p11e_ctx *ctx, const p11e_cmp *cmp, const char *type
 	if (st == P11E_OK && !OSSL_CMP_CTX_set1_p10CSR(run.cc, csr))
 		st = p11e__fail_ossl(ctx, P11E_ERR_FAILED, "cannot set the CMP request");
 	if (st == P11E_OK) {
-		cert = p11e__cmp_exec(&run, OSSL_CMP_P10CR);
+		cert = p11e__cmp_exec(&run, OSSL_CMP_P10CR, NULL);
 		st = cert ? p11e__cmp_import(&run, cert, &key, res) : p11e__cmp_failed(&run, label);
 	}
 	if (st != P11E_OK && !*reused)
@@ -113,6 +114,42 @@ done:
 	return st;
 }
 
+/*
+ * The kur's CRMF request, made here rather than by OSSL_CMP_exec_certreq:
+ * OpenSSL 3.0 writes the template's public key with its encoders, which
+ * a token key of our provider has none of.  So OpenSSL fills the template
+ * (subject and subjectAltName of the old certificate, its id as oldCertID)
+ * from the software public half, and the token key signs the proof of
+ * possession (RFC 4211 POPOSigningKey) through our provider.
+ */
+static p11e_status kur_request(struct p11e__cmp_run *run, X509 *oldcert, EVP_PKEY *newpkey,
+                               OSSL_CRMF_MSG **crm)
+{
+	p11e_ctx *ctx = run->ctx;
+	EVP_MD *md = NULL;
+	p11e_status st = P11E_OK;
+
+	*crm = NULL;
+	if (!OSSL_CMP_CTX_set1_oldCert(run->cc, oldcert) || !EVP_PKEY_up_ref(run->want))
+		return p11e__fail_ossl(ctx, P11E_ERR_FAILED, "cannot set up the CMP key update");
+	if (!OSSL_CMP_CTX_set0_newPkey(run->cc, 0, run->want)) {
+		EVP_PKEY_free(run->want);
+		return p11e__fail_ossl(ctx, P11E_ERR_FAILED, "cannot set up the CMP key update");
+	}
+	if (!(*crm = OSSL_CMP_CTX_setup_CRM(run->cc, 1, 0)) ||
+	    !(md = EVP_MD_fetch(p11e__libctx(ctx), "SHA256", NULL)) ||
+	    !OSSL_CRMF_MSG_create_popo(OSSL_CRMF_POPO_SIGNATURE, *crm, newpkey, md,
+	                               p11e__libctx(ctx), NULL))
+		st = p11e__fail_ossl(ctx, P11E_ERR_FAILED,
+		                     "cannot sign the key update request on the token");
+	EVP_MD_free(md);
+	if (st != P11E_OK) {
+		OSSL_CRMF_MSG_free(*crm);
+		*crm = NULL;
+	}
+	return st;
+}
+
 p11e_status p11e_cmp_renew(p11e_ctx *ctx, const p11e_cmp *cmp, const char *keyspec,
                            const char *type, const p11e_req *req, int *reused,
                            p11e_import_result *res)
@@ -121,6 +158,7 @@ p11e_status p11e_cmp_renew(p11e_ctx *ctx, const p11e_cmp *cmp, const char *keysp
 	unsigned char *der = NULL;
 	size_t len = 0;
 	EVP_PKEY *newpkey = NULL;
+	OSSL_CRMF_MSG *crm = NULL;
 	X509 *oldcert = NULL, *cert;
 	p11e_key old, key;
 	p11e_status st;
@@ -150,23 +188,18 @@ p11e_status p11e_cmp_renew(p11e_ctx *ctx, const p11e_cmp *cmp, const char *keysp
 	st = p11e__key_public(ctx, &key, &run.want);
 	if (st == P11E_OK)
 		st = p11e__key_evp(ctx, &key, &newpkey);
-	/*
-	 * newPkey with priv = 1: the CRMF proof of possession is a signature by
-	 * the new key, made on the token through our provider (which exports
-	 * nothing).  The message itself is signed by the old key, unless a
-	 * secret was given.
-	 */
-	if (st == P11E_OK && !OSSL_CMP_CTX_set1_oldCert(run.cc, oldcert))
-		st = p11e__fail_ossl(ctx, P11E_ERR_FAILED, "cannot set up the CMP key update");
+	if (st == P11E_OK)
+		st = kur_request(&run, oldcert, newpkey, &crm);
 	if (st == P11E_OK) {
+		/* the CMP context's now: priv = 1, as a kur must prove possession */
 		if (OSSL_CMP_CTX_set0_newPkey(run.cc, 1, newpkey))
-			newpkey = NULL; /* the CMP context's now */
+			newpkey = NULL;
 		else
 			st = p11e__fail_ossl(ctx, P11E_ERR_FAILED,
 			                     "cannot set up the CMP key update");
 	}
 	if (st == P11E_OK) {
-		cert = p11e__cmp_exec(&run, OSSL_CMP_KUR);
+		cert = p11e__cmp_exec(&run, OSSL_CMP_KUR, crm);
 		st = cert ? p11e__cmp_import(&run, cert, &key, res)
 		          : p11e__cmp_failed(&run, key.label);
 	}
@@ -174,6 +207,7 @@ p11e_status p11e_cmp_renew(p11e_ctx *ctx, const p11e_cmp *cmp, const char *keysp
 		take_back(ctx, &key);
 done:
 	p11e__cmp_end(&run);
+	OSSL_CRMF_MSG_free(crm);
 	EVP_PKEY_free(newpkey);
 	X509_free(oldcert);
 	p11e_free(der);

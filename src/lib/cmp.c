@@ -153,7 +153,11 @@ static int cert_check(OSSL_CMP_CTX *cc, X509 *cert, int fail_info, const char **
 		*txt = "the certificate is not for the public key of the request";
 		return 1 << OSSL_CMP_PKIFAILUREINFO_badCertTemplate;
 	}
-	return OSSL_CMP_certConf_cb(cc, cert, fail_info, txt);
+	/*
+	 * not OSSL_CMP_certConf_cb: it takes the callback argument for a trust
+	 * store of its own (out_trusted); the chain is checked on import
+	 */
+	return fail_info;
 }
 
 static p11e_status trust_store(p11e_ctx *ctx, const char *path, X509_STORE **out)
@@ -299,6 +303,7 @@ static p11e_reason queue_text(char *buf, size_t len)
 	int rank = 0; /* timeout > untrusted > unreachable > garbage */
 	size_t used = 0;
 	const char *data;
+	size_t data_len = 0;
 	unsigned long e;
 	int flags;
 
@@ -328,12 +333,16 @@ static p11e_reason queue_text(char *buf, size_t len)
 			why = P11E_REASON_CA_UNREACHABLE;
 			rank = 1;
 		}
+		/* the first line of what OpenSSL adds (a certificate dump follows it) */
+		if (data && (flags & ERR_TXT_STRING))
+			data_len = strcspn(data, "\n");
 		if (used + 8 < len && rs) {
 			int n = snprintf(buf + used, len - used, "%s%s", used ? "; " : "", rs);
 
 			used += n > 0 ? (size_t)n : 0;
 			if (used < len && data && *data && (flags & ERR_TXT_STRING)) {
-				n = snprintf(buf + used, len - used, " (%s)", data);
+				n = snprintf(buf + used, len - used, " (%.*s)",
+				             (int)(data_len < 120 ? data_len : 120), data);
 				used += n > 0 ? (size_t)n : 0;
 			}
 			if (used >= len)
@@ -458,13 +467,13 @@ p11e_status p11e__cmp_import(struct p11e__cmp_run *run, X509 *cert, const p11e_k
 	return st;
 }
 
-X509 *p11e__cmp_exec(struct p11e__cmp_run *run, int type)
+X509 *p11e__cmp_exec(struct p11e__cmp_run *run, int type, const OSSL_CRMF_MSG *crm)
 {
 	X509 *cert;
 
 	ERR_clear_error();
 	log_ctx = run->ctx;
-	cert = OSSL_CMP_exec_certreq(run->cc, type, NULL);
+	cert = OSSL_CMP_exec_certreq(run->cc, type, crm);
 	log_ctx = NULL;
 	return cert;
 }

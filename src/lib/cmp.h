@@ -29,7 +29,7 @@ void p11e__cmp_end(struct p11e__cmp_run *run);
 /* Sign the messages with key and its newest certificate (a secret, if given, wins). */
 p11e_status p11e__cmp_signer(struct p11e__cmp_run *run, const p11e_key *key);
 /* OSSL_CMP_exec_certreq: the certificate (the CMP context's), or NULL. */
-X509 *p11e__cmp_exec(struct p11e__cmp_run *run, int type);
+X509 *p11e__cmp_exec(struct p11e__cmp_run *run, int type, const OSSL_CRMF_MSG *crm);
 /* Why the exchange failed, from the PKIStatus and OpenSSL's errors; what: the key's label. */
 p11e_status p11e__cmp_failed(struct p11e__cmp_run *run, const char *what);
 /* The certificate (checked once more against run->want) and its issuer path onto the token. */

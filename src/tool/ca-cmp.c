@@ -4,6 +4,7 @@
  */
 #include "config.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,6 +58,8 @@ int cmp_args_make(struct tool *t, const struct cmp_args *a, p11e_cmp **out)
 	p11e_status st = c ? P11E_OK : P11E_ERR_FAILED;
 
 	*out = NULL;
+	/* a server that closes early fails the write (EPIPE) instead of killing the tool */
+	signal(SIGPIPE, SIG_IGN);
 	if (st == P11E_OK)
 		st = p11e_cmp_set_url(c, a->url);
 	if (st == P11E_OK && a->trust)

@@ -148,6 +148,11 @@ static int cert_check(OSSL_CMP_CTX *cc, X509 *cert, int fail_info, const char **
 	struct p11e__cmp_run *run = OSSL_CMP_CTX_get_certConf_cb_arg(cc);
 	EVP_PKEY *pub = X509_get0_pubkey(cert);
 
+	/* the chain came with this answer; the one to certConf (pkiConf) has none */
+	sk_X509_pop_free(run->ca_pubs, X509_free);
+	sk_X509_pop_free(run->extra, X509_free);
+	run->ca_pubs = OSSL_CMP_CTX_get1_caPubs(cc);
+	run->extra = OSSL_CMP_CTX_get1_extraCertsIn(cc);
 	if (fail_info == 0 && (!pub || EVP_PKEY_eq(pub, run->want) != 1)) {
 		run->other_key = 1;
 		*txt = "the certificate is not for the public key of the request";
@@ -294,13 +299,16 @@ void p11e__cmp_end(struct p11e__cmp_run *run)
 	run->cc = NULL;
 	EVP_PKEY_free(run->want);
 	run->want = NULL;
+	sk_X509_pop_free(run->ca_pubs, X509_free);
+	sk_X509_pop_free(run->extra, X509_free);
+	run->ca_pubs = run->extra = NULL;
 }
 
 /* Every error in the queue as "reason (data); reason (data)", and what kind it is. */
 static p11e_reason queue_text(char *buf, size_t len)
 {
 	p11e_reason why = P11E_REASON_CA_GARBAGE;
-	int rank = 0; /* timeout > untrusted > unreachable > garbage */
+	int rank = 0; /* no connection > timeout > untrusted > unreachable > garbage */
 	size_t used = 0;
 	const char *data;
 	size_t data_len = 0;
@@ -312,9 +320,13 @@ static p11e_reason queue_text(char *buf, size_t len)
 		int lib = ERR_GET_LIB(e), r = ERR_GET_REASON(e);
 		const char *rs = ERR_reason_error_string(e);
 
-		if ((lib == ERR_LIB_CMP && r == CMP_R_TOTAL_TIMEOUT) ||
-		    (lib == ERR_LIB_BIO && (r == BIO_R_TRANSFER_TIMEOUT || r == BIO_R_CONNECT_TIMEOUT)) ||
-		    (lib == ERR_LIB_HTTP && r == HTTP_R_RETRY_TIMEOUT)) {
+		if (lib == ERR_LIB_BIO && r == BIO_R_CONNECT_TIMEOUT) {
+			/* OpenSSL tries a refused connection again until the time is up */
+			why = P11E_REASON_CA_UNREACHABLE;
+			rank = 4;
+		} else if (rank < 3 && ((lib == ERR_LIB_CMP && r == CMP_R_TOTAL_TIMEOUT) ||
+		                        (lib == ERR_LIB_BIO && r == BIO_R_TRANSFER_TIMEOUT) ||
+		                        (lib == ERR_LIB_HTTP && r == HTTP_R_RETRY_TIMEOUT))) {
 			why = P11E_REASON_CA_TIMEOUT;
 			rank = 3;
 		} else if (rank < 2 && lib == ERR_LIB_CMP &&
@@ -376,8 +388,8 @@ p11e_status p11e__cmp_failed(struct p11e__cmp_run *run, const char *what)
 	}
 	if (why == P11E_REASON_CA_TIMEOUT)
 		return p11e__fail_why(ctx, P11E_ERR_TIMEOUT, why,
-		                      "CMP server %s: no answer within %d s for %s", url,
-		                      run->cmp->timeout, what);
+		                      "CMP server %s: no answer within %d s for %s (%s)", url,
+		                      run->cmp->timeout, what, errs);
 	if (why == P11E_REASON_CA_UNTRUSTED)
 		return p11e__fail_why(ctx, P11E_ERR_CA, why,
 		                      "CMP server %s: its answer for %s is not protected by a "
@@ -405,20 +417,19 @@ static int in_stack(STACK_OF(X509) *sk, X509 *c)
  * leaf's issuer first: what goes onto the token next to it (import refuses
  * anything else, and a CA may send more than the path).
  */
-static STACK_OF(X509) *issuer_path(OSSL_CMP_CTX *cc, X509 *leaf)
+static STACK_OF(X509) *issuer_path(struct p11e__cmp_run *run, X509 *leaf)
 {
-	STACK_OF(X509) *pool = OSSL_CMP_CTX_get1_caPubs(cc), *extra = OSSL_CMP_CTX_get1_extraCertsIn(cc);
-	STACK_OF(X509) *path = sk_X509_new_null();
+	STACK_OF(X509) *pool = sk_X509_new_null(), *path = sk_X509_new_null();
+	STACK_OF(X509) *from[2] = { run->ca_pubs, run->extra };
 	X509 *cur = leaf;
 
-	if (!pool)
-		pool = sk_X509_new_null();
-	for (int i = 0; pool && i < sk_X509_num(extra); i++) {
-		X509 *c = sk_X509_value(extra, i);
+	for (int f = 0; f < 2; f++)
+		for (int i = 0; pool && i < sk_X509_num(from[f]); i++) {
+			X509 *c = sk_X509_value(from[f], i);
 
-		if (!in_stack(pool, c) && X509_up_ref(c) && !sk_X509_push(pool, c))
-			X509_free(c);
-	}
+			if (!in_stack(pool, c) && X509_up_ref(c) && !sk_X509_push(pool, c))
+				X509_free(c);
+		}
 	/* a path is not longer than the pool; the bound also ends a loop of names */
 	for (int depth = 0; path && pool && depth < sk_X509_num(pool); depth++) {
 		X509 *next = NULL;
@@ -441,7 +452,6 @@ static STACK_OF(X509) *issuer_path(OSSL_CMP_CTX *cc, X509 *leaf)
 		cur = next;
 	}
 	sk_X509_pop_free(pool, X509_free);
-	sk_X509_pop_free(extra, X509_free);
 	return path;
 }
 
@@ -449,9 +459,11 @@ p11e_status p11e__cmp_import(struct p11e__cmp_run *run, X509 *cert, const p11e_k
                              p11e_import_result *res)
 {
 	p11e_ctx *ctx = run->ctx;
-	STACK_OF(X509) *leaf = sk_X509_new_null(), *path = issuer_path(run->cc, cert);
+	STACK_OF(X509) *leaf = sk_X509_new_null(), *path = issuer_path(run, cert);
 	p11e_status st = P11E_OK;
 
+	p11e__log(ctx, P11E_LOG_DEBUG, "CMP answer: %d caPubs, %d extraCerts, %d on the issuer path",
+	          sk_X509_num(run->ca_pubs), sk_X509_num(run->extra), sk_X509_num(path));
 	/* checked again here: a future OpenSSL may skip the certConf callback */
 	if (EVP_PKEY_eq(X509_get0_pubkey(cert), run->want) != 1) {
 		run->other_key = 1;

@@ -16,6 +16,8 @@ struct p11e__cmp_run {
 	OSSL_CMP_CTX *cc;
 	EVP_PKEY *want; /* the token key's public half (software): the certificate must have it */
 	int other_key;  /* the CA issued for another key: refused in certConf */
+	/* the answer's caPubs and extraCerts, kept before certConf's answer replaces them */
+	STACK_OF(X509) * ca_pubs, *extra;
 };
 
 /*

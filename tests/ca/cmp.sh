@@ -125,7 +125,7 @@ case_ "renew --cmp: key update (kur) signed by the old key"
 expect_rc 0 u renew --key web --cmp "$SIG" --ca-trust "$T/ca.pem"
 contains "$OUT" "pkcs11:"
 list_json "$T/renewed.json"
-equal "two keys for web" "$(jq -r '[.keys[] | select(.label | startswith("web"))] | length' "$T/renewed.json")" 2
+equal "two keys for web" "$(jq -r '[.[] | select(.class == "private-key" and (.label | startswith("web")))] | length' "$T/renewed.json")" 2
 expect_rc 0 u export --cert web.2 -o "$T/web2.pem"
 equal "the new certificate carries the new key" "$(pub_of_cert "$T/web2.pem")" "$(pub_of_key web.2)"
 check "the new key differs from the old" test "$(pub_of_key web.2)" != "$(pub_of_key web)"
@@ -158,9 +158,12 @@ stop_servers
 serve pbm ok ref1 "$T/secret"
 PBM=http://127.0.0.1:$PORT/pkix/
 snap
+# OpenSSL tries a refused connection again until --timeout is up
 expect_error 9 u enroll --label x2 --type ec:P-256 --subject /CN=x2 \
-	--cmp "$GONE" --cmp-ref ref1 --cmp-secret file:"$T/secret"
+	--cmp "$GONE" --cmp-ref ref1 --cmp-secret file:"$T/secret" --timeout 2
 contains "$ERR" "is not reachable"
+contains "$ERR" "connect timeout"
+contains "$ERR" "check the --cmp URL and that the CA is up"
 unchanged
 
 case_ "garbage and HTTP errors"

@@ -153,10 +153,13 @@ static int cert_check(OSSL_CMP_CTX *cc, X509 *cert, int fail_info, const char **
 	sk_X509_pop_free(run->extra, X509_free);
 	run->ca_pubs = OSSL_CMP_CTX_get1_caPubs(cc);
 	run->extra = OSSL_CMP_CTX_get1_extraCertsIn(cc);
-	if (fail_info == 0 && (!pub || EVP_PKEY_eq(pub, run->want) != 1)) {
+	/* OpenSSL may have found the mismatch itself already (fail_info set) */
+	if (!pub || EVP_PKEY_eq(pub, run->want) != 1) {
 		run->other_key = 1;
-		*txt = "the certificate is not for the public key of the request";
-		return 1 << OSSL_CMP_PKIFAILUREINFO_badCertTemplate;
+		if (fail_info == 0) {
+			*txt = "the certificate is not for the public key of the request";
+			return 1 << OSSL_CMP_PKIFAILUREINFO_badCertTemplate;
+		}
 	}
 	/*
 	 * not OSSL_CMP_certConf_cb: it takes the callback argument for a trust

@@ -203,6 +203,7 @@ openssl cmp -port 18529 -srv_ref ref1 -srv_secret pass:cmp-test-secret \\
 	-srv_cert "$T/fixed.pem" -srv_key "$T/fixed.key" -rsp_cert "$T/fixed.pem" \\
 	>"$T/mock.log" 2>&1 &
 echo \$! >"$T/mock.pid"
+trap 'kill "\$(cat "$T/mock.pid")" 2>/dev/null' EXIT
 # the tool waits for the port itself: a connection refused is retried here
 i=0
 while ! (exec 3<>/dev/tcp/127.0.0.1/18529) 2>/dev/null; do
@@ -210,7 +211,6 @@ while ! (exec 3<>/dev/tcp/127.0.0.1/18529) 2>/dev/null; do
 done
 "\$@"
 echo \$? >"$T/mock.rc"
-kill "\$(cat "$T/mock.pid")"
 EOF
 if unshare -n true 2>/dev/null && command -v ip >/dev/null; then
 	list_json "$T/before.json"

@@ -217,6 +217,9 @@ static p11e_status set_signer(p11e_ctx *ctx, OSSL_CMP_CTX *cc, const p11e_key *k
 
 p11e_status p11e__cmp_signer(struct p11e__cmp_run *run, const p11e_key *key)
 {
+	/* an auth key the caller chose signs instead (p11e__cmp_begin set it) */
+	if (run->cmp->auth_key && !run->cmp->secret)
+		return P11E_OK;
 	return set_signer(run->ctx, run->cc, key);
 }
 

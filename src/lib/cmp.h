@@ -28,7 +28,7 @@ struct p11e__cmp_run {
 p11e_status p11e__cmp_begin(p11e_ctx *ctx, const p11e_cmp *cmp, struct p11e__cmp_run *run,
                             int need_auth);
 void p11e__cmp_end(struct p11e__cmp_run *run);
-/* Sign the messages with key and its newest certificate (a secret, if given, wins). */
+/* Sign the messages with key and its newest certificate, unless an auth key was given (a secret wins over both). */
 p11e_status p11e__cmp_signer(struct p11e__cmp_run *run, const p11e_key *key);
 /* OSSL_CMP_exec_certreq: the certificate (the CMP context's), or NULL. */
 X509 *p11e__cmp_exec(struct p11e__cmp_run *run, int type, const OSSL_CRMF_MSG *crm);

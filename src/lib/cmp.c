@@ -423,7 +423,7 @@ static int in_stack(STACK_OF(X509) *sk, X509 *c)
  * leaf's issuer first: what goes onto the token next to it (import refuses
  * anything else, and a CA may send more than the path).
  */
-static STACK_OF(X509) *issuer_path(struct p11e__cmp_run *run, X509 *leaf)
+STACK_OF(X509) *p11e__cmp_issuer_path(struct p11e__cmp_run *run, X509 *leaf)
 {
 	STACK_OF(X509) *pool = sk_X509_new_null(), *path = sk_X509_new_null();
 	STACK_OF(X509) *from[2] = { run->ca_pubs, run->extra };
@@ -465,7 +465,7 @@ p11e_status p11e__cmp_import(struct p11e__cmp_run *run, X509 *cert, const p11e_k
                              p11e_import_result *res)
 {
 	p11e_ctx *ctx = run->ctx;
-	STACK_OF(X509) *leaf = sk_X509_new_null(), *path = issuer_path(run, cert);
+	STACK_OF(X509) *leaf = sk_X509_new_null(), *path = p11e__cmp_issuer_path(run, cert);
 	p11e_status st = P11E_OK;
 
 	p11e__log(ctx, P11E_LOG_DEBUG, "CMP answer: %d caPubs, %d extraCerts, %d on the issuer path",

@@ -16,7 +16,8 @@
  * its answers with the CA and accepts requests signed by certificates the
  * CA issued.  MODE: ok; garbage (200 with bytes that are not CMP); silent
  * (reads the request, never answers); http500; reject (PKIStatus rejection,
- * badCertTemplate).  It runs until killed.
+ * badCertTemplate).  It runs until killed.  With $CMP_SERVER_DUMP set, it
+ * writes each answer there too (seeds for tests/fuzz/fuzz-cmp).
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -212,6 +213,23 @@ static void reply(BIO *b, const char *status, const char *type, const unsigned c
 	(void)BIO_flush(b);
 }
 
+/* $CMP_SERVER_DUMP/answer-N.der: the answers, as seeds for tests/fuzz/fuzz-cmp */
+static void dump(const unsigned char *der, int len)
+{
+	static int n;
+	const char *dir = getenv("CMP_SERVER_DUMP");
+	char path[4096];
+	FILE *f;
+
+	if (!dir)
+		return;
+	snprintf(path, sizeof(path), "%s/answer-%d.der", dir, ++n);
+	if ((f = fopen(path, "wb"))) {
+		fwrite(der, 1, (size_t)len, f);
+		fclose(f);
+	}
+}
+
 static void serve(OSSL_CMP_SRV_CTX *srv, struct server *s, int fd)
 {
 	BIO *sock = BIO_new_socket(fd, BIO_CLOSE), *b = sock ? BIO_new(BIO_f_buffer()) : NULL;
@@ -263,8 +281,10 @@ static void serve(OSSL_CMP_SRV_CTX *srv, struct server *s, int fd)
 	req = d2i_OSSL_CMP_MSG(NULL, &p, clen);
 	if (req)
 		rsp = OSSL_CMP_SRV_process_request(srv, req);
-	if (rsp && (len = i2d_OSSL_CMP_MSG(rsp, &out)) > 0)
+	if (rsp && (len = i2d_OSSL_CMP_MSG(rsp, &out)) > 0) {
 		reply(b, "200 OK", "application/pkixcmp", out, len);
+		dump(out, len);
+	}
 	else
 		reply(b, "400 Bad Request", "text/plain", (const unsigned char *)"bad\n", 4);
 	ERR_print_errors_fp(stderr);

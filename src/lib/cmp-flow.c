@@ -23,8 +23,7 @@ static void take_back(p11e_ctx *ctx, const p11e_key *key)
 	CK_RV saved_rv = ctx->last_rv;
 	const char *saved_call = ctx->last_call;
 
-	p11e__log(ctx, P11E_LOG_INFO, "removing key '%s': no certificate came for it",
-	          key->label);
+	p11e__log(ctx, P11E_LOG_INFO, "removing key '%s': no certificate came for it", key->label);
 	P11_CALL(ctx, C_DestroyObject, ctx->session, key->handle);
 	if (key->pub_handle)
 		P11_CALL(ctx, C_DestroyObject, ctx->session, key->pub_handle);
@@ -59,9 +58,9 @@ static p11e_status enrolled_already(p11e_ctx *ctx, const char *label, p11e_impor
 	return st;
 }
 
-p11e_status p11e_cmp_enroll(p11e_ctx *ctx, const p11e_cmp *cmp, const char *type,
-                            const char *label, const unsigned char *id, size_t id_len,
-                            const p11e_req *req, int *reused, p11e_import_result *res)
+p11e_status p11e_cmp_enroll(p11e_ctx *ctx, const p11e_cmp *cmp, const char *type, const char *label,
+                            const unsigned char *id, size_t id_len, const p11e_req *req,
+                            int *reused, p11e_import_result *res)
 {
 	struct p11e__cmp_run run;
 	unsigned char *der = NULL;

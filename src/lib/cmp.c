@@ -231,7 +231,8 @@ static p11e_status set_signer(p11e_ctx *ctx, OSSL_CMP_CTX *cc, const p11e_key *k
 
 	if (st == P11E_OK)
 		st = p11e__key_evp(ctx, key, &pkey);
-	if (st == P11E_OK && (!OSSL_CMP_CTX_set1_cert(cc, cert) || !OSSL_CMP_CTX_set1_pkey(cc, pkey)))
+	if (st == P11E_OK &&
+	    (!OSSL_CMP_CTX_set1_cert(cc, cert) || !OSSL_CMP_CTX_set1_pkey(cc, pkey)))
 		st = p11e__fail_ossl(ctx, P11E_ERR_FAILED, "cannot set the CMP signer");
 	EVP_PKEY_free(pkey);
 	X509_free(cert);
@@ -290,7 +291,8 @@ p11e_status p11e__cmp_begin(p11e_ctx *ctx, const p11e_cmp *c, struct p11e__cmp_r
 	    (!OSSL_CMP_CTX_set_option(cc, OSSL_CMP_OPT_UNPROTECTED_ERRORS, 1) ||
 	     !OSSL_CMP_CTX_set_option(cc, OSSL_CMP_OPT_MSG_TIMEOUT, c->timeout) ||
 	     !OSSL_CMP_CTX_set_option(cc, OSSL_CMP_OPT_TOTAL_TIMEOUT, c->timeout) ||
-	     !OSSL_CMP_CTX_set_log_cb(cc, cmp_log) || !OSSL_CMP_CTX_set_certConf_cb(cc, cert_check) ||
+	     !OSSL_CMP_CTX_set_log_cb(cc, cmp_log) ||
+	     !OSSL_CMP_CTX_set_certConf_cb(cc, cert_check) ||
 	     !OSSL_CMP_CTX_set_certConf_cb_arg(cc, run)))
 		st = p11e__fail_ossl(ctx, P11E_ERR_FAILED, "cannot set up CMP");
 	p11e_key_clear(&auth);
@@ -337,17 +339,19 @@ static p11e_reason queue_text(char *buf, size_t len)
 			rank = 3;
 		} else if (rank < 2 && lib == ERR_LIB_CMP &&
 		           (r == CMP_R_ERROR_VALIDATING_PROTECTION ||
-		            r == CMP_R_ERROR_VALIDATING_SIGNATURE || r == CMP_R_MISSING_TRUST_STORE ||
-		            r == CMP_R_MISSING_TRUST_ANCHOR || r == CMP_R_NO_SUITABLE_SENDER_CERT)) {
+		            r == CMP_R_ERROR_VALIDATING_SIGNATURE ||
+		            r == CMP_R_MISSING_TRUST_STORE || r == CMP_R_MISSING_TRUST_ANCHOR ||
+		            r == CMP_R_NO_SUITABLE_SENDER_CERT)) {
 			why = P11E_REASON_CA_UNTRUSTED;
 			rank = 2;
-		} else if (rank < 1 && ((lib == ERR_LIB_BIO && (r == BIO_R_CONNECT_ERROR ||
-		                                                r == BIO_R_NBIO_CONNECT_ERROR)) ||
-		                        (lib == ERR_LIB_HTTP && (r == HTTP_R_CONNECT_FAILURE ||
-		                                                 r == HTTP_R_RECEIVED_ERROR ||
-		                                                 r == HTTP_R_STATUS_CODE_UNSUPPORTED ||
-		                                                 r == HTTP_R_SERVER_CANCELED_CONNECTION)) ||
-		                        (lib == ERR_LIB_SYS))) {
+		} else if (rank < 1 &&
+		           ((lib == ERR_LIB_BIO &&
+		             (r == BIO_R_CONNECT_ERROR || r == BIO_R_NBIO_CONNECT_ERROR)) ||
+		            (lib == ERR_LIB_HTTP &&
+		             (r == HTTP_R_CONNECT_FAILURE || r == HTTP_R_RECEIVED_ERROR ||
+		              r == HTTP_R_STATUS_CODE_UNSUPPORTED ||
+		              r == HTTP_R_SERVER_CANCELED_CONNECTION)) ||
+		            (lib == ERR_LIB_SYS))) {
 			why = P11E_REASON_CA_UNREACHABLE;
 			rank = 1;
 		}
@@ -468,7 +472,8 @@ p11e_status p11e__cmp_import(struct p11e__cmp_run *run, X509 *cert, const p11e_k
 	STACK_OF(X509) *leaf = sk_X509_new_null(), *path = p11e__cmp_issuer_path(run, cert);
 	p11e_status st = P11E_OK;
 
-	p11e__log(ctx, P11E_LOG_DEBUG, "CMP answer: %d caPubs, %d extraCerts, %d on the issuer path",
+	p11e__log(ctx, P11E_LOG_DEBUG,
+	          "CMP answer: %d caPubs, %d extraCerts, %d on the issuer path",
 	          sk_X509_num(run->ca_pubs), sk_X509_num(run->extra), sk_X509_num(path));
 	/* checked again here: a future OpenSSL may skip the certConf callback */
 	if (EVP_PKEY_eq(X509_get0_pubkey(cert), run->want) != 1) {

@@ -17,7 +17,7 @@ struct p11e__cmp_run {
 	EVP_PKEY *want; /* the token key's public half (software): the certificate must have it */
 	int other_key;  /* the CA issued for another key: refused in certConf */
 	/* the answer's caPubs and extraCerts, kept before certConf's answer replaces them */
-	STACK_OF(X509) * ca_pubs, *extra;
+	STACK_OF(X509) *ca_pubs, *extra;
 };
 
 /*
@@ -28,7 +28,8 @@ struct p11e__cmp_run {
 p11e_status p11e__cmp_begin(p11e_ctx *ctx, const p11e_cmp *cmp, struct p11e__cmp_run *run,
                             int need_auth);
 void p11e__cmp_end(struct p11e__cmp_run *run);
-/* Sign the messages with key and its newest certificate, unless an auth key was given (a secret wins over both). */
+/* Sign the messages with key and its newest certificate, unless an auth key was given (a secret
+ * wins over both). */
 p11e_status p11e__cmp_signer(struct p11e__cmp_run *run, const p11e_key *key);
 /* OSSL_CMP_exec_certreq: the certificate (the CMP context's), or NULL. */
 X509 *p11e__cmp_exec(struct p11e__cmp_run *run, int type, const OSSL_CRMF_MSG *crm);
@@ -38,7 +39,7 @@ p11e_status p11e__cmp_failed(struct p11e__cmp_run *run, const char *what);
  * The CA certificates of the answer's caPubs and extraCerts on leaf's
  * issuer path, its issuer first (NULL when out of memory).
  */
-STACK_OF(X509) * p11e__cmp_issuer_path(struct p11e__cmp_run *run, X509 *leaf);
+STACK_OF(X509) *p11e__cmp_issuer_path(struct p11e__cmp_run *run, X509 *leaf);
 /* The certificate (checked once more against run->want) and its issuer path onto the token. */
 p11e_status p11e__cmp_import(struct p11e__cmp_run *run, X509 *cert, const p11e_key *key,
                              p11e_import_result *res);

@@ -54,7 +54,7 @@ typedef enum p11e_status {
 	P11E_ERR_POLICY = 6,    /* a policy refused the operation */
 	P11E_ERR_INPUT = 7,     /* malformed input: file, URI, config */
 	P11E_ERR_TIMEOUT = 8,   /* a CA did not answer in time */
-	P11E_ERR_CA = 9,        /* a CA refused, was unreachable or untrusted, or answered garbage */
+	P11E_ERR_CA = 9,        /* a CA refused, failed, was unreachable or untrusted */
 } p11e_status;
 
 typedef enum p11e_log_level {
@@ -124,12 +124,12 @@ typedef enum p11e_reason {
 	P11E_REASON_KEY_WEAK,        /* RSA under 2048 bits or EC under 256: P11E_REQ_ALLOW_WEAK */
 	P11E_REASON_CHAIN_FOREIGN,   /* a chain certificate is not on the leaf's issuer path */
 	/* certificate authorities (CMP) */
-	P11E_REASON_CA_REFUSED,     /* the CA answered with a rejection (PKIStatus, failInfo) */
-	P11E_REASON_CA_UNREACHABLE, /* no connection, or an HTTP error */
-	P11E_REASON_CA_UNTRUSTED,   /* the CA's answer is not protected by whom we trust */
-	P11E_REASON_CA_TIMEOUT,     /* no answer in time */
-	P11E_REASON_CA_GARBAGE,     /* the answer is not a CMP message we can use */
-	P11E_REASON_CA_OTHER_KEY,   /* the issued certificate is for another public key */
+	P11E_REASON_CA_REFUSED,      /* the CA answered with a rejection (PKIStatus, failInfo) */
+	P11E_REASON_CA_UNREACHABLE,  /* no connection, or an HTTP error */
+	P11E_REASON_CA_UNTRUSTED,    /* the CA's answer is not protected by whom we trust */
+	P11E_REASON_CA_TIMEOUT,      /* no answer in time */
+	P11E_REASON_CA_GARBAGE,      /* the answer is not a CMP message we can use */
+	P11E_REASON_CA_OTHER_KEY,    /* the issued certificate is for another public key */
 	P11E_REASON_CA_AUTH_MISSING, /* neither a shared secret nor a key to authenticate with */
 } p11e_reason;
 
@@ -588,9 +588,9 @@ p11e_status p11e_cmp_set_auth_key(p11e_cmp *cmp, const char *keyspec);
  * the CA told in certConf).  The CA's failures are P11E_ERR_CA (refusal in
  * words, unreachable, untrusted, garbage) or P11E_ERR_TIMEOUT.
  */
-p11e_status p11e_cmp_enroll(p11e_ctx *ctx, const p11e_cmp *cmp, const char *type,
-                            const char *label, const unsigned char *id, size_t id_len,
-                            const p11e_req *req, int *reused, p11e_import_result *res);
+p11e_status p11e_cmp_enroll(p11e_ctx *ctx, const p11e_cmp *cmp, const char *type, const char *label,
+                            const unsigned char *id, size_t id_len, const p11e_req *req,
+                            int *reused, p11e_import_result *res);
 /*
  * p11e_renew's new key, certified with a CMP key update request (kur) that
  * the old key signs with its newest certificate; the new certificate goes

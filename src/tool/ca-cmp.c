@@ -31,7 +31,8 @@ int cmp_option(struct cmp_args *a, const char *cmd, int opt, const char *arg)
 	case OPT_CMP_TIMEOUT:
 		v = strtol(arg, &end, 10);
 		if (!*arg || *end || v < 1 || v > 3600)
-			return tool_usage_error(cmd, "--timeout '%s' is not 1 to 3600 seconds", arg);
+			return tool_usage_error(cmd, "--timeout '%s' is not 1 to 3600 seconds",
+			                        arg);
 		a->timeout = (int)v;
 		return 1;
 	}
@@ -41,9 +42,8 @@ int cmp_option(struct cmp_args *a, const char *cmd, int opt, const char *arg)
 int cmp_args_check(const struct cmp_args *a, const char *cmd)
 {
 	if (!a->url && (a->secret || a->ref || a->auth_key || a->trust || a->timeout >= 0))
-		return tool_usage_error(cmd,
-		                        "--cmp-secret, --cmp-ref, --auth-key, --ca-trust and "
-		                        "--timeout go with --cmp URL");
+		return tool_usage_error(cmd, "--cmp-secret, --cmp-ref, --auth-key, --ca-trust and "
+		                             "--timeout go with --cmp URL");
 	if (a->url && (!a->secret != !a->ref))
 		return tool_usage_error(cmd, "--cmp-secret and --cmp-ref go together");
 	if (a->url && a->secret && a->auth_key)
@@ -108,11 +108,13 @@ int cmp_result_print(struct tool *t, const p11e_import_result *r, int reused)
 		return tool_json_emit(tool_json_unless(doc, err));
 	}
 	if (r->already)
-		tool_info(t, "p11enroll: note: key '%s' has its certificate already: nothing sent\n",
+		tool_info(t,
+		          "p11enroll: note: key '%s' has its certificate already: nothing sent\n",
 		          tool_esc(r->key.label));
 	else if (reused)
-		tool_info(t, "p11enroll: note: reused key '%s', left without a certificate by an "
-		             "earlier run\n",
+		tool_info(t,
+		          "p11enroll: note: reused key '%s', left without a certificate by an "
+		          "earlier run\n",
 		          tool_esc(r->key.label));
 	if (r->chain_written)
 		tool_info(t, "%zu CA certificate%s written\n", r->chain_written,

@@ -18,25 +18,25 @@ enum {
 	OPT_CMP_TIMEOUT,
 };
 
-#define CMP_LONG_OPTIONS                                                  \
-	{ "cmp", required_argument, NULL, OPT_CMP },                      \
+#define CMP_LONG_OPTIONS                                                   \
+	{ "cmp", required_argument, NULL, OPT_CMP },                       \
 		{ "cmp-secret", required_argument, NULL, OPT_CMP_SECRET }, \
 		{ "cmp-ref", required_argument, NULL, OPT_CMP_REF },       \
 		{ "auth-key", required_argument, NULL, OPT_CMP_AUTH_KEY }, \
 		{ "ca-trust", required_argument, NULL, OPT_CMP_CA_TRUST }, \
-	{                                                                 \
-		"timeout", required_argument, NULL, OPT_CMP_TIMEOUT       \
+	{                                                                  \
+		"timeout", required_argument, NULL, OPT_CMP_TIMEOUT        \
 	}
 
-#define CMP_USAGE                                                                        \
-	"CA options (CMP, RFC 9810):\n"                                                  \
+#define CMP_USAGE                                                                           \
+	"CA options (CMP, RFC 9810):\n"                                                     \
 	"  --cmp URL         send the request to this CMP server (http://host:port/path)\n" \
-	"                    and put the certificate and its chain onto the token\n"     \
-	"  --cmp-secret SRC  shared secret (pass:, env:, file:, fd:), with --cmp-ref\n"  \
-	"  --cmp-ref NAME    the secret's reference (senderKID) at the CA\n"             \
-	"  --auth-key URI|LABEL  sign the request with this token key and its\n"         \
-	"                    certificate instead\n"                                      \
-	"  --ca-trust FILE   certificates that may sign the CA's answers\n"              \
+	"                    and put the certificate and its chain onto the token\n"        \
+	"  --cmp-secret SRC  shared secret (pass:, env:, file:, fd:), with --cmp-ref\n"     \
+	"  --cmp-ref NAME    the secret's reference (senderKID) at the CA\n"                \
+	"  --auth-key URI|LABEL  sign the request with this token key and its\n"            \
+	"                    certificate instead\n"                                         \
+	"  --ca-trust FILE   certificates that may sign the CA's answers\n"                 \
 	"  --timeout S       give up after S seconds (default 60; exit 8)\n"
 
 struct cmp_args {

@@ -88,7 +88,7 @@ int cmd_renew(struct tool *t, int argc, char **argv)
 		return ret;
 	if (ca.url && (a.out || a.format != P11E_FORMAT_PEM))
 		return tool_usage_error("renew", "--cmp puts the certificate onto the token: no "
-		                                  "request is written (-o, --der)");
+		                                 "request is written (-o, --der)");
 	if ((ret = csr_args_req(&a, &r)) != 0)
 		return ret;
 	if (ca.url)

@@ -53,7 +53,7 @@ typedef struct {
 	X509_NAME *subject;
 	X509_PUBKEY *pub;
 	ASN1_BIT_STRING *issuerUID, *subjectUID;
-	STACK_OF(X509_EXTENSION) * exts;
+	STACK_OF(X509_EXTENSION) *exts;
 } TMPL;
 DECLARE_ASN1_ITEM(TMPL_VALIDITY)
 DECLARE_ASN1_FUNCTIONS(TMPL)
@@ -206,7 +206,9 @@ static void process_error(OSSL_CMP_SRV_CTX *srv, const OSSL_CMP_MSG *req, const 
 
 static void reply(BIO *b, const char *status, const char *type, const unsigned char *body, int len)
 {
-	BIO_printf(b, "HTTP/1.0 %s\r\nContent-Type: %s\r\nContent-Length: %d\r\nConnection: close\r\n\r\n",
+	BIO_printf(b,
+	           "HTTP/1.0 %s\r\nContent-Type: %s\r\nContent-Length: %d\r\nConnection: "
+	           "close\r\n\r\n",
 	           status, type, len);
 	if (len > 0)
 		BIO_write(b, body, len);
@@ -268,7 +270,8 @@ static void serve(OSSL_CMP_SRV_CTX *srv, struct server *s, int fd)
 		goto done;
 	}
 	if (strcmp(s->mode, "http500") == 0) {
-		reply(b, "500 Internal Server Error", "text/plain", (const unsigned char *)"no\n", 3);
+		reply(b, "500 Internal Server Error", "text/plain", (const unsigned char *)"no\n",
+		      3);
 		goto done;
 	}
 	if (strcmp(s->mode, "garbage") == 0) {
@@ -284,8 +287,7 @@ static void serve(OSSL_CMP_SRV_CTX *srv, struct server *s, int fd)
 	if (rsp && (len = i2d_OSSL_CMP_MSG(rsp, &out)) > 0) {
 		reply(b, "200 OK", "application/pkixcmp", out, len);
 		dump(out, len);
-	}
-	else
+	} else
 		reply(b, "400 Bad Request", "text/plain", (const unsigned char *)"bad\n", 4);
 	ERR_print_errors_fp(stderr);
 done:
@@ -350,8 +352,9 @@ int main(int argc, char **argv)
 			fclose(f);
 		while (n && (secret[n - 1] == '\n' || secret[n - 1] == '\r'))
 			n--;
-		if (!n || !OSSL_CMP_CTX_set1_referenceValue(cc, (unsigned char *)argv[5],
-		                                            (int)strlen(argv[5])) ||
+		if (!n ||
+		    !OSSL_CMP_CTX_set1_referenceValue(cc, (unsigned char *)argv[5],
+		                                      (int)strlen(argv[5])) ||
 		    !OSSL_CMP_CTX_set1_secretValue(cc, secret, (int)n)) {
 			fprintf(stderr, "cmp-server: cannot read the secret\n");
 			return 1;
@@ -359,8 +362,8 @@ int main(int argc, char **argv)
 	} else {
 		/* signature mode: answers signed by the CA; requests by what it issued */
 		if (!(store = X509_STORE_new()) || !X509_STORE_add_cert(store, s.ca) ||
-		    !OSSL_CMP_CTX_set0_trustedStore(cc, store) || !OSSL_CMP_CTX_set1_cert(cc, s.ca) ||
-		    !OSSL_CMP_CTX_set1_pkey(cc, s.cakey)) {
+		    !OSSL_CMP_CTX_set0_trustedStore(cc, store) ||
+		    !OSSL_CMP_CTX_set1_cert(cc, s.ca) || !OSSL_CMP_CTX_set1_pkey(cc, s.cakey)) {
 			ERR_print_errors_fp(stderr);
 			return 1;
 		}

@@ -307,8 +307,33 @@ p11e_status p11e_import(p11e_ctx *ctx, const char *path, const char *chain_path,
                         const char *keyspec, const char *label, unsigned flags,
                         p11e_import_result *res)
 {
+	STACK_OF(X509) *certs = NULL, *chain = NULL;
+	p11e_status st;
+
+	p11e__clear_error(ctx);
+	memset(res, 0, sizeof(*res));
+	P11E__FLAGS_CHECK(ctx, "p11e_import", flags, P11E_IMPORT_ALLOW_EXPIRED);
+	if (!ctx->logged_in)
+		return p11e__fail(ctx, P11E_ERR_USAGE, "log in to the token first");
+	if (!p11e__libctx(ctx))
+		return p11e__fail_ossl(ctx, P11E_ERR_FAILED, "cannot set up OpenSSL");
+	st = p11e__certs_read(ctx, path, &certs);
+	if (st == P11E_OK && chain_path)
+		st = p11e__certs_read(ctx, chain_path, &chain);
+	if (st == P11E_OK)
+		st = p11e__import_certs(ctx, certs, chain, path, chain_path, keyspec, label, flags,
+		                        res);
+	sk_X509_pop_free(certs, X509_free);
+	sk_X509_pop_free(chain, X509_free);
+	return st;
+}
+
+p11e_status p11e__import_certs(p11e_ctx *ctx, STACK_OF(X509) *certs, STACK_OF(X509) *chain,
+                               const char *path, const char *chain_path, const char *keyspec,
+                               const char *label, unsigned flags, p11e_import_result *res)
+{
 	int allow_expired = (flags & P11E_IMPORT_ALLOW_EXPIRED) != 0;
-	STACK_OF(X509) *certs = NULL, *chain = NULL, *cas = NULL;
+	STACK_OF(X509) *cas = NULL;
 	CK_OBJECT_HANDLE written[64];
 	size_t nwritten = 0;
 	X509 *leaf = NULL;
@@ -325,10 +350,8 @@ p11e_status p11e_import(p11e_ctx *ctx, const char *path, const char *chain_path,
 		return p11e__fail(ctx, P11E_ERR_USAGE, "log in to the token first");
 	if (!p11e__libctx(ctx))
 		return p11e__fail_ossl(ctx, P11E_ERR_FAILED, "cannot set up OpenSSL");
-	st = p11e__certs_read(ctx, path, &certs);
-	if (st == P11E_OK && chain_path)
-		st = p11e__certs_read(ctx, chain_path, &chain);
-	if (st == P11E_OK && keyspec)
+	st = P11E_OK;
+	if (keyspec)
 		st = p11e_key_find(ctx, keyspec, &want);
 	if (st != P11E_OK)
 		goto done;
@@ -454,8 +477,6 @@ done:
 	}
 	p11e__token_unlock(ctx, &lock);
 	sk_X509_free(cas);
-	sk_X509_pop_free(certs, X509_free);
-	sk_X509_pop_free(chain, X509_free);
 	p11e_key_clear(&want);
 	return st;
 }

@@ -375,6 +375,17 @@ p11e_status p11e__engine_sign(p11e_ctx *ctx, const p11e_key *key, const char *md
 /* certfile.c: every certificate in a PEM, DER or PKCS#7 file. */
 p11e_status p11e__certs_read(p11e_ctx *ctx, const char *path, STACK_OF(X509) **out);
 
+/*
+ * cert-import.c: p11e_import on certificates already read (cmp.c's from a
+ * CA's answer); path and chain_path only name them in messages.  The
+ * stacks stay the caller's.
+ */
+p11e_status p11e__import_certs(p11e_ctx *ctx, STACK_OF(X509) *certs, STACK_OF(X509) *chain,
+                               const char *path, const char *chain_path, const char *keyspec,
+                               const char *label, unsigned flags, p11e_import_result *res);
+/* lifecycle.c: the key's certificate that runs longest (P11E_REASON_KEY_NO_CERT if none). */
+p11e_status p11e__key_newest_cert(p11e_ctx *ctx, const p11e_key *key, X509 **out);
+
 /* inventory.c: certificates on the token with the key's CKA_ID. */
 p11e_status p11e__key_cert_count(p11e_ctx *ctx, const p11e_key *key, size_t *count);
 

@@ -61,13 +61,45 @@ static int km_has(const void *kd, int selection)
 	return 1;
 }
 
+/*
+ * A public key of another provider, imported to be compared with ours
+ * (EVP_PKEY_eq and X509_check_private_key export one key of a pair to the
+ * other's provider: CMP checks its signer's certificate against its key
+ * so).  It has no token behind it (ref.ctx NULL): km_has says it has no
+ * private half, so nothing can sign with it.
+ */
+static int km_import_public(struct prov_key *k, int selection, const OSSL_PARAM params[])
+{
+	const char *type = OSSL_PARAM_locate_const(params, OSSL_PKEY_PARAM_RSA_N) ? "RSA" : "EC";
+	EVP_PKEY_CTX *pctx = NULL;
+	EVP_PKEY *pub = NULL;
+	int ok;
+
+	if ((selection & OSSL_KEYMGMT_SELECT_PRIVATE_KEY) ||
+	    !(selection & OSSL_KEYMGMT_SELECT_PUBLIC_KEY))
+		return 0;
+	ok = (pctx = EVP_PKEY_CTX_new_from_name(NULL, type, "provider=default")) &&
+	     EVP_PKEY_fromdata_init(pctx) > 0 &&
+	     EVP_PKEY_fromdata(pctx, &pub, EVP_PKEY_PUBLIC_KEY, (OSSL_PARAM *)params) > 0;
+	EVP_PKEY_CTX_free(pctx);
+	if (!ok) {
+		EVP_PKEY_free(pub);
+		return 0;
+	}
+	EVP_PKEY_free(k->ref.pub);
+	memset(&k->ref, 0, sizeof(k->ref));
+	k->ref.pub = pub;
+	return 1;
+}
+
 static int km_import(void *kd, int selection, const OSSL_PARAM params[])
 {
 	struct prov_key *k = kd;
 	const OSSL_PARAM *p = OSSL_PARAM_locate_const(params, P11E_PROV_PARAM_REF);
 	const struct p11e__prov_ref *ref;
 
-	(void)selection;
+	if (k && !p)
+		return km_import_public(k, selection, params);
 	if (!k || !p || p->data_type != OSSL_PARAM_OCTET_STRING || p->data_size != sizeof(*ref))
 		return 0;
 	ref = p->data;

@@ -5,7 +5,9 @@
 #include "config.h"
 
 #include <stdio.h>
+#include <string.h>
 
+#include "ca-cmp.h"
 #include "csr-options.h"
 
 const char usage_renew[] =
@@ -17,10 +19,30 @@ const char usage_renew[] =
 	"\n"
 	"Options:\n"
 	"  --key URI|LABEL   the key to renew\n"
-	"  --type TYPE       the new key's type (default: the old key's)\n" CSR_USAGE
+	"  --type TYPE       the new key's type (default: the old key's)\n" CSR_USAGE CMP_USAGE
 	"  --help            show this help\n";
 
 enum { OPT_KEY = 256, OPT_TYPE };
+
+/* renew --cmp: a key update request (kur) signed by the old key */
+static int renew_cmp(struct tool *t, const struct cmp_args *ca, p11e_req *r, const char *keyspec,
+                     const char *type)
+{
+	p11e_import_result res;
+	p11e_cmp *cmp = NULL;
+	p11e_status st;
+	int ret, reused = 0;
+
+	memset(&res, 0, sizeof(res));
+	if ((ret = tool_login(t)) == 0 && (ret = cmp_args_make(t, ca, &cmp)) == 0) {
+		st = p11e_cmp_renew(t->ctx, cmp, keyspec, type, r, &reused, &res);
+		ret = st == P11E_OK ? cmp_result_print(t, &res, reused) : tool_fail(t, st, NULL);
+	}
+	p11e_import_result_clear(&res);
+	p11e_cmp_free(cmp);
+	p11e_req_free(r);
+	return ret;
+}
 
 int cmd_renew(struct tool *t, int argc, char **argv)
 {
@@ -28,10 +50,12 @@ int cmd_renew(struct tool *t, int argc, char **argv)
 		{ "key", required_argument, NULL, OPT_KEY },
 		{ "type", required_argument, NULL, OPT_TYPE },
 		CSR_LONG_OPTIONS,
+		CMP_LONG_OPTIONS,
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct csr_args a;
+	struct cmp_args ca;
 	const char *keyspec = NULL, *type = NULL;
 	unsigned char *req = NULL;
 	size_t len = 0;
@@ -41,13 +65,16 @@ int cmd_renew(struct tool *t, int argc, char **argv)
 	int opt, ret, reused = 0;
 
 	csr_args_init(&a);
+	cmp_args_init(&ca);
 	while ((opt = getopt_long(argc, argv, "ho:", opts, NULL)) != -1) {
 		switch (opt) {
 		case OPT_KEY: keyspec = optarg; continue;
 		case OPT_TYPE: type = optarg; continue;
 		case 'h': fputs(usage_renew, stdout); return 0;
 		}
-		ret = csr_option(&a, "renew", opt, optarg);
+		ret = cmp_option(&ca, "renew", opt, optarg);
+		if (ret == 0)
+			ret = csr_option(&a, "renew", opt, optarg);
 		if (ret == 0)
 			return tool_bad_option("renew", argv);
 		if (ret != 1)
@@ -57,8 +84,15 @@ int cmd_renew(struct tool *t, int argc, char **argv)
 		return tool_usage_error("renew", "unexpected argument '%s'", argv[optind]);
 	if (!keyspec)
 		return tool_usage_error("renew", "--key is required");
+	if ((ret = cmp_args_check(&ca, "renew")) != 0)
+		return ret;
+	if (ca.url && (a.out || a.format != P11E_FORMAT_PEM))
+		return tool_usage_error("renew", "--cmp puts the certificate onto the token: no "
+		                                 "request is written (-o, --der)");
 	if ((ret = csr_args_req(&a, &r)) != 0)
 		return ret;
+	if (ca.url)
+		return renew_cmp(t, &ca, r, keyspec, type);
 	if ((ret = tool_login(t)) != 0)
 		goto cleanup;
 	st = p11e_renew(t->ctx, keyspec, type, r, a.format, &key, &reused, &req, &len);

@@ -62,6 +62,13 @@ static const struct {
 	{ P11E_REASON_KEY_WEAK,
 	  "make a stronger key (keygen --type rsa:2048 or ec:P-256), or add --allow-weak" },
 	{ P11E_REASON_CHAIN_FOREIGN, "give --chain only the CA certificates that issued it" },
+	{ P11E_REASON_CA_REFUSED, "check --cmp-ref and --cmp-secret, or ask the CA's operator" },
+	{ P11E_REASON_CA_UNREACHABLE, "check the --cmp URL and that the CA is up" },
+	{ P11E_REASON_CA_UNTRUSTED, "give --ca-trust the CA certificate that signs its answers" },
+	{ P11E_REASON_CA_TIMEOUT, "try again later, or give the CA more --timeout" },
+	{ P11E_REASON_CA_GARBAGE, "check the --cmp URL: it does not answer like a CMP server" },
+	{ P11E_REASON_CA_OTHER_KEY, "ask the CA's operator: it issued for another key" },
+	{ P11E_REASON_CA_AUTH_MISSING, "give --cmp-secret and --cmp-ref, or --auth-key" },
 };
 
 const char *tool_hint(p11e_reason reason)

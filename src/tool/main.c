@@ -16,6 +16,8 @@
 
 /* the request options csr, enroll and renew share (csr-options.h) */
 #define CSR_OPTIONS "config= subject= san= ext= digest= pss backend= der out= o= profile= allow-weak"
+/* the CA options enroll and renew share (ca-cmp.h) */
+#define CMP_OPTIONS "cmp= cmp-secret= cmp-ref= auth-key= ca-trust= timeout="
 
 static const struct command commands[] = {
 	{ "modules", cmd_modules, "list PKCS#11 modules", usage_modules, "" },
@@ -27,14 +29,14 @@ static const struct command commands[] = {
 	  "label= id= type=" },
 	{ "csr", cmd_csr, "write a request signed by a token key", usage_csr, "key= " CSR_OPTIONS },
 	{ "enroll", cmd_enroll, "keygen and csr in one step, idempotent", usage_enroll,
-	  "label= id= type= " CSR_OPTIONS },
+	  "label= id= type= " CSR_OPTIONS " " CMP_OPTIONS },
 	{ "import", cmd_import, "write a certificate (and chain) onto the token", usage_import,
 	  "chain= key= label= allow-expired" },
 	{ "list", cmd_list, "keys, certificates, pairing and expiry", usage_list, "" },
 	{ "status", cmd_status, "renewal state, with monitoring exit codes", usage_status,
 	  "warn-days= crit-days=" },
 	{ "renew", cmd_renew, "a new key and request next to the old ones", usage_renew,
-	  "key= type= " CSR_OPTIONS },
+	  "key= type= " CSR_OPTIONS " " CMP_OPTIONS },
 	{ "retire", cmd_retire, "remove a key pair and its certificates", usage_retire,
 	  "key= yes force" },
 	{ "export", cmd_export, "write a certificate (and chain) from the token", usage_export,

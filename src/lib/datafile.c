@@ -114,9 +114,17 @@ static p11e_status check_text(p11e_ctx *ctx, const char *what, const char *name,
 static const struct p11e__datafile_section *find_section(const struct p11e__datafile_kind *kind,
                                                          const char *name)
 {
-	for (const struct p11e__datafile_section *s = kind->sections; s->name; s++)
-		if (strcmp(s->name, name) == 0)
+	for (const struct p11e__datafile_section *s = kind->sections; s->name; s++) {
+		size_t n = strlen(s->name);
+
+		if (!s->named && strcmp(s->name, name) == 0)
 			return s;
+		/* "[token NAME]": one space, then a name of letters, digits, '.', '_', '-' */
+		if (s->named && strncmp(s->name, name, n) == 0 && name[n] == ' ' && name[n + 1] &&
+		    strspn(name + n + 1, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		                         "0123456789._-") == strlen(name + n + 1))
+			return s;
+	}
 	return NULL;
 }
 
@@ -135,11 +143,11 @@ static void section_list(const struct p11e__datafile_kind *kind, char *buf, size
 
 	buf[0] = '\0';
 	for (const struct p11e__datafile_section *s = kind->sections; s->name && used < len; s++)
-		used += (size_t)snprintf(buf + used, len - used, "%s[%s]",
+		used += (size_t)snprintf(buf + used, len - used, "%s[%s%s]",
 		                         s == kind->sections ? ""
 		                         : s[1].name         ? ", "
 		                                             : " and ",
-		                         s->name);
+		                         s->name, s->named ? " NAME" : "");
 }
 
 static const char *where(const struct p11e__datafile *df, const char *section, const char *field,
@@ -225,11 +233,13 @@ p11e_status p11e__datafile_parse(p11e_ctx *ctx, const struct p11e__datafile_kind
 	long errline = -1;
 	p11e_status st;
 
+	size_t max = kind->max_size ? kind->max_size : MAX_FILE_SIZE;
+
 	memset(df, 0, sizeof(*df));
 	df->kind = kind;
-	if (len > MAX_FILE_SIZE)
-		return p11e__fail(ctx, P11E_ERR_INPUT, "%s %s is over %d bytes: it is not a %s",
-		                  kind->what, name, MAX_FILE_SIZE, kind->what);
+	if (len > max)
+		return p11e__fail(ctx, P11E_ERR_INPUT, "%s %s is over %zu bytes: it is not a %s",
+		                  kind->what, name, max, kind->what);
 	if (memchr(buf, '\0', len))
 		return p11e__fail(ctx, P11E_ERR_INPUT,
 		                  "%s %s has a NUL byte: it is not a text file", kind->what, name);
@@ -296,7 +306,8 @@ p11e_status p11e__datafile_read(p11e_ctx *ctx, const struct p11e__datafile_kind 
 	p11e_status st;
 
 	memset(df, 0, sizeof(*df));
-	st = read_all(ctx, kind->what, path, MAX_FILE_SIZE, &buf, &len);
+	st = read_all(ctx, kind->what, path, kind->max_size ? kind->max_size : MAX_FILE_SIZE, &buf,
+	              &len);
 	if (st == P11E_OK)
 		st = p11e__datafile_parse(ctx, kind, path, buf, len, df);
 	free(buf);

@@ -383,6 +383,8 @@ void p11e__details_set(p11e_ctx *ctx, char **items, size_t n);
 struct p11e__datafile_section {
 	const char *name;
 	const char *const *fields;
+	/* 1: the sections are "[name NAME]", one per NAME (a manifest's tokens) */
+	int named;
 };
 /* A kind of data file: where it is searched and what it may hold. */
 struct p11e__datafile_kind {
@@ -390,6 +392,7 @@ struct p11e__datafile_kind {
 	const char *env;    /* "P11ENROLL_TOKENS_PATH": directories searched first */
 	const char *subdir; /* "tokens": its directory under each place searched */
 	const struct p11e__datafile_section *sections; /* ends with a NULL name */
+	size_t max_size; /* bytes; 0: 64 KiB, a quirk file's or a profile's */
 };
 /* One file, read and checked. */
 struct p11e__datafile {
@@ -452,6 +455,15 @@ p11e_status p11e__datafile_list(p11e_ctx *ctx, const struct p11e__datafile_kind 
                                 char ***paths, size_t *n);
 void p11e__datafile_list_free(char **paths, size_t n);
 /* ===== end of datafile.c ===== */
+
+/*
+ * manifest.c: the fields of an [identity NAME] section (NULL-terminated),
+ * and one such section of df read into id, its strings kept by m; the
+ * station recipe reads its identities with the same two.
+ */
+extern const char *const p11e__identity_fields[];
+p11e_status p11e__identity_read(p11e_ctx *ctx, const struct p11e__datafile *df, const char *sect,
+                                p11e_manifest *m, p11e_identity *id);
 
 /*
  * quirks.c.  Parse one quirk file's text (name is for messages): an unknown

@@ -41,6 +41,9 @@ static const struct command commands[] = {
 	  "cert= chain out= o= der pkcs12 pfx" },
 	{ "lint", cmd_lint, "check a request or certificate against a profile", usage_lint,
 	  "profile=" },
+	{ "plan", cmd_plan, "what apply would do for a manifest", usage_plan, "" },
+	{ "apply", cmd_apply, "make a manifest so, token by token in parallel", usage_apply,
+	  "jobs= j= audit= prometheus=" },
 };
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
 

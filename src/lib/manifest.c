@@ -384,7 +384,7 @@ static p11e_status parse(p11e_ctx *ctx, const char *name, const unsigned char *t
 	if (!(m = calloc(1, sizeof(*m))))
 		return p11e__fail(ctx, P11E_ERR_FAILED, "out of memory");
 	if (path && strrchr(path, '/')) {
-		m->dir = strndup(path, (size_t)(strrchr(path, '/') - path) + 1);
+		m->dir = strndup(path, (size_t)(strrchr(path, '/') - path));
 		if (!m->dir) {
 			free(m);
 			return p11e__fail(ctx, P11E_ERR_FAILED, "out of memory");

@@ -303,16 +303,18 @@ static void audit_cert(json_t *a, const char *path)
 
 /*
  * Run hook without a shell: its words (split at blanks, no quoting) are the
- * program and its arguments.  Its environment is ours, less the variable a
- * token's env: PIN source names, plus P11ENROLL_* about the renewal.
- * Output goes to our stderr (stdout carries the events).  0 or why not.
+ * program and its arguments.  Its environment is made afresh, so that no
+ * PIN a variable holds (an env: PIN source, or anything else of ours) goes
+ * with it: PATH, HOME, LANG, TZ, TMPDIR, USER and LOGNAME where set, plus
+ * P11ENROLL_* about the renewal.  Output goes to our stderr (stdout carries
+ * the events).  0 or why not.
  */
 static int run_hook(const struct worker *w, const p11e_identity *id, const char *old_uri,
                     const p11e_key *key, const char *csr, char *why, size_t whylen)
 {
+	static const char *const keep[] = { "PATH", "HOME", "LANG", "LC_ALL", "TZ", "TMPDIR",
+		                             "USER", "LOGNAME", NULL };
 	char *copy = strdup(id->hook), *argv[33], *save = NULL;
-	const char *pin_env = w->tok->pin && strncmp(w->tok->pin, "env:", 4) == 0 ? w->tok->pin + 4
-	                                                                          : NULL;
 	int argc = 0, status = 0;
 	pid_t pid;
 
@@ -326,8 +328,15 @@ static int run_hook(const struct worker *w, const p11e_identity *id, const char 
 	fflush(NULL);
 	pid = fork();
 	if (pid == 0) {
-		if (pin_env)
-			unsetenv(pin_env);
+		char *kept[sizeof(keep) / sizeof(keep[0])];
+
+		for (size_t i = 0; keep[i]; i++)
+			kept[i] = getenv(keep[i]);
+		if (clearenv() != 0)
+			_exit(127);
+		for (size_t i = 0; keep[i]; i++)
+			if (kept[i])
+				setenv(keep[i], kept[i], 1);
 		setenv("P11ENROLL_IDENTITY", id->name, 1);
 		setenv("P11ENROLL_TOKEN", w->tok->name, 1);
 		setenv("P11ENROLL_TOKEN_SERIAL", w->serial, 1);

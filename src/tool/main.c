@@ -79,7 +79,7 @@ static void usage(FILE *out)
 	      "PIN sources: env:VAR, file:PATH, fd:N, stdin, pass:PIN (visible to ps);\n"
 	      "none, on a terminal: a prompt.\n"
 	      "Exit codes: 0 ok, 1 failure, 2 usage, 3 PIN/auth, 4 not found,\n"
-	      "5 token/device, 6 policy, 7 bad input.\n"
+	      "5 token/device, 6 policy, 7 bad input; apply: 10 changed, 11 some failed.\n"
 	      "See p11enroll(1) and p11enroll-COMMAND(1).\n",
 	      out);
 }

@@ -395,7 +395,8 @@ static int run_manifest(struct tool *t, int plan, const char *path, unsigned job
 	c.start = now_seconds();
 	c.progress = isatty(STDERR_FILENO) && t->verbosity >= 1;
 	if (!js) {
-		ret = tool_fail(t, P11E_ERR_FAILED, "out of memory");
+		fprintf(stderr, "p11enroll: out of memory\n");
+		ret = P11E_ERR_FAILED;
 		goto done;
 	}
 	run_jobs(t, &run, js, njobs, jobs, &c);

@@ -32,7 +32,7 @@ static const struct command commands[] = {
 	  "chain= key= label= allow-expired" },
 	{ "list", cmd_list, "keys, certificates, pairing and expiry", usage_list, "" },
 	{ "status", cmd_status, "renewal state, with monitoring exit codes", usage_status,
-	  "warn-days= crit-days=" },
+	  "warn-days= crit-days= prometheus out= o=" },
 	{ "renew", cmd_renew, "a new key and request next to the old ones", usage_renew,
 	  "key= type= " CSR_OPTIONS },
 	{ "retire", cmd_retire, "remove a key pair and its certificates", usage_retire,

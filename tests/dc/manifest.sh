@@ -253,6 +253,7 @@ P11FAULT_MODULE=$SOFTHSM_MODULE P11FAULT_FAIL_FUNC=C_GenerateKeyPair \
 	P11FAULT_FAIL=2+:CKR_DEVICE_ERROR
 export P11FAULT_MODULE P11FAULT_FAIL_FUNC P11FAULT_FAIL
 run_tool 11 --json apply "$M" -j 3 --audit "$AUDIT"
+jq -c "select(.result == \"failed\") | .identity + \": \" + .error" "$OUT" | sed "s/^/# failed: /"
 equal "5 created" "$(events create ok)" 5
 equal "1 failed" "$(jq -c 'select(.result == "failed")' "$OUT" | wc -l)" 1
 equal "the failure is h3f's, on hsm3" "$(jq -r 'select(.result == "failed") | .token + "/" + .identity' "$OUT")" hsm3/h3f
@@ -265,6 +266,24 @@ equal "re-run: h3f created" "$(jq -r 'select(.result == "ok") | .identity' "$OUT
 contains "$T/apply.prom" "p11enroll_apply_last_exit_code 10"
 run_tool 0 apply "$M" -j 3
 contains "$OUT" "apply: 18 identities: 0 changed, 18 unchanged, 0 failed"
+
+case_ "status --prometheus: days left per certificate, due and expired counts"
+run_tool 0 status --prometheus -o "$T/certs.prom"
+stdout_empty
+contains "$T/certs.prom" 'p11enroll_certificate_days_left{token="dc-hsm1",serial="'
+check "svc-1b: 4 days left" grep -q '^p11enroll_certificate_days_left{token="dc-hsm1",.*label="svc-1b",.*} 4$' "$T/certs.prom"
+check "svc-2a: 89 days left" grep -q '^p11enroll_certificate_days_left{token="dc-hsm2",.*label="svc-2a",.*} 89$' "$T/certs.prom"
+check "dc-hsm3: 1 due" grep -q '^p11enroll_certificates_due{token="dc-hsm3",.*} 1$' "$T/certs.prom"
+check "dc-hsm3: 4 certificates" grep -q '^p11enroll_certificates{token="dc-hsm3",.*} 4$' "$T/certs.prom"
+check "dc-hsm2: none expired" grep -q '^p11enroll_certificates_expired{token="dc-hsm2",.*} 0$' "$T/certs.prom"
+# the exposition format: the samples of a family in one group, after its TYPE
+equal "each family in one group" "$(grep -v '^#' "$T/certs.prom" | sed 's/[{ ].*//' | uniq | sort | uniq -d)" ""
+equal "no temporary file left" "$(find "$T" -maxdepth 1 -name 'certs.prom.tmp*' | wc -l)" 0
+run_tool 0 --token dc-hsm2 status --prometheus
+not_contains "$OUT" 'token="dc-hsm1"'
+contains "$OUT" 'p11enroll_certificates{token="dc-hsm2",'
+run_tool 3 status -o "$T/x.prom"
+contains "$ERR" "-o goes with --prometheus"
 
 case_ "the audit log: one line per write, no PIN anywhere"
 # writes: 12 keygens, 12 imports, 3 renewals, 6 keygens (one failed first)

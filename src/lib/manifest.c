@@ -22,8 +22,8 @@
 static const char *const token_fields[] = { "uri", "label", "module", "pin", NULL };
 
 const char *const p11e__identity_fields[] = {
-	"token",   "label",  "type",  "subject",    "san",  "ext", "config", "profile",
-	"outbox",  "inbox",  "renew_days", "hook", "est",  "cmp", NULL,
+	"token",  "label", "type",       "subject", "san", "ext", "config", "profile",
+	"outbox", "inbox", "renew_days", "hook",    "est", "cmp", NULL,
 };
 
 static const struct p11e__datafile_section sections[] = {
@@ -171,8 +171,8 @@ static p11e_status read_token(p11e_ctx *ctx, const struct p11e__datafile *df, co
 	t->label = keep(m, label);
 	t->module = keep(m, p11e__datafile_get(df, sect, "module"));
 	t->pin = keep(m, pin);
-	if (!t->name || (uri && !t->uri) || (label && !t->label) ||
-	    (pin && !t->pin) || (p11e__datafile_get(df, sect, "module") && !t->module))
+	if (!t->name || (uri && !t->uri) || (label && !t->label) || (pin && !t->pin) ||
+	    (p11e__datafile_get(df, sect, "module") && !t->module))
 		return p11e__fail(ctx, P11E_ERR_FAILED, "out of memory");
 	return P11E_OK;
 }
@@ -199,7 +199,8 @@ static p11e_status split_ext(p11e_ctx *ctx, const struct p11e__datafile *df, con
 			free(list);
 			return p11e__datafile_invalid(ctx, df, from, "ext",
 			                              "an extension is name=value, as "
-			                              "extendedKeyUsage=clientAuth; ';' between them");
+			                              "extendedKeyUsage=clientAuth; ';' between "
+			                              "them");
 		}
 		grown = realloc(list, (n + 2) * sizeof(*list));
 		if (!grown || !(grown[n] = keep(m, item))) {
@@ -245,7 +246,8 @@ p11e_status p11e__identity_read(p11e_ctx *ctx, const struct p11e__datafile *df, 
 	id->token = keep(m, v);
 	v = id_get(df, sect, "label", &from);
 	if (v && (!*v || strlen(v) > 120))
-		return p11e__datafile_invalid(ctx, df, from, "label", "a key label is 1 to 120 bytes");
+		return p11e__datafile_invalid(ctx, df, from, "label",
+		                              "a key label is 1 to 120 bytes");
 	id->label = keep(m, v ? v : id->name);
 	if ((v = id_get(df, sect, "type", &from))) {
 		if (p11e_key_type_parse(ctx, v, &kt, &bits, &curve) != P11E_OK)
@@ -359,11 +361,11 @@ static p11e_status build(p11e_ctx *ctx, const struct p11e__datafile *df, p11e_ma
 		for (size_t j = 0; st == P11E_OK && j < i; j++)
 			if (strcmp(m->ids[j].token, id->token) == 0 &&
 			    strcmp(m->ids[j].label, id->label) == 0)
-				st = p11e__fail(ctx, P11E_ERR_INPUT,
-				                "manifest %s:%ld: [identity %s] has the label '%s' of "
-				                "[identity %s] on the same token: give each its own",
-				                df->name, id->line, id->name, id->label,
-				                m->ids[j].name);
+				st = p11e__fail(
+					ctx, P11E_ERR_INPUT,
+					"manifest %s:%ld: [identity %s] has the label '%s' of "
+					"[identity %s] on the same token: give each its own",
+					df->name, id->line, id->name, id->label, m->ids[j].name);
 	}
 	if (st == P11E_OK && m->nids == 0)
 		st = p11e__fail(ctx, P11E_ERR_INPUT,

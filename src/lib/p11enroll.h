@@ -638,12 +638,12 @@ typedef struct p11e_manifest_token {
 } p11e_manifest_token;
 
 typedef struct p11e_identity {
-	const char *name;    /* [identity NAME] */
-	const char *token;   /* the NAME of its [token NAME] */
-	const char *label;   /* the key's label (default: NAME) */
-	const char *type;    /* rsa:2048 (default), rsa:3072, ..., ec:P-256, ec:P-384 */
-	const char *subject; /* "/C=../CN=..", or NULL */
-	const char *san;     /* "DNS:a,IP:b", or NULL */
+	const char *name;       /* [identity NAME] */
+	const char *token;      /* the NAME of its [token NAME] */
+	const char *label;      /* the key's label (default: NAME) */
+	const char *type;       /* rsa:2048 (default), rsa:3072, ..., ec:P-256, ec:P-384 */
+	const char *subject;    /* "/C=../CN=..", or NULL */
+	const char *san;        /* "DNS:a,IP:b", or NULL */
 	const char *const *ext; /* extensions in OpenSSL's syntax (';' between them in the file) */
 	size_t next;
 	const char *config;  /* an OpenSSL req-style config, or NULL */

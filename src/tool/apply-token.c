@@ -312,8 +312,8 @@ static void audit_cert(json_t *a, const char *path)
 static int run_hook(const struct worker *w, const p11e_identity *id, const char *old_uri,
                     const p11e_key *key, const char *csr, char *why, size_t whylen)
 {
-	static const char *const keep[] = { "PATH", "HOME", "LANG", "LC_ALL", "TZ", "TMPDIR",
-		                             "USER", "LOGNAME", NULL };
+	static const char *const keep[] = { "PATH",   "HOME", "LANG",    "LC_ALL", "TZ",
+		                            "TMPDIR", "USER", "LOGNAME", NULL };
 	char *copy = strdup(id->hook), *argv[33], *save = NULL;
 	int argc = 0, status = 0;
 	pid_t pid;
@@ -322,7 +322,8 @@ static int run_hook(const struct worker *w, const p11e_identity *id, const char 
 		snprintf(why, whylen, "out of memory");
 		return -1;
 	}
-	for (char *t = strtok_r(copy, " \t", &save); t && argc < 32; t = strtok_r(NULL, " \t", &save))
+	for (char *t = strtok_r(copy, " \t", &save); t && argc < 32;
+	     t = strtok_r(NULL, " \t", &save))
 		argv[argc++] = t;
 	argv[argc] = NULL;
 	fflush(NULL);
@@ -428,7 +429,8 @@ static void act(struct worker *w, const p11e_identity *id, enum action a, const 
 			break;
 		tool_json_set_text(ev, "cert_uri", res.uri);
 		tool_json_set_text(ev, "certificate", certfile);
-		json_object_set_new(ev, "chain_written", json_integer((json_int_t)res.chain_written));
+		json_object_set_new(ev, "chain_written",
+		                    json_integer((json_int_t)res.chain_written));
 		json_object_set_new(ev, "result", json_string("ok"));
 		goto done;
 	case A_RENEW:
@@ -492,8 +494,9 @@ static void one_identity(struct worker *w, const p11e_identity *id)
 	if (cert)
 		json_object_set_new(ev, "days_left", json_integer(days));
 	if (a == A_NOTHING)
-		json_object_set_new(ev, "detail", json_string(cert ? "certificate valid"
-		                                                   : "waiting for its certificate"));
+		json_object_set_new(ev, "detail",
+		                    json_string(cert ? "certificate valid"
+		                                     : "waiting for its certificate"));
 	if (certfile)
 		tool_json_set_text(ev, "certificate", certfile);
 	if (a == A_NOTHING)
@@ -557,7 +560,7 @@ int apply_token(const struct apply_run *run, const p11e_manifest_token *tok,
 		return P11E_ERR_FAILED;
 	p11e_ctx_set_log(w.ctx, tool_log, &t);
 	p11e_ctx_set_flags(w.ctx, (run->force ? P11E_CTX_FORCE_LAST_PIN_TRY : 0) |
-	                              (run->plan ? P11E_CTX_NO_LOGIN : 0));
+	                                  (run->plan ? P11E_CTX_NO_LOGIN : 0));
 	st = open_token(&w);
 	if (st == P11E_OK) {
 		safe_serial(p11e_token_selected(w.ctx)->serial, w.serial, sizeof(w.serial));

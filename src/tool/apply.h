@@ -9,13 +9,13 @@
 #include "tool.h"
 
 struct apply_run {
-	int plan;             /* 1: look, never write */
-	int verbosity;        /* the tool's */
-	int force;            /* --force: a token's last PIN try may be spent */
-	const char *module;   /* global --module: a token's own module wins */
-	int audit_fd;         /* --audit FILE, opened O_APPEND; -1 if none */
-	int audit_syslog;     /* --audit syslog */
-	const char *host;     /* for the audit log */
+	int plan;           /* 1: look, never write */
+	int verbosity;      /* the tool's */
+	int force;          /* --force: a token's last PIN try may be spent */
+	const char *module; /* global --module: a token's own module wins */
+	int audit_fd;       /* --audit FILE, opened O_APPEND; -1 if none */
+	int audit_syslog;   /* --audit syslog */
+	const char *host;   /* for the audit log */
 };
 
 /*

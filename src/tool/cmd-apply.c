@@ -308,7 +308,8 @@ static void prometheus(const char *path, const struct counts *c, int rc)
 	int n;
 
 	n = snprintf(text, sizeof(text),
-	             "# HELP p11enroll_apply_last_run_timestamp_seconds When the last apply ended.\n"
+	             "# HELP p11enroll_apply_last_run_timestamp_seconds When the last apply "
+	             "ended.\n"
 	             "# TYPE p11enroll_apply_last_run_timestamp_seconds gauge\n"
 	             "p11enroll_apply_last_run_timestamp_seconds %lld\n"
 	             "# HELP p11enroll_apply_last_exit_code Exit status of the last apply "
@@ -327,8 +328,8 @@ static void prometheus(const char *path, const struct counts *c, int rc)
 	             "# HELP p11enroll_apply_duration_seconds How long the last apply took.\n"
 	             "# TYPE p11enroll_apply_duration_seconds gauge\n"
 	             "p11enroll_apply_duration_seconds %.3f\n",
-	             (long long)time(NULL), rc, c->failed == 0, c->changed, c->failed,
-	             c->unchanged, now_seconds() - c->start);
+	             (long long)time(NULL), rc, c->failed == 0, c->changed, c->failed, c->unchanged,
+	             now_seconds() - c->start);
 	if (n > 0 && (size_t)n < sizeof(text))
 		tool_write_output(path, (const unsigned char *)text, (size_t)n);
 }
@@ -349,8 +350,11 @@ static int parse_jobs(const char *s, unsigned *out)
 static int run_manifest(struct tool *t, int plan, const char *path, unsigned jobs,
                         const char *audit, const char *prom)
 {
-	struct apply_run run = { .plan = plan, .verbosity = t->verbosity, .force = t->force,
-		                 .module = t->module, .audit_fd = -1 };
+	struct apply_run run = { .plan = plan,
+		                 .verbosity = t->verbosity,
+		                 .force = t->force,
+		                 .module = t->module,
+		                 .audit_fd = -1 };
 	const p11e_manifest_token *toks;
 	const p11e_identity *ids;
 	size_t ntoks, nids, njobs = 0;
@@ -406,8 +410,8 @@ static int run_manifest(struct tool *t, int plan, const char *path, unsigned job
 	else
 		ret = c.failed ? EXIT_SOME_FAILED : c.changed ? EXIT_CHANGED : EXIT_NOTHING;
 	if (t->json) {
-		json_t *sum = json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:f, s:i}", "event", "summary",
-		                        "identities", (json_int_t)c.total, "changed",
+		json_t *sum = json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:f, s:i}", "event",
+		                        "summary", "identities", (json_int_t)c.total, "changed",
 		                        (json_int_t)c.changed, "planned", (json_int_t)c.planned,
 		                        "unchanged", (json_int_t)c.unchanged, "failed",
 		                        (json_int_t)c.failed, "seconds", now_seconds() - c.start,
@@ -474,7 +478,8 @@ int cmd_apply(struct tool *t, int argc, char **argv)
 		switch (opt) {
 		case 'j':
 			if (parse_jobs(optarg, &jobs) != 0)
-				return tool_usage_error("apply", "-j '%s' is not a number from 1 to %d",
+				return tool_usage_error("apply",
+				                        "-j '%s' is not a number from 1 to %d",
 				                        optarg, MAX_JOBS);
 			continue;
 		case OPT_AUDIT: audit = optarg; continue;

@@ -192,9 +192,10 @@ int tool_status_prometheus(struct tool *t, int warn, const char *out)
 		add_value(&b, tc[i].serial);
 		add(&b, "} %zu\n", tc[i].due);
 	}
-	add(&b, "# HELP p11enroll_status_timestamp_seconds When these metrics were made.\n"
-	        "# TYPE p11enroll_status_timestamp_seconds gauge\n"
-	        "p11enroll_status_timestamp_seconds %lld\n",
+	add(&b,
+	    "# HELP p11enroll_status_timestamp_seconds When these metrics were made.\n"
+	    "# TYPE p11enroll_status_timestamp_seconds gauge\n"
+	    "p11enroll_status_timestamp_seconds %lld\n",
 	    (long long)time(NULL));
 	if (ret == 0 && b.err) {
 		fprintf(stderr, "p11enroll: out of memory\n");

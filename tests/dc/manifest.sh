@@ -18,8 +18,13 @@ export SO_PIN
 # distinct PINs, so that a leak of any one of them is found by grep
 PIN1=Pin1-7391x PIN2=Pin2-8402y PIN3=Pin3-9513z
 export PIN1 PIN2 PIN3
+# pin_of N: the user PIN of token dc-hsmN
+pin_of() {
+	case $1 in 1) echo "$PIN1" ;; 2) echo "$PIN2" ;; *) echo "$PIN3" ;; esac
+}
+
 for i in 1 2 3; do
-	eval "USER_PIN=\$PIN$i"
+	USER_PIN=$(pin_of "$i")
 	mk_token "dc-hsm$i"
 done
 mkdir "$T/out" "$T/in"
@@ -91,10 +96,9 @@ events() {
 	jq -c --arg a "$1" --arg r "$2" 'select(.event == "identity" and .action == $a and .result == $r)' "$OUT" | wc -l
 }
 
-# n_keys HSM: private keys on token dc-hsmN (listed by p11enroll, logged in)
+# n_objects N CLASS: objects of CLASS on token dc-hsmN (listed by p11enroll, logged in)
 n_objects() {
-	eval "_pin=\$PIN$1"
-	PIN=$_pin p11 --token "dc-hsm$1" --pin env:PIN --json list | jq --arg c "$2" '[.[] | select(.class == $c)] | length'
+	PIN=$(pin_of "$1") p11 --token "dc-hsm$1" --pin env:PIN --json list | jq --arg c "$2" '[.[] | select(.class == $c)] | length'
 }
 
 case_ "bad manifests: file:line, exit 7, nothing done"
@@ -158,7 +162,7 @@ equal "12 requests in the outbox" "$(find "$T/out" -name '*.csr' | wc -l)" 12
 # each request: signed by its key on the token, for the subject asked for
 for t in 1 2 3; do
 	TL=dc-hsm$t
-	eval "USER_PIN=\$PIN$t"
+	USER_PIN=$(pin_of "$t")
 	count_objects >/dev/null
 	for n in a b c d; do
 		csr=$(ls "$T"/out/*-svc-$t$n.csr)
@@ -209,7 +213,7 @@ run_tool 10 --json apply "$M" -j 2 --audit "$AUDIT"
 equal "12 imports ok" "$(events import ok)" 12
 for i in 1 2 3; do
 	equal "dc-hsm$i: 4 certificates bound to keys" \
-		"$(PIN=$(eval echo "\$PIN$i") p11 --token "dc-hsm$i" --pin env:PIN --json list |
+		"$(PIN=$(pin_of "$i") p11 --token "dc-hsm$i" --pin env:PIN --json list |
 			jq '[.[] | select(.class == "certificate" and .key_id != null)] | length')" 4
 done
 equal "audit: 12 import lines with serial and SHA-256" \

@@ -87,7 +87,9 @@ manifest
 run_tool() {
 	_want=$1
 	shift
-	expect_rc "$_want" p11 "$@"
+	# on a surprise, the identities that failed and why, for the log
+	expect_rc "$_want" p11 "$@" ||
+		grep -h '"result":"failed"' "$OUT" | head -5 | sed 's/^/# failed: /'
 	cat "$OUT" "$ERR" >>"$ALL"
 }
 

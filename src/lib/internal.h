@@ -395,13 +395,24 @@ struct p11e__datafile_kind {
 	size_t max_size; /* bytes; 0: 64 KiB, a quirk file's or a profile's */
 };
 /* One file, read and checked. */
+struct p11e__datafile_line; /* datafile.c: where each "[section]" and "name =" is */
 struct p11e__datafile {
 	const struct p11e__datafile_kind *kind;
 	char *name; /* as given (a path), for messages */
 	char *text; /* the text, NUL-terminated, for the lines in messages */
 	size_t len;
 	CONF *conf;
+	/* every section header and "name =" line, sorted, for line numbers
+	 * without a scan of the text each (a manifest has thousands) */
+	struct p11e__datafile_line *lines;
+	size_t nlines;
 };
+/*
+ * The line of "name =" in [section] (name NULL: the "[section]" line) after
+ * line `after`, or 0; as p11e__conf_line_text, from df's index.
+ */
+long p11e__datafile_line(const struct p11e__datafile *df, const char *section, const char *name,
+                         long after);
 /*
  * Read text (name is for messages) or the file path: at most 64 KiB, no
  * NUL, no .include/.pragma, no '$' outside comments (NCONF would expand

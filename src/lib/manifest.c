@@ -145,7 +145,7 @@ static p11e_status read_token(p11e_ctx *ctx, const struct p11e__datafile *df, co
 	char at[4200];
 
 	memset(t, 0, sizeof(*t));
-	t->line = p11e__conf_line_text(df->text, df->len, sect, NULL, 0);
+	t->line = p11e__datafile_line(df, sect, NULL, 0);
 	if (!uri == !label) {
 		snprintf(at, sizeof(at), "%s:%ld", df->name, t->line);
 		return p11e__fail(ctx, P11E_ERR_INPUT,
@@ -164,7 +164,7 @@ static p11e_status read_token(p11e_ctx *ctx, const struct p11e__datafile *df, co
 		return p11e__fail(ctx, P11E_ERR_INPUT,
 		                  "manifest %s:%ld: [%s] pin: a PIN source is env:VAR, file:PATH "
 		                  "or fd:N, never the PIN itself: name where the PIN is",
-		                  df->name, p11e__conf_line_text(df->text, df->len, sect, "pin", 0),
+		                  df->name, p11e__datafile_line(df, sect, "pin", 0),
 		                  sect);
 	t->name = keep(m, sect + strlen("token "));
 	t->uri = keep(m, uri);
@@ -228,7 +228,7 @@ p11e_status p11e__identity_read(p11e_ctx *ctx, const struct p11e__datafile *df, 
 	p11e_status st;
 
 	memset(id, 0, sizeof(*id));
-	id->line = p11e__conf_line_text(df->text, df->len, sect, NULL, 0);
+	id->line = p11e__datafile_line(df, sect, NULL, 0);
 	id->name = keep(m, strchr(sect, ' ') ? strchr(sect, ' ') + 1 : sect);
 	if (!id->name)
 		return p11e__fail(ctx, P11E_ERR_FAILED, "out of memory");
@@ -332,7 +332,7 @@ static p11e_status build(p11e_ctx *ctx, const struct p11e__datafile *df, p11e_ma
 		else
 			continue;
 		list[n].name = s;
-		list[n++].line = p11e__conf_line_text(df->text, df->len, s, NULL, 0);
+		list[n++].line = p11e__datafile_line(df, s, NULL, 0);
 	}
 	/* NCONF keeps sections in a hash: the file's order is the one a user expects */
 	qsort(list, n, sizeof(*list), by_line);

@@ -201,7 +201,7 @@ static int lines_index(struct p11e__datafile *df)
 		}
 		df->lines[df->nlines++] = e;
 		continue;
-oom:
+	oom:
 		free(e.name);
 		free(cur);
 		return -1;

@@ -164,8 +164,7 @@ static p11e_status read_token(p11e_ctx *ctx, const struct p11e__datafile *df, co
 		return p11e__fail(ctx, P11E_ERR_INPUT,
 		                  "manifest %s:%ld: [%s] pin: a PIN source is env:VAR, file:PATH "
 		                  "or fd:N, never the PIN itself: name where the PIN is",
-		                  df->name, p11e__datafile_line(df, sect, "pin", 0),
-		                  sect);
+		                  df->name, p11e__datafile_line(df, sect, "pin", 0), sect);
 	t->name = keep(m, sect + strlen("token "));
 	t->uri = keep(m, uri);
 	t->label = keep(m, label);

@@ -111,12 +111,145 @@ static p11e_status check_text(p11e_ctx *ctx, const char *what, const char *name,
 	return P11E_OK;
 }
 
+/* --- line numbers --------------------------------------------------------- */
+
+struct p11e__datafile_line {
+	char *section;
+	char *name; /* NULL: the section header */
+	long line;
+};
+
+static int line_cmp(const void *a, const void *b)
+{
+	const struct p11e__datafile_line *x = a, *y = b;
+	int c = strcmp(x->section, y->section);
+
+	if (c)
+		return c;
+	if (!x->name || !y->name)
+		c = !!x->name - !!y->name;
+	else
+		c = strcmp(x->name, y->name);
+	return c ? c : (x->line > y->line) - (x->line < y->line);
+}
+
+static char *trimmed(const char *s, size_t n)
+{
+	while (n && isspace((unsigned char)*s))
+		s++, n--;
+	while (n && isspace((unsigned char)s[n - 1]))
+		n--;
+	return strndup(s, n);
+}
+
+static void lines_free(struct p11e__datafile *df)
+{
+	for (size_t i = 0; i < df->nlines; i++) {
+		free(df->lines[i].section);
+		free(df->lines[i].name);
+	}
+	free(df->lines);
+	df->lines = NULL;
+	df->nlines = 0;
+}
+
+/*
+ * One pass over the text, by conf-line.c's rules: "[section]" starts a
+ * section (its name trimmed), "name =" (the text before the first '=',
+ * trimmed) is a field of the current one; lines before the first header
+ * are in "default".  -1 when out of memory.
+ */
+static int lines_index(struct p11e__datafile *df)
+{
+	size_t pos = 0, n, cap = 0;
+	const char *line;
+	char *cur = strdup("default");
+	long lineno = 0;
+
+	if (!cur)
+		return -1;
+	while (next_line(df->text, df->len, &pos, &line, &n)) {
+		struct p11e__datafile_line e = { NULL, NULL, ++lineno };
+		const char *end;
+
+		while (n && isspace((unsigned char)*line))
+			line++, n--;
+		if (n && *line == '[' && (end = memchr(line, ']', n))) {
+			char *sect = trimmed(line + 1, (size_t)(end - line - 1));
+
+			if (!sect)
+				goto oom;
+			free(cur);
+			cur = sect;
+		} else if (n && (end = memchr(line, '=', n))) {
+			if (!(e.name = trimmed(line, (size_t)(end - line))))
+				goto oom;
+		} else {
+			continue;
+		}
+		if (!(e.section = strdup(cur)))
+			goto oom;
+		if (df->nlines == cap) {
+			struct p11e__datafile_line *grown =
+				realloc(df->lines, (cap = cap * 2 + 64) * sizeof(*grown));
+
+			if (!grown) {
+				free(e.section);
+				goto oom;
+			}
+			df->lines = grown;
+		}
+		df->lines[df->nlines++] = e;
+		continue;
+	oom:
+		free(e.name);
+		free(cur);
+		return -1;
+	}
+	free(cur);
+	if (df->nlines)
+		qsort(df->lines, df->nlines, sizeof(*df->lines), line_cmp);
+	return 0;
+}
+
+long p11e__datafile_line(const struct p11e__datafile *df, const char *section, const char *name,
+                         long after)
+{
+	struct p11e__datafile_line key = { (char *)section, (char *)name, after + 1 };
+	size_t lo = 0, hi = df->nlines;
+
+	if (!df->lines)
+		return p11e__conf_line_text(df->text, df->len, section, name, after);
+	/* the first entry not below (section, name, after + 1) */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (line_cmp(&df->lines[mid], &key) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < df->nlines && strcmp(df->lines[lo].section, section) == 0 &&
+	    (name ? df->lines[lo].name && strcmp(df->lines[lo].name, name) == 0
+	          : !df->lines[lo].name))
+		return df->lines[lo].line;
+	return 0;
+}
+
 static const struct p11e__datafile_section *find_section(const struct p11e__datafile_kind *kind,
                                                          const char *name)
 {
-	for (const struct p11e__datafile_section *s = kind->sections; s->name; s++)
-		if (strcmp(s->name, name) == 0)
+	for (const struct p11e__datafile_section *s = kind->sections; s->name; s++) {
+		size_t n = strlen(s->name);
+
+		if (!s->named && strcmp(s->name, name) == 0)
 			return s;
+		/* "[token NAME]": one space, then a name of letters, digits, '.', '_', '-' */
+		if (s->named && strncmp(s->name, name, n) == 0 && name[n] == ' ' && name[n + 1] &&
+		    strspn(name + n + 1, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		                         "0123456789._-") == strlen(name + n + 1))
+			return s;
+	}
 	return NULL;
 }
 
@@ -135,17 +268,17 @@ static void section_list(const struct p11e__datafile_kind *kind, char *buf, size
 
 	buf[0] = '\0';
 	for (const struct p11e__datafile_section *s = kind->sections; s->name && used < len; s++)
-		used += (size_t)snprintf(buf + used, len - used, "%s[%s]",
+		used += (size_t)snprintf(buf + used, len - used, "%s[%s%s]",
 		                         s == kind->sections ? ""
 		                         : s[1].name         ? ", "
 		                                             : " and ",
-		                         s->name);
+		                         s->name, s->named ? " NAME" : "");
 }
 
 static const char *where(const struct p11e__datafile *df, const char *section, const char *field,
                          char *buf, size_t len)
 {
-	long line = p11e__conf_line_text(df->text, df->len, section, field, 0);
+	long line = p11e__datafile_line(df, section, field, 0);
 
 	if (line > 0)
 		snprintf(buf, len, "%s:%ld", df->name, line);
@@ -203,9 +336,8 @@ static p11e_status check_fields(p11e_ctx *ctx, const struct p11e__datafile *df)
 				break;
 			}
 			/* NCONF keeps the last of a repeated field: the text tells */
-			first = p11e__conf_line_text(df->text, df->len, sname, field, 0);
-			again = first ? p11e__conf_line_text(df->text, df->len, sname, field, first)
-			              : 0;
+			first = p11e__datafile_line(df, sname, field, 0);
+			again = first ? p11e__datafile_line(df, sname, field, first) : 0;
 			if (again)
 				st = p11e__fail(ctx, P11E_ERR_INPUT,
 				                "%s %s:%ld: [%s] %s is given twice "
@@ -225,11 +357,13 @@ p11e_status p11e__datafile_parse(p11e_ctx *ctx, const struct p11e__datafile_kind
 	long errline = -1;
 	p11e_status st;
 
+	size_t max = kind->max_size ? kind->max_size : MAX_FILE_SIZE;
+
 	memset(df, 0, sizeof(*df));
 	df->kind = kind;
-	if (len > MAX_FILE_SIZE)
-		return p11e__fail(ctx, P11E_ERR_INPUT, "%s %s is over %d bytes: it is not a %s",
-		                  kind->what, name, MAX_FILE_SIZE, kind->what);
+	if (len > max)
+		return p11e__fail(ctx, P11E_ERR_INPUT, "%s %s is over %zu bytes: it is not a %s",
+		                  kind->what, name, max, kind->what);
 	if (memchr(buf, '\0', len))
 		return p11e__fail(ctx, P11E_ERR_INPUT,
 		                  "%s %s has a NUL byte: it is not a text file", kind->what, name);
@@ -251,6 +385,10 @@ p11e_status p11e__datafile_parse(p11e_ctx *ctx, const struct p11e__datafile_kind
 		ERR_clear_error();
 		st = p11e__fail(ctx, P11E_ERR_INPUT, "%s %s:%ld: cannot parse it", kind->what, name,
 		                errline);
+		goto done;
+	}
+	if (lines_index(df) != 0) {
+		st = p11e__fail(ctx, P11E_ERR_FAILED, "out of memory");
 		goto done;
 	}
 	st = check_fields(ctx, df);
@@ -296,7 +434,8 @@ p11e_status p11e__datafile_read(p11e_ctx *ctx, const struct p11e__datafile_kind 
 	p11e_status st;
 
 	memset(df, 0, sizeof(*df));
-	st = read_all(ctx, kind->what, path, MAX_FILE_SIZE, &buf, &len);
+	st = read_all(ctx, kind->what, path, kind->max_size ? kind->max_size : MAX_FILE_SIZE, &buf,
+	              &len);
 	if (st == P11E_OK)
 		st = p11e__datafile_parse(ctx, kind, path, buf, len, df);
 	free(buf);
@@ -336,6 +475,7 @@ p11e_status p11e__datafile_load_conf(p11e_ctx *ctx, const char *what, const char
 
 void p11e__datafile_free(struct p11e__datafile *df)
 {
+	lines_free(df);
 	NCONF_free(df->conf);
 	free(df->name);
 	free(df->text);

@@ -403,6 +403,8 @@ void p11e__details_set(p11e_ctx *ctx, char **items, size_t n);
 struct p11e__datafile_section {
 	const char *name;
 	const char *const *fields;
+	/* 1: the sections are "[name NAME]", one per NAME (a manifest's tokens) */
+	int named;
 };
 /* A kind of data file: where it is searched and what it may hold. */
 struct p11e__datafile_kind {
@@ -410,15 +412,27 @@ struct p11e__datafile_kind {
 	const char *env;    /* "P11ENROLL_TOKENS_PATH": directories searched first */
 	const char *subdir; /* "tokens": its directory under each place searched */
 	const struct p11e__datafile_section *sections; /* ends with a NULL name */
+	size_t max_size; /* bytes; 0: 64 KiB, a quirk file's or a profile's */
 };
 /* One file, read and checked. */
+struct p11e__datafile_line; /* datafile.c: where each "[section]" and "name =" is */
 struct p11e__datafile {
 	const struct p11e__datafile_kind *kind;
 	char *name; /* as given (a path), for messages */
 	char *text; /* the text, NUL-terminated, for the lines in messages */
 	size_t len;
 	CONF *conf;
+	/* every section header and "name =" line, sorted, for line numbers
+	 * without a scan of the text each (a manifest has thousands) */
+	struct p11e__datafile_line *lines;
+	size_t nlines;
 };
+/*
+ * The line of "name =" in [section] (name NULL: the "[section]" line) after
+ * line `after`, or 0; as p11e__conf_line_text, from df's index.
+ */
+long p11e__datafile_line(const struct p11e__datafile *df, const char *section, const char *name,
+                         long after);
 /*
  * Read text (name is for messages) or the file path: at most 64 KiB, no
  * NUL, no .include/.pragma, no '$' outside comments (NCONF would expand
@@ -472,6 +486,15 @@ p11e_status p11e__datafile_list(p11e_ctx *ctx, const struct p11e__datafile_kind 
                                 char ***paths, size_t *n);
 void p11e__datafile_list_free(char **paths, size_t n);
 /* ===== end of datafile.c ===== */
+
+/*
+ * manifest.c: the fields of an [identity NAME] section (NULL-terminated),
+ * and one such section of df read into id, its strings kept by m; the
+ * station recipe reads its identities with the same two.
+ */
+extern const char *const p11e__identity_fields[];
+p11e_status p11e__identity_read(p11e_ctx *ctx, const struct p11e__datafile *df, const char *sect,
+                                p11e_manifest *m, p11e_identity *id);
 
 /*
  * quirks.c.  Parse one quirk file's text (name is for messages): an unknown

@@ -675,6 +675,61 @@ p11e_cert_state p11e_cert_state_of(const p11e_object *cert, long long now, int w
                                    int crit_days, long *days_left);
 const char *p11e_cert_state_name(p11e_cert_state state);
 
+/* --- manifests (P11E_1.1) ---------------------------------------------- */
+
+/*
+ * A manifest says what should be on which token (p11enroll-manifest(5)):
+ * [token NAME] sections name tokens (uri or label, module, pin source),
+ * [identity NAME] sections the keys on them (label, type, request content,
+ * profile, outbox and inbox directories, renewal window, hook), [defaults]
+ * identity fields every identity takes unless it gives its own.  It is read
+ * through the same loader as quirk files and profiles: OpenSSL's config
+ * syntax, no .include, no '$', every unknown section or field and every bad
+ * value refused naming file and line (P11E_ERR_INPUT).  The station recipe
+ * uses the same [identity NAME] syntax.  Strings live as long as the
+ * manifest; relative paths are made relative to the manifest's directory.
+ */
+typedef struct p11e_manifest p11e_manifest;
+
+typedef struct p11e_manifest_token {
+	const char *name;   /* [token NAME] */
+	const char *uri;    /* a pkcs11: token URI, or NULL */
+	const char *label;  /* a token label, or NULL (one of uri and label is set) */
+	const char *module; /* a module path or p11-kit name, or NULL: the default */
+	const char *pin;    /* a PIN source (env:, file:, fd:), or NULL */
+	long line;          /* the line of its section header */
+} p11e_manifest_token;
+
+typedef struct p11e_identity {
+	const char *name;       /* [identity NAME] */
+	const char *token;      /* the NAME of its [token NAME] */
+	const char *label;      /* the key's label (default: NAME) */
+	const char *type;       /* rsa:2048 (default), rsa:3072, ..., ec:P-256, ec:P-384 */
+	const char *subject;    /* "/C=../CN=..", or NULL */
+	const char *san;        /* "DNS:a,IP:b", or NULL */
+	const char *const *ext; /* extensions in OpenSSL's syntax (';' between them in the file) */
+	size_t next;
+	const char *config;  /* an OpenSSL req-style config, or NULL */
+	const char *profile; /* a profile name, or NULL */
+	const char *outbox;  /* the directory requests are written to */
+	const char *inbox;   /* the directory certificates are taken from, or NULL */
+	unsigned renew_days; /* renew when this many days or fewer are left (default 30) */
+	const char *hook;    /* an absolute path, and arguments, run after a renewal; or NULL */
+	long line;           /* the line of its section header */
+} p11e_identity;
+
+/* Read and check the manifest in path; free with p11e_manifest_free. */
+p11e_status p11e_manifest_read(p11e_ctx *ctx, const char *path, p11e_manifest **out);
+/* The same from text in memory (name for messages; relative paths against the cwd). */
+p11e_status p11e_manifest_parse(p11e_ctx *ctx, const char *name, const unsigned char *text,
+                                size_t len, p11e_manifest **out);
+void p11e_manifest_free(p11e_manifest *m);
+/* The tokens and identities in the order of the file. */
+const p11e_manifest_token *p11e_manifest_tokens(const p11e_manifest *m, size_t *count);
+const p11e_identity *p11e_manifest_identities(const p11e_manifest *m, size_t *count);
+/* A request builder with the identity's subject, SANs, extensions, config and profile. */
+p11e_status p11e_identity_req(p11e_ctx *ctx, const p11e_identity *id, p11e_req **out);
+
 #ifdef __cplusplus
 }
 #endif

@@ -34,8 +34,8 @@ static const char *const fields[] = {
 	"ou_is_uuid",       "eku_includes", NULL,
 };
 static const struct p11e__datafile_section sections[] = {
-	{ "profile", fields },
-	{ NULL, NULL },
+	{ "profile", fields, 0 },
+	{ NULL, NULL, 0 },
 };
 static const struct p11e__datafile_kind kind = {
 	.what = "profile",

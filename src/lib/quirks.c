@@ -40,9 +40,9 @@ static const char *const quirk_fields[] = {
 	NULL,
 };
 static const struct p11e__datafile_section sections[] = {
-	{ "match", match_fields },
-	{ "quirks", quirk_fields },
-	{ NULL, NULL },
+	{ "match", match_fields, 0 },
+	{ "quirks", quirk_fields, 0 },
+	{ NULL, NULL, 0 },
 };
 static const struct p11e__datafile_kind kind = {
 	.what = "token quirk file",

@@ -15,6 +15,7 @@
 
 const char usage_status[] =
 	"Usage: p11enroll [GLOBAL OPTIONS] status [--warn-days N] [--crit-days N]\n"
+	"       p11enroll [GLOBAL OPTIONS] status --prometheus [--warn-days N] [-o FILE]\n"
 	"Days left and state of each client certificate on the token (no PIN needed).\n"
 	"Exit status, as monitoring plugins use it: 0 all ok, 1 one to renew soon,\n"
 	"2 critical, expired or not yet valid, 3 unknown (an error, or no certificate).\n"
@@ -22,9 +23,12 @@ const char usage_status[] =
 	"Options:\n"
 	"  --warn-days N    renew soon below N days left (default 30)\n"
 	"  --crit-days N    critical below N days left (default 5)\n"
+	"  --prometheus     node_exporter textfile metrics instead: of the token\n"
+	"                   selected, else of every token; exit 0 when written\n"
+	"  -o, --out FILE   write them to FILE atomically (default: stdout)\n"
 	"  --help           show this help\n";
 
-enum { OPT_WARN = 256, OPT_CRIT };
+enum { OPT_WARN = 256, OPT_CRIT, OPT_PROM };
 enum { NAGIOS_OK = 0, NAGIOS_WARNING = 1, NAGIOS_CRITICAL = 2, NAGIOS_UNKNOWN = 3 };
 
 static int days_arg(const char *s, int *out)
@@ -65,18 +69,23 @@ int cmd_status(struct tool *t, int argc, char **argv)
 	static const struct option opts[] = {
 		{ "warn-days", required_argument, NULL, OPT_WARN },
 		{ "crit-days", required_argument, NULL, OPT_CRIT },
+		{ "prometheus", no_argument, NULL, OPT_PROM },
+		{ "out", required_argument, NULL, 'o' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	int warn = 30, crit = 5, opt, worst = NAGIOS_OK, seen = 0, json_err = 0;
+	int warn = 30, crit = 5, opt, worst = NAGIOS_OK, seen = 0, json_err = 0, prom = 0;
+	const char *out = NULL;
 	long long now = (long long)time(NULL);
 	p11e_object *objs = NULL;
 	size_t n = 0;
 	p11e_status st;
 	json_t *arr = NULL;
 
-	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "ho:", opts, NULL)) != -1) {
 		switch (opt) {
+		case OPT_PROM: prom = 1; break;
+		case 'o': out = optarg; break;
 		case OPT_WARN:
 		case OPT_CRIT:
 			if (days_arg(optarg, opt == OPT_WARN ? &warn : &crit) != 0) {
@@ -97,6 +106,12 @@ int cmd_status(struct tool *t, int argc, char **argv)
 		                 warn);
 		return NAGIOS_UNKNOWN;
 	}
+	if (out && !prom) {
+		tool_usage_error("status", "-o goes with --prometheus");
+		return NAGIOS_UNKNOWN;
+	}
+	if (prom)
+		return tool_status_prometheus(t, warn, out);
 	/* certificates are public objects: monitoring needs no PIN */
 	tool_no_login(t);
 	if (tool_select_token(t) != 0)

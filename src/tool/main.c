@@ -34,7 +34,7 @@ static const struct command commands[] = {
 	  "chain= key= label= allow-expired" },
 	{ "list", cmd_list, "keys, certificates, pairing and expiry", usage_list, "" },
 	{ "status", cmd_status, "renewal state, with monitoring exit codes", usage_status,
-	  "warn-days= crit-days=" },
+	  "warn-days= crit-days= prometheus out= o=" },
 	{ "renew", cmd_renew, "a new key and request next to the old ones", usage_renew,
 	  "key= type= " CSR_OPTIONS " " CMP_OPTIONS },
 	{ "retire", cmd_retire, "remove a key pair and its certificates", usage_retire,
@@ -43,6 +43,9 @@ static const struct command commands[] = {
 	  "cert= chain out= o= der pkcs12 pfx" },
 	{ "lint", cmd_lint, "check a request or certificate against a profile", usage_lint,
 	  "profile=" },
+	{ "plan", cmd_plan, "what apply would do for a manifest", usage_plan, "" },
+	{ "apply", cmd_apply, "make a manifest so, token by token in parallel", usage_apply,
+	  "jobs= j= audit= prometheus=" },
 };
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
 
@@ -78,7 +81,7 @@ static void usage(FILE *out)
 	      "PIN sources: env:VAR, file:PATH, fd:N, stdin, pass:PIN (visible to ps);\n"
 	      "none, on a terminal: a prompt.\n"
 	      "Exit codes: 0 ok, 1 failure, 2 usage, 3 PIN/auth, 4 not found,\n"
-	      "5 token/device, 6 policy, 7 bad input.\n"
+	      "5 token/device, 6 policy, 7 bad input; apply: 10 changed, 11 some failed.\n"
 	      "See p11enroll(1) and p11enroll-COMMAND(1).\n",
 	      out);
 }

@@ -69,10 +69,18 @@ int cmd_status(struct tool *t, int argc, char **argv);
 int cmd_export(struct tool *t, int argc, char **argv);
 int cmd_renew(struct tool *t, int argc, char **argv);
 int cmd_retire(struct tool *t, int argc, char **argv);
+int cmd_plan(struct tool *t, int argc, char **argv);
+int cmd_apply(struct tool *t, int argc, char **argv);
 
 extern const char usage_modules[], usage_tokens[], usage_init_token[], usage_pin[], usage_keygen[],
 	usage_csr[], usage_enroll[], usage_lint[], usage_import[], usage_list[], usage_status[],
-	usage_export[], usage_renew[], usage_retire[];
+	usage_export[], usage_renew[], usage_retire[], usage_plan[], usage_apply[];
+
+/*
+ * status-prom.c: status --prometheus: metrics of the --token given, else of
+ * every initialised token, to out (NULL: stdout) atomically; 0 or the exit code.
+ */
+int tool_status_prometheus(struct tool *t, int warn, const char *out);
 
 /* hints.c: the tool's advice for a failure's reason, naming its options; or NULL */
 const char *tool_hint(p11e_reason reason);

@@ -254,7 +254,7 @@ static void test_unknown_and_twice(void)
 /* The search path: $VAR, then the user's (XDG), then the system's. */
 static void test_search_path(void)
 {
-	struct p11e__datafile_kind kind = { "test file", "P11E_TEST_PATH", "things", NULL };
+	struct p11e__datafile_kind kind = { "test file", "P11E_TEST_PATH", "things", NULL, 0 };
 	char env[300], want[300], *path = NULL, **paths = NULL;
 	size_t n = 0;
 

@@ -1,0 +1,447 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * manifest.c - what should be on which token: [token NAME] and
+ * [identity NAME] sections (p11enroll-manifest(5)), read through the one
+ * loader of our data files (datafile.c), so a manifest follows the rules a
+ * quirk file or profile does: no .include, no '$', no unknown section or
+ * field, none twice, each refusal naming file and line.  The [identity NAME]
+ * syntax is shared with the station recipe (p11e__identity_fields,
+ * p11e__identity_read); what is done with an identity is the caller's.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+/* a manifest of thousands of identities is a few hundred KiB */
+#define MAX_MANIFEST_SIZE (4 * 1024 * 1024)
+
+static const char *const token_fields[] = { "uri", "label", "module", "pin", NULL };
+
+const char *const p11e__identity_fields[] = {
+	"token",  "label", "type",       "subject", "san", "ext", "config", "profile",
+	"outbox", "inbox", "renew_days", "hook",    "est", "cmp", NULL,
+};
+
+static const struct p11e__datafile_section sections[] = {
+	{ "defaults", p11e__identity_fields, 0 },
+	{ "token", token_fields, 1 },
+	{ "identity", p11e__identity_fields, 1 },
+	{ NULL, NULL, 0 },
+};
+
+static const struct p11e__datafile_kind kind = {
+	.what = "manifest",
+	.env = "P11ENROLL_MANIFEST_PATH",
+	.subdir = "manifests",
+	.sections = sections,
+	.max_size = MAX_MANIFEST_SIZE,
+};
+
+struct p11e_manifest {
+	p11e_manifest_token *tokens;
+	size_t ntokens;
+	p11e_identity *ids;
+	size_t nids;
+	char **strings; /* every string the entries point at */
+	size_t nstrings;
+	char *dir; /* the manifest's directory, for relative paths */
+};
+
+/* Keep s (a copy) in m; NULL when out of memory. */
+static const char *keep(p11e_manifest *m, const char *s)
+{
+	char **grown;
+	char *copy;
+
+	if (!s)
+		return NULL;
+	grown = realloc(m->strings, (m->nstrings + 1) * sizeof(*grown));
+	if (!grown)
+		return NULL;
+	m->strings = grown;
+	if (!(copy = strdup(s)))
+		return NULL;
+	m->strings[m->nstrings++] = copy;
+	return copy;
+}
+
+/* A path as written, or made relative to the manifest's directory. */
+static const char *keep_path(p11e_manifest *m, const char *p)
+{
+	char *joined;
+	const char *kept;
+	size_t len;
+
+	if (!p || p[0] == '/' || !m->dir)
+		return keep(m, p);
+	len = strlen(m->dir) + strlen(p) + 2;
+	if (!(joined = malloc(len)))
+		return NULL;
+	snprintf(joined, len, "%s/%s", m->dir, p);
+	kept = keep(m, joined);
+	free(joined);
+	return kept;
+}
+
+void p11e_manifest_free(p11e_manifest *m)
+{
+	if (!m)
+		return;
+	for (size_t i = 0; i < m->nids; i++)
+		free((void *)m->ids[i].ext);
+	for (size_t i = 0; i < m->nstrings; i++)
+		free(m->strings[i]);
+	free(m->strings);
+	free(m->tokens);
+	free(m->ids);
+	free(m->dir);
+	free(m);
+}
+
+const p11e_manifest_token *p11e_manifest_tokens(const p11e_manifest *m, size_t *count)
+{
+	*count = m ? m->ntokens : 0;
+	return m ? m->tokens : NULL;
+}
+
+const p11e_identity *p11e_manifest_identities(const p11e_manifest *m, size_t *count)
+{
+	*count = m ? m->nids : 0;
+	return m ? m->ids : NULL;
+}
+
+/* --- fields --------------------------------------------------------------- */
+
+/* The identity's own value of field, else the [defaults] one; *from: the section it came from. */
+static const char *id_get(const struct p11e__datafile *df, const char *section, const char *field,
+                          const char **from)
+{
+	const char *v = p11e__datafile_get(df, section, field);
+
+	*from = section;
+	if (!v && strcmp(section, "defaults") != 0) {
+		v = p11e__datafile_get(df, "defaults", field);
+		*from = "defaults";
+	}
+	return v;
+}
+
+static int is_pin_source(const char *v)
+{
+	return strncmp(v, "env:", 4) == 0 || strncmp(v, "file:", 5) == 0 ||
+	       strncmp(v, "fd:", 3) == 0;
+}
+
+static p11e_status read_token(p11e_ctx *ctx, const struct p11e__datafile *df, const char *sect,
+                              p11e_manifest *m, p11e_manifest_token *t)
+{
+	const char *uri = p11e__datafile_get(df, sect, "uri");
+	const char *label = p11e__datafile_get(df, sect, "label");
+	const char *pin = p11e__datafile_get(df, sect, "pin");
+	char at[4200];
+
+	memset(t, 0, sizeof(*t));
+	t->line = p11e__datafile_line(df, sect, NULL, 0);
+	if (!uri == !label) {
+		snprintf(at, sizeof(at), "%s:%ld", df->name, t->line);
+		return p11e__fail(ctx, P11E_ERR_INPUT,
+		                  "manifest %s: [%s] needs a uri or a label (one of them): "
+		                  "add the token's",
+		                  at, sect);
+	}
+	if (uri && strncmp(uri, "pkcs11:", 7) != 0)
+		return p11e__datafile_invalid(ctx, df, sect, "uri",
+		                              "give a pkcs11: token URI (RFC 7512)");
+	if (label && (!*label || strlen(label) > 32))
+		return p11e__datafile_invalid(ctx, df, sect, "label",
+		                              "a token label is 1 to 32 bytes");
+	/* the file is read by whoever reads the manifest: a PIN never stands in it */
+	if (pin && !is_pin_source(pin))
+		return p11e__fail(ctx, P11E_ERR_INPUT,
+		                  "manifest %s:%ld: [%s] pin: a PIN source is env:VAR, file:PATH "
+		                  "or fd:N, never the PIN itself: name where the PIN is",
+		                  df->name, p11e__datafile_line(df, sect, "pin", 0), sect);
+	t->name = keep(m, sect + strlen("token "));
+	t->uri = keep(m, uri);
+	t->label = keep(m, label);
+	t->module = keep(m, p11e__datafile_get(df, sect, "module"));
+	t->pin = keep(m, pin);
+	if (!t->name || (uri && !t->uri) || (label && !t->label) || (pin && !t->pin) ||
+	    (p11e__datafile_get(df, sect, "module") && !t->module))
+		return p11e__fail(ctx, P11E_ERR_FAILED, "out of memory");
+	return P11E_OK;
+}
+
+/* The ';'-separated extensions of v into id->ext. */
+static p11e_status split_ext(p11e_ctx *ctx, const struct p11e__datafile *df, const char *from,
+                             p11e_manifest *m, const char *v, p11e_identity *id)
+{
+	const char **list = NULL;
+	char *copy = strdup(v), *save = NULL, *item;
+	size_t n = 0;
+
+	if (!copy)
+		return p11e__fail(ctx, P11E_ERR_FAILED, "out of memory");
+	for (item = strtok_r(copy, ";", &save); item; item = strtok_r(NULL, ";", &save)) {
+		const char **grown;
+
+		while (*item == ' ' || *item == '\t')
+			item++;
+		if (!*item)
+			continue;
+		if (!strchr(item, '=')) {
+			free(copy);
+			free(list);
+			return p11e__datafile_invalid(ctx, df, from, "ext",
+			                              "an extension is name=value, as "
+			                              "extendedKeyUsage=clientAuth; ';' between "
+			                              "them");
+		}
+		grown = realloc(list, (n + 2) * sizeof(*list));
+		if (!grown || !(grown[n] = keep(m, item))) {
+			free(copy);
+			free(grown ? grown : list);
+			return p11e__fail(ctx, P11E_ERR_FAILED, "out of memory");
+		}
+		list = grown;
+		list[++n] = NULL;
+	}
+	free(copy);
+	id->ext = (const char *const *)list;
+	id->next = n;
+	return P11E_OK;
+}
+
+p11e_status p11e__identity_read(p11e_ctx *ctx, const struct p11e__datafile *df, const char *sect,
+                                p11e_manifest *m, p11e_identity *id)
+{
+	const char *from, *v;
+	unsigned days = 30;
+	p11e_key_type kt;
+	unsigned bits;
+	const char *curve;
+	p11e_status st;
+
+	memset(id, 0, sizeof(*id));
+	id->line = p11e__datafile_line(df, sect, NULL, 0);
+	id->name = keep(m, strchr(sect, ' ') ? strchr(sect, ' ') + 1 : sect);
+	if (!id->name)
+		return p11e__fail(ctx, P11E_ERR_FAILED, "out of memory");
+	/* the CA protocols come with EST/CMP support: refused, not ignored, until then */
+	if ((v = id_get(df, sect, "est", &from)) || (v = id_get(df, sect, "cmp", &from)))
+		return p11e__datafile_invalid(ctx, df, from,
+		                              p11e__datafile_get(df, from, "est") ? "est" : "cmp",
+		                              "a CA protocol in a manifest is coming in a later "
+		                              "version: use outbox and inbox for now");
+	if (!(v = id_get(df, sect, "token", &from)))
+		return p11e__fail(ctx, P11E_ERR_INPUT,
+		                  "manifest %s:%ld: [%s] has no token: add token = NAME of a "
+		                  "[token NAME]",
+		                  df->name, id->line, sect);
+	id->token = keep(m, v);
+	v = id_get(df, sect, "label", &from);
+	if (v && (!*v || strlen(v) > 120))
+		return p11e__datafile_invalid(ctx, df, from, "label",
+		                              "a key label is 1 to 120 bytes");
+	id->label = keep(m, v ? v : id->name);
+	if ((v = id_get(df, sect, "type", &from))) {
+		if (p11e_key_type_parse(ctx, v, &kt, &bits, &curve) != P11E_OK)
+			return p11e__datafile_invalid(ctx, df, from, "type",
+			                              "use rsa:2048, rsa:3072, rsa:4096, ec:P-256 "
+			                              "or ec:P-384");
+		id->type = keep(m, v);
+	}
+	id->subject = keep(m, id_get(df, sect, "subject", &from));
+	if (id->subject && id->subject[0] != '/')
+		return p11e__datafile_invalid(ctx, df, from, "subject",
+		                              "write it as /C=../O=../CN=.. (OpenSSL's syntax)");
+	id->san = keep(m, id_get(df, sect, "san", &from));
+	if ((v = id_get(df, sect, "ext", &from)) && (st = split_ext(ctx, df, from, m, v, id)))
+		return st;
+	id->config = keep_path(m, id_get(df, sect, "config", &from));
+	if (!id->subject && !id->config)
+		return p11e__fail(ctx, P11E_ERR_INPUT,
+		                  "manifest %s:%ld: [%s] has no subject and no config: add one "
+		                  "(subject = /CN=...)",
+		                  df->name, id->line, sect);
+	id->profile = keep(m, id_get(df, sect, "profile", &from));
+	if (!(v = id_get(df, sect, "outbox", &from)))
+		return p11e__fail(ctx, P11E_ERR_INPUT,
+		                  "manifest %s:%ld: [%s] has no outbox: add outbox = DIR, where "
+		                  "requests are written for the CA",
+		                  df->name, id->line, sect);
+	id->outbox = keep_path(m, v);
+	id->inbox = keep_path(m, id_get(df, sect, "inbox", &from));
+	id_get(df, sect, "renew_days", &from);
+	if ((st = p11e__datafile_number(ctx, df, from, "renew_days", 0, 3650, "days", &days)))
+		return st;
+	id->renew_days = days;
+	if ((v = id_get(df, sect, "hook", &from))) {
+		/* run without a shell: a path, not a command line to interpret */
+		if (v[0] != '/')
+			return p11e__datafile_invalid(ctx, df, from, "hook",
+			                              "give the absolute path of a program "
+			                              "(it runs without a shell)");
+		id->hook = keep(m, v);
+	}
+	if (!id->token || !id->label || (id_get(df, sect, "san", &from) && !id->san))
+		return p11e__fail(ctx, P11E_ERR_FAILED, "out of memory");
+	return P11E_OK;
+}
+
+/* --- the whole file ------------------------------------------------------- */
+
+struct sect {
+	const char *name;
+	long line;
+};
+
+static int by_line(const void *a, const void *b)
+{
+	const struct sect *x = a, *y = b;
+
+	return (x->line > y->line) - (x->line < y->line);
+}
+
+static p11e_status build(p11e_ctx *ctx, const struct p11e__datafile *df, p11e_manifest *m)
+{
+	STACK_OF(OPENSSL_CSTRING) *names = NCONF_get_section_names(df->conf);
+	struct sect *list = NULL;
+	size_t n = 0, nt = 0, ni = 0;
+	p11e_status st = P11E_OK;
+
+	if (!names)
+		return p11e__fail(ctx, P11E_ERR_FAILED, "out of memory");
+	list = calloc((size_t)sk_OPENSSL_CSTRING_num(names) + 1, sizeof(*list));
+	if (!list) {
+		sk_OPENSSL_CSTRING_free(names);
+		return p11e__fail(ctx, P11E_ERR_FAILED, "out of memory");
+	}
+	for (int i = 0; i < sk_OPENSSL_CSTRING_num(names); i++) {
+		const char *s = sk_OPENSSL_CSTRING_value(names, i);
+
+		if (strncmp(s, "token ", 6) == 0)
+			nt++;
+		else if (strncmp(s, "identity ", 9) == 0)
+			ni++;
+		else
+			continue;
+		list[n].name = s;
+		list[n++].line = p11e__datafile_line(df, s, NULL, 0);
+	}
+	/* NCONF keeps sections in a hash: the file's order is the one a user expects */
+	qsort(list, n, sizeof(*list), by_line);
+	m->tokens = calloc(nt + 1, sizeof(*m->tokens));
+	m->ids = calloc(ni + 1, sizeof(*m->ids));
+	if (!m->tokens || !m->ids)
+		st = p11e__fail(ctx, P11E_ERR_FAILED, "out of memory");
+	for (size_t i = 0; st == P11E_OK && i < n; i++) {
+		if (list[i].name[0] == 't')
+			st = read_token(ctx, df, list[i].name, m, &m->tokens[m->ntokens++]);
+		else
+			st = p11e__identity_read(ctx, df, list[i].name, m, &m->ids[m->nids++]);
+	}
+	/* each identity on a token the file names, and no label twice on one token */
+	for (size_t i = 0; st == P11E_OK && i < m->nids; i++) {
+		const p11e_identity *id = &m->ids[i];
+		size_t t;
+
+		for (t = 0; t < m->ntokens && strcmp(m->tokens[t].name, id->token) != 0; t++)
+			;
+		if (t == m->ntokens)
+			st = p11e__fail(ctx, P11E_ERR_INPUT,
+			                "manifest %s:%ld: [identity %s] token = %.40s: there is no "
+			                "[token %.40s]: add it, or check the name",
+			                df->name, id->line, id->name, id->token, id->token);
+		for (size_t j = 0; st == P11E_OK && j < i; j++)
+			if (strcmp(m->ids[j].token, id->token) == 0 &&
+			    strcmp(m->ids[j].label, id->label) == 0)
+				st = p11e__fail(
+					ctx, P11E_ERR_INPUT,
+					"manifest %s:%ld: [identity %s] has the label '%s' of "
+					"[identity %s] on the same token: give each its own",
+					df->name, id->line, id->name, id->label, m->ids[j].name);
+	}
+	if (st == P11E_OK && m->nids == 0)
+		st = p11e__fail(ctx, P11E_ERR_INPUT,
+		                "manifest %s: no [identity NAME] section: nothing to do", df->name);
+	free(list);
+	sk_OPENSSL_CSTRING_free(names);
+	return st;
+}
+
+static p11e_status parse(p11e_ctx *ctx, const char *name, const unsigned char *text, size_t len,
+                         const char *path, p11e_manifest **out)
+{
+	struct p11e__datafile df;
+	p11e_manifest *m;
+	p11e_status st;
+
+	*out = NULL;
+	if (!(m = calloc(1, sizeof(*m))))
+		return p11e__fail(ctx, P11E_ERR_FAILED, "out of memory");
+	if (path && strrchr(path, '/')) {
+		m->dir = strndup(path, (size_t)(strrchr(path, '/') - path));
+		if (!m->dir) {
+			free(m);
+			return p11e__fail(ctx, P11E_ERR_FAILED, "out of memory");
+		}
+	}
+	st = path ? p11e__datafile_read(ctx, &kind, path, &df)
+	          : p11e__datafile_parse(ctx, &kind, name, text, len, &df);
+	if (st != P11E_OK) {
+		p11e_manifest_free(m);
+		return st;
+	}
+	st = build(ctx, &df, m);
+	p11e__datafile_free(&df);
+	if (st != P11E_OK) {
+		p11e_manifest_free(m);
+		return st;
+	}
+	*out = m;
+	return P11E_OK;
+}
+
+p11e_status p11e_manifest_read(p11e_ctx *ctx, const char *path, p11e_manifest **out)
+{
+	if (!ctx || !path || !out)
+		return p11e__fail(ctx, P11E_ERR_USAGE, "p11e_manifest_read: NULL argument");
+	return parse(ctx, path, NULL, 0, path, out);
+}
+
+p11e_status p11e_manifest_parse(p11e_ctx *ctx, const char *name, const unsigned char *text,
+                                size_t len, p11e_manifest **out)
+{
+	if (!ctx || !name || !text || !out)
+		return p11e__fail(ctx, P11E_ERR_USAGE, "p11e_manifest_parse: NULL argument");
+	return parse(ctx, name, text, len, NULL, out);
+}
+
+p11e_status p11e_identity_req(p11e_ctx *ctx, const p11e_identity *id, p11e_req **out)
+{
+	p11e_req *r = p11e_req_new();
+	p11e_status st = r ? P11E_OK : P11E_ERR_FAILED;
+
+	*out = NULL;
+	if (st == P11E_OK && id->config)
+		st = p11e_req_set_config(r, id->config);
+	if (st == P11E_OK && id->subject)
+		st = p11e_req_set_subject(r, id->subject);
+	if (st == P11E_OK && id->san)
+		st = p11e_req_add_san(r, id->san);
+	for (size_t i = 0; st == P11E_OK && i < id->next; i++)
+		st = p11e_req_add_ext(r, id->ext[i]);
+	if (st == P11E_OK && id->profile)
+		st = p11e_req_set_profile(r, id->profile);
+	if (st != P11E_OK) {
+		p11e_req_free(r);
+		return p11e__fail(ctx, st, "identity %s: cannot build its request", id->name);
+	}
+	*out = r;
+	return P11E_OK;
+}

@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * apply.h - what plan/apply (cmd-apply.c), the per-token worker
+ * (apply-token.c) and the audit log (apply-audit.c) share.
+ */
+#ifndef P11ENROLL_APPLY_H
+#define P11ENROLL_APPLY_H
+
+#include "tool.h"
+
+struct apply_run {
+	int plan;           /* 1: look, never write */
+	int verbosity;      /* the tool's */
+	int force;          /* --force: a token's last PIN try may be spent */
+	const char *module; /* global --module: a token's own module wins */
+	int audit_fd;       /* --audit FILE, opened O_APPEND; -1 if none */
+	int audit_syslog;   /* --audit syslog */
+	const char *host;   /* for the audit log */
+};
+
+/*
+ * apply-token.c: plan or apply the n identities of one token, in a worker
+ * process of its own (one context, one token, never two workers on it);
+ * one JSON line per identity written to fd.  Returns the worker's exit code.
+ */
+int apply_token(const struct apply_run *run, const p11e_manifest_token *tok,
+                const p11e_identity *const *ids, size_t n, int fd);
+
+/* apply-audit.c: one JSON line for a write to a token (doc is released). */
+void apply_audit(const struct apply_run *run, json_t *doc);
+/* Open --audit's file (O_APPEND, 0600): fd, or -1 after printing why. */
+int apply_audit_open(const char *path);
+/* "2026-12-03T10:00:00Z" for now */
+void apply_time_iso(char *buf, size_t len);
+
+#endif

@@ -53,6 +53,9 @@ const char *p11e_reason_name(p11e_reason reason)
 	case P11E_REASON_CHAIN_NEEDS_PEM: return "chain-needs-pem";
 	case P11E_REASON_KEY_WEAK: return "key-weak";
 	case P11E_REASON_CHAIN_FOREIGN: return "chain-foreign";
+	case P11E_REASON_PCSC_NO_SERVICE: return "pcsc-no-service";
+	case P11E_REASON_WAIT_CANCELLED: return "wait-cancelled";
+	case P11E_REASON_WAIT_TIMEOUT: return "wait-timeout";
 	}
 	return "unknown";
 }

@@ -62,6 +62,8 @@ static const struct {
 	{ P11E_REASON_KEY_WEAK,
 	  "make a stronger key (keygen --type rsa:2048 or ec:P-256), or add --allow-weak" },
 	{ P11E_REASON_CHAIN_FOREIGN, "give --chain only the CA certificates that issued it" },
+	{ P11E_REASON_PCSC_NO_SERVICE, "start it with 'systemctl start pcscd.socket'" },
+	{ P11E_REASON_WAIT_TIMEOUT, "insert the card, or give a longer --timeout" },
 };
 
 const char *tool_hint(p11e_reason reason)

@@ -41,6 +41,9 @@ static const struct command commands[] = {
 	  "cert= chain out= o= der pkcs12 pfx" },
 	{ "lint", cmd_lint, "check a request or certificate against a profile", usage_lint,
 	  "profile=" },
+	{ "readers", cmd_readers, "list card readers, their cards and slots", usage_readers, "" },
+	{ "wait", cmd_wait, "wait until a card comes into (or leaves) a reader", usage_wait,
+	  "reader= removed next timeout=" },
 };
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
 
@@ -76,7 +79,7 @@ static void usage(FILE *out)
 	      "PIN sources: env:VAR, file:PATH, fd:N, stdin, pass:PIN (visible to ps);\n"
 	      "none, on a terminal: a prompt.\n"
 	      "Exit codes: 0 ok, 1 failure, 2 usage, 3 PIN/auth, 4 not found,\n"
-	      "5 token/device, 6 policy, 7 bad input.\n"
+	      "5 token/device, 6 policy, 7 bad input, 8 timed out.\n"
 	      "See p11enroll(1) and p11enroll-COMMAND(1).\n",
 	      out);
 }

@@ -69,10 +69,16 @@ int cmd_status(struct tool *t, int argc, char **argv);
 int cmd_export(struct tool *t, int argc, char **argv);
 int cmd_renew(struct tool *t, int argc, char **argv);
 int cmd_retire(struct tool *t, int argc, char **argv);
+int cmd_readers(struct tool *t, int argc, char **argv);
+int cmd_wait(struct tool *t, int argc, char **argv);
 
 extern const char usage_modules[], usage_tokens[], usage_init_token[], usage_pin[], usage_keygen[],
 	usage_csr[], usage_enroll[], usage_lint[], usage_import[], usage_list[], usage_status[],
-	usage_export[], usage_renew[], usage_retire[];
+	usage_export[], usage_renew[], usage_retire[], usage_readers[], usage_wait[];
+
+/* cmd-readers.c: a reader's ATR as colon-separated hex; its JSON object */
+void tool_atr_hex(const p11e_reader *r, char *out, size_t size);
+json_t *tool_reader_json(const p11e_reader *r);
 
 /* hints.c: the tool's advice for a failure's reason, naming its options; or NULL */
 const char *tool_hint(p11e_reason reason);

@@ -33,8 +33,8 @@ static p11e_status pcsc_fail(p11e_ctx *ctx, const char *what, LONG rv)
 	if (rv == SCARD_E_NO_SERVICE || rv == SCARD_E_SERVICE_STOPPED)
 		return p11e__fail_why(ctx, P11E_ERR_TOKEN, P11E_REASON_PCSC_NO_SERVICE,
 		                      "no PC/SC daemon is running");
-	return p11e__fail(ctx, P11E_ERR_TOKEN, "%s: %s (0x%08lX)", what,
-	                  pcsc_stringify_error(rv), (unsigned long)rv);
+	return p11e__fail(ctx, P11E_ERR_TOKEN, "%s: %s (0x%08lX)", what, pcsc_stringify_error(rv),
+	                  (unsigned long)rv);
 }
 
 static p11e_status establish(p11e_ctx *ctx, SCARDCONTEXT *h)
@@ -186,8 +186,7 @@ static size_t trimmed_len(const char *s, size_t max)
 	return len;
 }
 
-long p11e_reader_slot(const p11e_reader *reader, const p11e_slot *slots, size_t count,
-                      size_t *more)
+long p11e_reader_slot(const p11e_reader *reader, const p11e_slot *slots, size_t count, size_t *more)
 {
 	long first = -1;
 	size_t others = 0;
@@ -384,12 +383,14 @@ static p11e_status wait_loop(struct waiter *wt, long timeout_ms, p11e_reader *re
 			long long left = deadline - now_ms();
 
 			if (left <= 0)
-				return p11e__fail_why(
-					wt->ctx, P11E_ERR_TIMEOUT, P11E_REASON_WAIT_TIMEOUT,
-					"no card %s %s within %ld.%03ld s",
-					(wt->flags & P11E_WAIT_REMOVED) ? "left" : "came into",
-					wt->pattern ? "a matching reader" : "any reader",
-					timeout_ms / 1000, timeout_ms % 1000);
+				return p11e__fail_why(wt->ctx, P11E_ERR_TIMEOUT,
+				                      P11E_REASON_WAIT_TIMEOUT,
+				                      "no card %s %s within %ld.%03ld s",
+				                      (wt->flags & P11E_WAIT_REMOVED) ? "left"
+				                                                      : "came into",
+				                      wt->pattern ? "a matching reader"
+				                                  : "any reader",
+				                      timeout_ms / 1000, timeout_ms % 1000);
 			if (left < slice)
 				slice = (long)left;
 		}
@@ -398,14 +399,14 @@ static p11e_status wait_loop(struct waiter *wt, long timeout_ms, p11e_reader *re
 			continue; /* the flag above says so */
 		if (rv == SCARD_E_TIMEOUT && !wt->first_round)
 			continue;
-		if (rv != SCARD_S_SUCCESS && rv != SCARD_E_TIMEOUT &&
-		    rv != SCARD_E_UNKNOWN_READER)
+		if (rv != SCARD_S_SUCCESS && rv != SCARD_E_TIMEOUT && rv != SCARD_E_UNKNOWN_READER)
 			return pcsc_fail(wt->ctx, "SCardGetStatusChange", rv);
 		hit = look(wt, reader, &st);
 		if (hit)
 			return hit > 0 ? P11E_OK : st;
 		if (wt->first_round)
-			p11e__log(wt->ctx, P11E_LOG_INFO, "waiting for a card to %s: %zu matching reader%s",
+			p11e__log(wt->ctx, P11E_LOG_INFO,
+			          "waiting for a card to %s: %zu matching reader%s",
 			          (wt->flags & P11E_WAIT_REMOVED) ? "leave" : "come", wt->nw,
 			          wt->nw == 1 ? "" : "s");
 		wt->first_round = 0;

@@ -71,8 +71,8 @@ static json_t *reader_json(const p11e_reader *r, const p11e_slot *slots, size_t 
 	long at = p11e_reader_slot(r, slots, nslots, &more);
 	json_t *o = tool_reader_json(r);
 
-	if (o && json_object_set_new(o, "slot", at < 0 ? json_null()
-	                                                : slot_json(&slots[at], more)) != 0) {
+	if (o && json_object_set_new(o, "slot",
+	                             at < 0 ? json_null() : slot_json(&slots[at], more)) != 0) {
 		json_decref(o);
 		return NULL;
 	}
@@ -92,8 +92,8 @@ static void reader_print(const p11e_reader *r, const p11e_slot *slots, size_t ns
 	else if (r->mute)
 		printf("  %-13s present, mute (no ATR)\n", "card:");
 	else
-		printf("  %-13s present%s%s\n", "card:",
-		       r->exclusive ? ", held exclusively" : "", r->in_use ? ", in use" : "");
+		printf("  %-13s present%s%s\n", "card:", r->exclusive ? ", held exclusively" : "",
+		       r->in_use ? ", in use" : "");
 	if (r->atr_len)
 		printf("  %-13s %s\n", "atr:", atr);
 	if (at < 0) {
@@ -137,7 +137,8 @@ int cmd_readers(struct tool *t, int argc, char **argv)
 		json_t *arr = json_array();
 
 		for (size_t i = 0; arr && i < n; i++)
-			if (json_array_append_new(arr, reader_json(&readers[i], slots, nslots)) != 0) {
+			if (json_array_append_new(arr, reader_json(&readers[i], slots, nslots)) !=
+			    0) {
 				json_decref(arr);
 				arr = NULL;
 			}

@@ -99,7 +99,9 @@ static int print_event(struct tool *t, const p11e_reader *r, int removed)
 		printf("card removed from reader '%s'\n", tool_esc(r->name));
 	else
 		printf("card in reader '%s'\n  %-13s %s\n", tool_esc(r->name), "atr:",
-		       r->atr_len ? atr : r->mute ? "(mute card)" : "(none)");
+		       r->atr_len ? atr
+		       : r->mute  ? "(mute card)"
+		                  : "(none)");
 	return fflush(stdout) == 0 ? 0 : P11E_ERR_FAILED;
 }
 

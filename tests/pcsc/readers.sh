@@ -60,7 +60,8 @@ T0=$(mono)
 expect_error 8 "$P11ENROLL" wait --timeout 1
 contains "$ERR" "no card came into any reader within 1.000 s"
 contains "$ERR" "give a longer --timeout"
-num_le "$(since "$T0")" 30 && ok "timed out in $(since "$T0") s"
+S=$(since "$T0")
+check "timed out within 30 s ($S s)" num_le "$S" 30
 expect_error 2 "$P11ENROLL" wait --timeout soon
 expect_error 2 "$P11ENROLL" wait --reader ""
 
@@ -70,7 +71,7 @@ WAIT_PID=$!
 wait_for "$T/ins.err" "waiting for a card to come: 1 matching reader" 60 "$WAIT_PID" ||
 	fail "wait is waiting" "$(cat "$T/ins.err")"
 T0=$(mono)
-vicc_start
+vicc_start 35963
 wait "$WAIT_PID"
 RC=$?
 INSERT_S=$(since "$T0")
@@ -94,7 +95,8 @@ T0=$(mono)
 expect_rc 0 "$P11ENROLL" wait --timeout 30
 equal "text" "$(cat "$OUT")" "card in reader 'Virtual PCD 00 00'
   atr:          $ATR"
-num_le "$(since "$T0")" 5 && ok "at once ($(since "$T0") s)"
+S=$(since "$T0")
+check "at once: within 5 s ($S s)" num_le "$S" 5
 expect_error 8 "$P11ENROLL" wait --next --timeout 1
 expect_error 8 "$P11ENROLL" wait --reader '*01' --timeout 1
 contains "$ERR" "no card came into a matching reader"
@@ -132,7 +134,7 @@ RC=$?
 INT_S=$(since "$T0")
 equal "died of SIGINT" "$RC" 130
 echo "# from SIGINT to the end of wait: $INT_S s"
-num_le "$INT_S" 2 && ok "ended within 2 s" || fail "ended within 2 s" "$INT_S s"
+check "ended within 2 s ($INT_S s)" num_le "$INT_S" 2
 equal "nothing printed" "$(cat "$T/int.out")" ""
 env --default-signal=INT "$P11ENROLL" -v wait >"$T/term.out" 2>"$T/term.err" &
 WAIT_PID=$!

@@ -324,9 +324,18 @@ p11e_status p11e_pin_guard(p11e_ctx *ctx, p11e_pin_role role);
  * Open a read-write session on the selected token and log in.  The user PIN
  * of a successful login stays in the context (a copy, wiped by p11e_logout
  * and p11e_ctx_free): libp11's engine (P11E_BACKEND_ENGINE) logs in by
- * itself and is given it.
+ * itself and is given it.  pin NULL: the token has a PIN pad
+ * (CKF_PROTECTED_AUTHENTICATION_PATH, see p11e_token_pinpad): C_Login with
+ * no PIN, after the note "enter the PIN on the reader's PIN pad", and the
+ * user types it there; on a token without one, P11E_ERR_AUTH.  The PIN
+ * guard (p11e_pin_guard) runs first either way.
  */
 p11e_status p11e_login(p11e_ctx *ctx, p11e_pin_role role, const p11e_pin *pin);
+/*
+ * 1 if the selected token takes its PIN on a PIN pad of its own or of its
+ * reader (CKF_PROTECTED_AUTHENTICATION_PATH): p11e_login wants no PIN then.
+ */
+int p11e_token_pinpad(const p11e_ctx *ctx);
 p11e_status p11e_logout(p11e_ctx *ctx);
 
 typedef enum p11e_init_flags {

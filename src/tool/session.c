@@ -49,8 +49,9 @@ int tool_login(struct tool *t)
 	/* a PIN pad: the user types the PIN there, and no PIN is read here */
 	if (p11e_token_pinpad(t->ctx)) {
 		if (t->pin && t->verbosity >= 1)
-			fprintf(stderr, "p11enroll: note: --pin is ignored: token '%s' takes the "
-			                "PIN on its reader's PIN pad\n",
+			fprintf(stderr,
+			        "p11enroll: note: --pin is ignored: token '%s' takes the "
+			        "PIN on its reader's PIN pad\n",
 			        tool_esc(p11e_token_selected(t->ctx)->label));
 		st = p11e_login(t->ctx, P11E_PIN_USER, NULL);
 		return st == P11E_OK ? 0 : tool_fail(t, st, NULL);

@@ -6,7 +6,7 @@
 # pcscd, the virtual reader driver (vsmartcard-vpcd) and the virtual card
 # (vsmartcard-vpicc's vicc) run in a private network namespace (vpcd listens
 # on every address: nothing may be reachable from outside) and a private
-# mount namespace, where a tmpfs on /run/pcscd takes pcscd's pid file.
+# mount namespace, where a tmpfs on /run takes pcscd's /run/pcscd.
 # pcscd 1.9.9 ignores PCSCLITE_CSOCK_NAME (only the client library reads it),
 # so its socket is made by systemd-socket-activate in the test's directory
 # and handed to it (socket activation); the tool finds it through
@@ -79,9 +79,9 @@ pcsc_start() {
 	vpcd_conf "Virtual PCD" 35963
 	# python3-pycryptodome is "Cryptodome"; virtualsmartcard imports "Crypto"
 	ln -s /usr/lib/python3/dist-packages/Cryptodome "$T/shim/Crypto"
-	mkdir -p /run/pcscd
-	mount -t tmpfs -o mode=0755 p11enroll-test /run/pcscd ||
-		{ echo "Bail out! cannot mount a tmpfs on /run/pcscd"; exit 99; }
+	# pcscd makes /run/pcscd and its pid file there: in a tmpfs of our own
+	mount -t tmpfs -o mode=0755 p11enroll-run /run ||
+		{ echo "Bail out! cannot mount a tmpfs on /run"; exit 99; }
 	PCSCLITE_CSOCK_NAME=$T/pcscd.comm
 	export PCSCLITE_CSOCK_NAME
 	trap pcsc_cleanup EXIT

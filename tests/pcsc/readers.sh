@@ -66,6 +66,10 @@ expect_error 2 "$P11ENROLL" wait --timeout soon
 expect_error 2 "$P11ENROLL" wait --reader ""
 
 case_ "insert"
+# what of the time below is Python starting the card, not the reader stack
+T0=$(mono)
+PYTHONPATH=$VICC_PYTHONPATH:$T/shim "$VICC" --version >/dev/null 2>&1
+VICC_UP_S=$(since "$T0")
 "$P11ENROLL" -v --json wait --next --reader 'Virtual PCD 00 0[0]' >"$T/ins.json" 2>"$T/ins.err" &
 WAIT_PID=$!
 wait_for "$T/ins.err" "waiting for a card to come: 1 matching reader" 60 "$WAIT_PID" ||
@@ -149,5 +153,5 @@ equal "died of SIGTERM" "$?" 143
 # rescans USB readers only.  The code path (the PnP pseudo-reader, the list
 # read again) is run by every wait here all the same, and the README says so.
 
-echo "# measured: insert seen $INSERT_S s after vicc started, removal $REMOVE_S s after vicc was killed"
+echo "# measured: insert seen $INSERT_S s after vicc started (vicc --version alone: $VICC_UP_S s), removal $REMOVE_S s after vicc was killed, SIGINT $INT_S s"
 finish

@@ -4,7 +4,8 @@
  * reader.
  *
  * Ctrl-C: SIGINT and SIGTERM are blocked in every thread and taken by a
- * thread of their own (sigwait), which cancels the library's wait
+ * thread of their own (sigwait; SIGUSR2 tells it the wait is over), which
+ * cancels the library's wait
  * (p11e_reader_wait_cancel: SCardCancel, which pcsc-lite allows from
  * another thread, never from a signal handler).  When the wait has returned,
  * the process dies of the very signal, so that a shell or a loop around it
@@ -53,10 +54,8 @@ static void *watch(void *arg)
 	struct sigwatch *w = arg;
 	int sig = 0;
 
-	if (sigwait(&w->set, &sig) != 0)
-		return NULL;
-	/* what follows talks to pcscd: no cancellation half-way */
-	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
+	if (sigwait(&w->set, &sig) != 0 || sig == SIGUSR2)
+		return NULL; /* SIGUSR2: the wait is over, from cmd_wait */
 	__atomic_store_n(&w->sig, sig, __ATOMIC_SEQ_CST);
 	p11e_reader_wait_cancel(w->ctx);
 	return NULL;
@@ -149,6 +148,9 @@ int cmd_wait(struct tool *t, int argc, char **argv)
 	sigemptyset(&w.set);
 	sigaddset(&w.set, SIGINT);
 	sigaddset(&w.set, SIGTERM);
+	/* how cmd_wait ends the thread (no pthread_cancel: a thread cancelled in sigwait unwinds)
+	 */
+	sigaddset(&w.set, SIGUSR2);
 	/* before any thread is made (pcsc-lite's included): they inherit the mask */
 	if (pthread_sigmask(SIG_BLOCK, &w.set, NULL) != 0 ||
 	    pthread_create(&th, NULL, watch, &w) != 0) {
@@ -156,7 +158,7 @@ int cmd_wait(struct tool *t, int argc, char **argv)
 		return P11E_ERR_FAILED;
 	}
 	st = p11e_reader_wait(t->ctx, pattern, flags, timeout, &r);
-	pthread_cancel(th);
+	pthread_kill(th, SIGUSR2);
 	pthread_join(th, NULL);
 	sig = __atomic_load_n(&w.sig, __ATOMIC_SEQ_CST);
 	if (sig) {

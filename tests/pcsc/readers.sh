@@ -138,7 +138,7 @@ RC=$?
 INT_S=$(since "$T0")
 equal "died of SIGINT" "$RC" 130
 echo "# from SIGINT to the end of wait: $INT_S s"
-check "ended within 2 s ($INT_S s)" num_le "$INT_S" 2
+check "ended within 5 s ($INT_S s; the wait checks for a cancel every second at worst)" num_le "$INT_S" 5
 equal "nothing printed" "$(cat "$T/int.out")" ""
 env --default-signal=INT "$P11ENROLL" -v wait >"$T/term.out" 2>"$T/term.err" &
 WAIT_PID=$!

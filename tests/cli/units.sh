@@ -66,12 +66,20 @@ fi
 # udevadm test writes its database under /run/udev: ours, not the machine's
 mount -t tmpfs -o mode=0755 p11enroll-run /run || { echo "Bail out! no tmpfs on /run"; exit 99; }
 mount -t tmpfs p11enroll-rules /etc/udev/rules.d || { echo "Bail out! no tmpfs on /etc/udev/rules.d"; exit 99; }
-mount -t tmpfs p11enroll-sys /sys/devices/software || { echo "Bail out! no tmpfs in /sys"; exit 99; }
+# a directory of sysfs to hide under a tmpfs of made-up devices
+SYSD=
+for _s in /sys/devices/software /sys/devices/virtual; do
+	if [ -d "$_s" ]; then SYSD=$_s; break; fi
+done
+if [ -z "$SYSD" ] || ! mount -t tmpfs p11enroll-sys "$SYSD"; then
+	echo "Bail out! no tmpfs in /sys"
+	exit 99
+fi
 cp "$RULES" /etc/udev/rules.d/
 
 # usbdev NAME VID PID CLASS...: a made-up USB device, one interface per class
 usbdev() {
-	_d=/sys/devices/software/$1
+	_d=$SYSD/$1
 	mkdir -p "$_d"
 	printf 'DEVTYPE=usb_device\nDRIVER=usb\nPRODUCT=%s/%s/100\nTYPE=0/0/0\nBUSNUM=001\nDEVNUM=007\n' \
 		"$2" "$3" >"$_d/uevent"
@@ -109,7 +117,7 @@ utest() {
 	cat "$ERR" >>"$OUT"
 }
 
-utest /sys/devices/software/yubikey
+utest "$SYSD"/yubikey
 equal "udevadm test exits 0" "$RC" 0
 contains "$OUT" "Reading rules file: /etc/udev/rules.d/60-p11enroll.rules"
 not_contains "$OUT" "60-p11enroll.rules:"
@@ -119,35 +127,35 @@ tags_has uaccess
 tags_has systemd
 not_contains "$OUT" "p11enroll-station@"
 
-utest /sys/devices/software/omnikey
+utest "$SYSD"/omnikey
 contains "$OUT" "P11ENROLL_DEVICE=reader"
 tags_has uaccess
 tags_has systemd
 
-utest /sys/devices/software/mouse
+utest "$SYSD"/mouse
 not_contains "$OUT" "P11ENROLL_DEVICE"
 
 # a removal runs none of our rules (a device udev has not seen added, so
 # that no database entry brings back what an 'add' set)
 usbdev yubikey-gone 1050 0407 03 0b
-utest --action=remove /sys/devices/software/yubikey-gone
+utest --action=remove "$SYSD"/yubikey-gone
 contains "$OUT" "ACTION=remove"
 not_contains "$OUT" "P11ENROLL_DEVICE"
 
 case_ "the opt-in starts a station"
 echo 'SUBSYSTEM=="usb", ENV{DEVTYPE}=="usb_device", ENV{P11ENROLL_STATION}="desk"' \
 	>/etc/udev/rules.d/59-p11enroll-station.rules
-utest /sys/devices/software/yubikey
+utest "$SYSD"/yubikey
 contains "$OUT" "SYSTEMD_WANTS=p11enroll-station@desk.service"
-utest /sys/devices/software/omnikey
+utest "$SYSD"/omnikey
 contains "$OUT" "SYSTEMD_WANTS=p11enroll-station@desk.service"
-utest /sys/devices/software/mouse
+utest "$SYSD"/mouse
 not_contains "$OUT" "p11enroll-station@"
 
 case_ "the check can fail: a broken rule is reported"
 sed 's/^ATTR{idVendor}=="1050", ENV{/ATTR{idVendor}=="1050", ENVV{/' "$RULES" \
 	>/etc/udev/rules.d/60-p11enroll.rules
-utest /sys/devices/software/yubikey
+utest "$SYSD"/yubikey
 contains "$OUT" "60-p11enroll.rules:"
 not_contains "$OUT" "P11ENROLL_DEVICE=token"
 

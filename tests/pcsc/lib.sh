@@ -45,9 +45,20 @@ pcsc_need() {
 			finish
 		fi
 	done
+	if ! /usr/bin/python3 -c 'import smartcard.scard' 2>/dev/null; then
+		echo "SKIP: no pyscard (Debian: python3-pyscard)"
+		SKIPPED=1
+		finish
+	fi
 }
 
+HOLD_PID=
+
 pcsc_stop() {
+	if [ -n "$HOLD_PID" ]; then
+		kill "$HOLD_PID" 2>/dev/null
+		wait "$HOLD_PID" 2>/dev/null
+	fi
 	vicc_stop
 	if [ -n "$PCSCD_PID" ]; then
 		kill "$PCSCD_PID" 2>/dev/null

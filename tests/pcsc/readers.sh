@@ -4,7 +4,8 @@
 # stack: pcscd, the virtual reader (vpcd) and the virtual card (vicc), in
 # private namespaces (lib.sh).  No pcscd is one error line and exit 5; the
 # readers and the card's ATR as pcscd reports them; wait returns on insert
-# and on removal (timed), --next, --reader globs, --timeout is exit 8,
+# and on removal (timed), a card in use or held exclusively by another
+# program (pyscard), --next, --reader globs, --timeout is exit 8,
 # and Ctrl-C ends a wait at once.
 set -u
 : "${TOP_SRCDIR:=$(cd "$(dirname "$0")/../.." && pwd)}"
@@ -93,6 +94,49 @@ contains "$OUT" "atr:          $ATR"
 expect_rc 0 p11 --json readers
 equal "card in reader 0 only" "$(jq -r '[.[].card_present] | join(",")' "$OUT")" "true,false"
 equal "ATR" "$(jq -r '.[0].atr' "$OUT")" "$ATR"
+
+case_ "a card in use, a card held exclusively"
+# another program opens the card (pyscard, through pcscd like any other)
+cat >"$T/hold.py" <<'EOP'
+import signal, sys
+from smartcard.scard import *
+rv, ctx = SCardEstablishContext(SCARD_SCOPE_USER)
+mode = SCARD_SHARE_EXCLUSIVE if sys.argv[2] == "exclusive" else SCARD_SHARE_SHARED
+rv, card, proto = SCardConnect(ctx, sys.argv[1], mode, SCARD_PROTOCOL_T0 | SCARD_PROTOCOL_T1)
+if rv != SCARD_S_SUCCESS:
+    print("connect failed:", SCardGetErrorMessage(rv), flush=True)
+    sys.exit(1)
+print("held", flush=True)
+signal.pause()
+EOP
+for mode in shared exclusive; do
+	/usr/bin/python3 "$T/hold.py" "Virtual PCD 00 00" "$mode" >"$T/hold.out" 2>&1 &
+	HOLD_PID=$!
+	if wait_for "$T/hold.out" "held" 60 "$HOLD_PID"; then
+		expect_rc 0 p11 --json readers
+		if [ "$mode" = shared ]; then
+			equal "in use" "$(jq -r '.[0].in_use' "$OUT")" true
+			equal "not exclusive" "$(jq -r '.[0].exclusive' "$OUT")" false
+		else
+			equal "exclusive" "$(jq -r '.[0].exclusive' "$OUT")" true
+			expect_rc 0 p11 readers
+			contains "$OUT" "card:         present, held exclusively"
+		fi
+	else
+		fail "the card is held ($mode)" "$(cat "$T/hold.out")"
+	fi
+	kill "$HOLD_PID" 2>/dev/null
+	wait "$HOLD_PID" 2>/dev/null
+	HOLD_PID=
+done
+# pcscd lets go of the card when it sees the holder's socket close: wait for that
+_end=$(awk -v a="$(mono)" 'BEGIN { print a + 30 }')
+until p11 --json readers >"$OUT" 2>"$ERR" &&
+	[ "$(jq -r '[.[0].in_use, .[0].exclusive] | join(",")' "$OUT")" = "false,false" ]; do
+	num_le "$(mono)" "$_end" || break
+	sleep 0.05
+done
+equal "let go" "$(jq -r '[.[0].in_use, .[0].exclusive] | join(",")' "$OUT")" "false,false"
 
 case_ "a card already there"
 T0=$(mono)

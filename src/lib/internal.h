@@ -106,6 +106,15 @@ struct p11e_ctx {
 	p11e_pin_fn pin_fn;
 	void *pin_data;
 	p11e_pin *login_pin;
+
+	/*
+	 * Card readers (reader.c): the PC/SC context of a p11e_reader_wait
+	 * that runs, for p11e_reader_wait_cancel in another thread; all three
+	 * read and written with __atomic builtins.
+	 */
+	long pcsc_context; /* SCARDCONTEXT */
+	int pcsc_waiting;
+	int wait_cancel;
 };
 
 /*

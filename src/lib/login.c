@@ -93,11 +93,20 @@ p11e_status p11e_login(p11e_ctx *ctx, p11e_pin_role role, const p11e_pin *pin)
 	st = p11e_pin_guard(ctx, role);
 	if (st != P11E_OK)
 		return st;
+	/* no PIN: the token has a PIN pad, where the user types it (PKCS#11 2.40, C_Login) */
+	if (!pin && !(ctx->slot.token_flags & CKF_PROTECTED_AUTHENTICATION_PATH))
+		return p11e__fail(ctx, P11E_ERR_AUTH,
+		                  "no PIN for token '%s', which has no PIN pad (no protected "
+		                  "authentication path)",
+		                  ctx->slot.label);
 	st = p11e__session_open(ctx, 1);
 	if (st != P11E_OK)
 		return st;
+	if (!pin)
+		p11e__log(ctx, P11E_LOG_NOTE, "enter the %s on the reader's PIN pad",
+		          is_so(role) ? "SO PIN" : "PIN");
 	rv = P11_CALL(ctx, C_Login, ctx->session, is_so(role) ? CKU_SO : CKU_USER,
-	              (CK_UTF8CHAR_PTR)pin->data, pin->len);
+	              pin ? (CK_UTF8CHAR_PTR)pin->data : NULL, pin ? pin->len : 0);
 	/* the token's file is written: others may read it again (lock.c) */
 	if (!ctx->module_lock_pinned)
 		p11e__module_unlock(ctx);
@@ -111,6 +120,11 @@ p11e_status p11e_login(p11e_ctx *ctx, p11e_pin_role role, const p11e_pin *pin)
 	ctx->logged_in = 1;
 	/* for libp11's engine, which logs in by itself (engine.c); an SO login drops it */
 	return p11e__pin_keep(ctx, is_so(role) ? NULL : pin);
+}
+
+int p11e_token_pinpad(const p11e_ctx *ctx)
+{
+	return ctx->have_slot && (ctx->slot.token_flags & CKF_PROTECTED_AUTHENTICATION_PATH) != 0;
 }
 
 p11e_status p11e_logout(p11e_ctx *ctx)

@@ -53,7 +53,7 @@ typedef enum p11e_status {
 	P11E_ERR_TOKEN = 5,     /* the module or token failed */
 	P11E_ERR_POLICY = 6,    /* a policy refused the operation */
 	P11E_ERR_INPUT = 7,     /* malformed input: file, URI, config */
-	P11E_ERR_TIMEOUT = 8,   /* a CA did not answer in time */
+	P11E_ERR_TIMEOUT = 8,   /* waited as long as allowed: a CA, p11e_reader_wait */
 	P11E_ERR_CA = 9,        /* a CA refused, failed, was unreachable or untrusted */
 } p11e_status;
 
@@ -131,6 +131,10 @@ typedef enum p11e_reason {
 	P11E_REASON_CA_GARBAGE,      /* the answer is not a CMP message we can use */
 	P11E_REASON_CA_OTHER_KEY,    /* the issued certificate is for another public key */
 	P11E_REASON_CA_AUTH_MISSING, /* neither a shared secret nor a key to authenticate with */
+	/* card readers (pcsc-lite) */
+	P11E_REASON_PCSC_NO_SERVICE, /* no PC/SC daemon (pcscd) answers */
+	P11E_REASON_WAIT_CANCELLED,  /* p11e_reader_wait_cancel ended the wait */
+	P11E_REASON_WAIT_TIMEOUT,    /* no card event before the time limit */
 } p11e_reason;
 
 typedef struct p11e_ctx p11e_ctx;
@@ -337,9 +341,18 @@ p11e_status p11e_pin_guard(p11e_ctx *ctx, p11e_pin_role role);
  * Open a read-write session on the selected token and log in.  The user PIN
  * of a successful login stays in the context (a copy, wiped by p11e_logout
  * and p11e_ctx_free): libp11's engine (P11E_BACKEND_ENGINE) logs in by
- * itself and is given it.
+ * itself and is given it.  pin NULL: the token has a PIN pad
+ * (CKF_PROTECTED_AUTHENTICATION_PATH, see p11e_token_pinpad): C_Login with
+ * no PIN, after the note "enter the PIN on the reader's PIN pad", and the
+ * user types it there; on a token without one, P11E_ERR_AUTH.  The PIN
+ * guard (p11e_pin_guard) runs first either way.
  */
 p11e_status p11e_login(p11e_ctx *ctx, p11e_pin_role role, const p11e_pin *pin);
+/*
+ * 1 if the selected token takes its PIN on a PIN pad of its own or of its
+ * reader (CKF_PROTECTED_AUTHENTICATION_PATH): p11e_login wants no PIN then.
+ */
+int p11e_token_pinpad(const p11e_ctx *ctx);
 p11e_status p11e_logout(p11e_ctx *ctx);
 
 typedef enum p11e_init_flags {
@@ -729,6 +742,70 @@ const p11e_manifest_token *p11e_manifest_tokens(const p11e_manifest *m, size_t *
 const p11e_identity *p11e_manifest_identities(const p11e_manifest *m, size_t *count);
 /* A request builder with the identity's subject, SANs, extensions, config and profile. */
 p11e_status p11e_identity_req(p11e_ctx *ctx, const p11e_identity *id, p11e_req **out);
+/* --- card readers (pcsc-lite) ---------------------------------------- */
+
+/* A PC/SC reader and the card in it, as pcscd reports them. */
+typedef struct p11e_reader {
+	char *name;
+	unsigned long state; /* SCARD_STATE_* bits of pcsc-lite's reader state */
+	int card_present;
+	int exclusive; /* a program holds the card exclusively */
+	int in_use;    /* a program has the card open (shared) */
+	int mute;      /* a card is there but did not answer (no ATR) */
+	unsigned char atr[36];
+	size_t atr_len;
+} p11e_reader;
+
+/*
+ * Every reader pcscd knows, with its card's state and ATR.  No pcscd is
+ * P11E_ERR_TOKEN with P11E_REASON_PCSC_NO_SERVICE.  A context needs no
+ * module for it.
+ */
+p11e_status p11e_reader_list(p11e_ctx *ctx, p11e_reader **list, size_t *count);
+void p11e_reader_list_free(p11e_reader *list, size_t count);
+/* Release what p11e_reader_wait wrote into a reader (its name). */
+void p11e_reader_clear(p11e_reader *reader);
+
+/*
+ * The slot of slots (p11e_slot_list of a module) that reader backs, matched
+ * the way OpenSC names its slots: the slot description is the reader's name
+ * (cut to 64 bytes).  The index of the first such slot, or -1 when none
+ * matches; *more (if not NULL) is set to the number of further matching slots
+ * (OpenSC gives a card with several PINs one slot each).
+ */
+long p11e_reader_slot(const p11e_reader *reader, const p11e_slot *slots, size_t count,
+                      size_t *more);
+
+typedef enum p11e_wait_flags {
+	/* wait for a card to leave a reader instead of arriving */
+	P11E_WAIT_REMOVED = 1u << 0,
+	/*
+	 * only a change after the call started counts: a card already in a
+	 * reader (with P11E_WAIT_REMOVED: no card in any reader) does not
+	 */
+	P11E_WAIT_NEXT = 1u << 1,
+} p11e_wait_flags;
+
+/*
+ * Block until a card arrives in a reader whose name matches pattern (an
+ * fnmatch(3) glob; NULL: any reader), readers plugged in while waiting
+ * included (pcsc-lite's \\?PnP?\Notification).  A card already there
+ * counts at once unless P11E_WAIT_NEXT.  With P11E_WAIT_REMOVED: until a
+ * card leaves a matching reader; if no matching reader holds a card at the
+ * start, that counts at once (reader->name NULL) unless P11E_WAIT_NEXT.
+ * timeout_ms < 0: no limit; when it passes, P11E_ERR_TIMEOUT.  The reader
+ * and its state after the event are written to *reader (clear with
+ * p11e_reader_clear).  p11e_reader_wait_cancel makes it return
+ * P11E_ERR_FAILED with P11E_REASON_WAIT_CANCELLED.
+ */
+p11e_status p11e_reader_wait(p11e_ctx *ctx, const char *pattern, unsigned flags, long timeout_ms,
+                             p11e_reader *reader);
+/*
+ * From another thread (not from a signal handler: it talks to pcscd): end
+ * a p11e_reader_wait running on ctx at once (SCardCancel), or the next one
+ * to start.
+ */
+void p11e_reader_wait_cancel(p11e_ctx *ctx);
 
 #ifdef __cplusplus
 }

@@ -60,6 +60,9 @@ const char *p11e_reason_name(p11e_reason reason)
 	case P11E_REASON_CA_GARBAGE: return "ca-garbage";
 	case P11E_REASON_CA_OTHER_KEY: return "ca-other-key";
 	case P11E_REASON_CA_AUTH_MISSING: return "ca-auth-missing";
+	case P11E_REASON_PCSC_NO_SERVICE: return "pcsc-no-service";
+	case P11E_REASON_WAIT_CANCELLED: return "wait-cancelled";
+	case P11E_REASON_WAIT_TIMEOUT: return "wait-timeout";
 	}
 	return "unknown";
 }

@@ -69,6 +69,8 @@ static const struct {
 	{ P11E_REASON_CA_GARBAGE, "check the --cmp URL: it does not answer like a CMP server" },
 	{ P11E_REASON_CA_OTHER_KEY, "ask the CA's operator: it issued for another key" },
 	{ P11E_REASON_CA_AUTH_MISSING, "give --cmp-secret and --cmp-ref, or --auth-key" },
+	{ P11E_REASON_PCSC_NO_SERVICE, "start it with 'systemctl start pcscd.socket'" },
+	{ P11E_REASON_WAIT_TIMEOUT, "insert the card, or give a longer --timeout" },
 };
 
 const char *tool_hint(p11e_reason reason)

@@ -46,6 +46,9 @@ static const struct command commands[] = {
 	{ "plan", cmd_plan, "what apply would do for a manifest", usage_plan, "" },
 	{ "apply", cmd_apply, "make a manifest so, token by token in parallel", usage_apply,
 	  "jobs= j= audit= prometheus=" },
+	{ "readers", cmd_readers, "list card readers, their cards and slots", usage_readers, "" },
+	{ "wait", cmd_wait, "wait until a card comes into (or leaves) a reader", usage_wait,
+	  "reader= removed next timeout=" },
 };
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
 
@@ -81,7 +84,8 @@ static void usage(FILE *out)
 	      "PIN sources: env:VAR, file:PATH, fd:N, stdin, pass:PIN (visible to ps);\n"
 	      "none, on a terminal: a prompt.\n"
 	      "Exit codes: 0 ok, 1 failure, 2 usage, 3 PIN/auth, 4 not found,\n"
-	      "5 token/device, 6 policy, 7 bad input; apply: 10 changed, 11 some failed.\n"
+	      "5 token/device, 6 policy, 7 bad input, 8 timed out, 9 CA;\n"
+	      "apply: 10 changed, 11 some failed.\n"
 	      "See p11enroll(1) and p11enroll-COMMAND(1).\n",
 	      out);
 }

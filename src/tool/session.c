@@ -6,6 +6,8 @@
  */
 #include "config.h"
 
+#include <stdio.h>
+
 #include "tool.h"
 
 void tool_no_login(struct tool *t)
@@ -44,6 +46,16 @@ int tool_login(struct tool *t)
 	st = p11e_pin_guard(t->ctx, P11E_PIN_USER);
 	if (st != P11E_OK)
 		return tool_fail(t, st, NULL);
+	/* a PIN pad: the user types the PIN there, and no PIN is read here */
+	if (p11e_token_pinpad(t->ctx)) {
+		if (t->pin && t->verbosity >= 1)
+			fprintf(stderr,
+			        "p11enroll: note: --pin is ignored: token '%s' takes the "
+			        "PIN on its reader's PIN pad\n",
+			        tool_esc(p11e_token_selected(t->ctx)->label));
+		st = p11e_login(t->ctx, P11E_PIN_USER, NULL);
+		return st == P11E_OK ? 0 : tool_fail(t, st, NULL);
+	}
 	st = p11e_pin_read(t->ctx, t->pin, P11E_PIN_USER, &pin);
 	if (st != P11E_OK)
 		return tool_fail(t, st, "--pin");

@@ -74,13 +74,20 @@ int cmd_apply(struct tool *t, int argc, char **argv);
 
 extern const char usage_modules[], usage_tokens[], usage_init_token[], usage_pin[], usage_keygen[],
 	usage_csr[], usage_enroll[], usage_lint[], usage_import[], usage_list[], usage_status[],
-	usage_export[], usage_renew[], usage_retire[], usage_plan[], usage_apply[];
+	usage_export[], usage_renew[], usage_retire[], usage_plan[], usage_apply[],
+	usage_readers[], usage_wait[];
 
 /*
  * status-prom.c: status --prometheus: metrics of the --token given, else of
  * every initialised token, to out (NULL: stdout) atomically; 0 or the exit code.
  */
 int tool_status_prometheus(struct tool *t, int warn, const char *out);
+int cmd_readers(struct tool *t, int argc, char **argv);
+int cmd_wait(struct tool *t, int argc, char **argv);
+
+/* cmd-readers.c: a reader's ATR as colon-separated hex; its JSON object */
+void tool_atr_hex(const p11e_reader *r, char *out, size_t size);
+json_t *tool_reader_json(const p11e_reader *r);
 
 /* hints.c: the tool's advice for a failure's reason, naming its options; or NULL */
 const char *tool_hint(p11e_reason reason);

@@ -19,6 +19,13 @@
  *   P11FAULT_TOKEN_FLAGS=HEX ORs HEX into CK_TOKEN_INFO.flags returned by
  *                            C_GetTokenInfo (CKF_USER_PIN_FINAL_TRY 0x20000,
  *                            CKF_USER_PIN_LOCKED 0x40000, ...).
+ *   P11FAULT_PINPAD=PIN      a PIN pad: C_Login with no PIN (NULL, 0) is
+ *                            passed on with PIN, as if the user had typed it
+ *                            on the reader; C_Login with a PIN aborts the
+ *                            process with a "p11fault: " line on stderr (a
+ *                            PIN sent to a PIN-pad token is a bug).  Give
+ *                            the token the flag with P11FAULT_TOKEN_FLAGS=100
+ *                            (CKF_PROTECTED_AUTHENTICATION_PATH).
  *   P11FAULT_SLOW=NAME:MS    every call to NAME waits MS milliseconds first
  *                            (a smartcard taking its time to make a key).
  *   P11FAULT_GATE=NAME:PATH  every call to NAME waits until PATH exists (after
@@ -101,6 +108,7 @@ static int mech_set;
 static char gate_func[64]; /* P11FAULT_GATE, when gate_path */
 static char *gate_path;
 static unsigned long ncalls; /* calls counted for P11FAULT_FAIL */
+static char *pinpad_pin;     /* P11FAULT_PINPAD, or NULL */
 
 /* P11FAULT_LIE, one bit a lie */
 enum {
@@ -295,6 +303,11 @@ static void setup(void)
 			setup_rv = bad_setting("P11FAULT_TOKEN_FLAGS='%s': want hex", v);
 			return;
 		}
+	}
+	v = getenv("P11FAULT_PINPAD");
+	if (v && *v && !(pinpad_pin = strdup(v))) {
+		setup_rv = bad_setting("P11FAULT_PINPAD: out of memory");
+		return;
 	}
 	v = getenv("P11FAULT_SLOW");
 	if (v && *v) {
@@ -508,8 +521,26 @@ FWD(C_SetOperationState,
     (CK_SESSION_HANDLE s, CK_BYTE_PTR state, CK_ULONG len, CK_OBJECT_HANDLE ekey,
      CK_OBJECT_HANDLE akey),
     (s, state, len, ekey, akey))
-FWD(C_Login, (CK_SESSION_HANDLE s, CK_USER_TYPE user, CK_UTF8CHAR_PTR pin, CK_ULONG len),
-    (s, user, pin, len))
+static CK_RV w_C_Login(CK_SESSION_HANDLE s, CK_USER_TYPE user, CK_UTF8CHAR_PTR pin, CK_ULONG len)
+{
+	CK_RV rv;
+
+	if (intercept("C_Login", &rv))
+		return rv;
+	if (!pinpad_pin)
+		return real->C_Login(s, user, pin, len);
+	if (pin || len) {
+		static const char msg[] = "p11fault: P11FAULT_PINPAD: C_Login was given a PIN; "
+					  "a PIN-pad token must get none (NULL, 0)\n";
+
+		if (write(STDERR_FILENO, msg, sizeof(msg) - 1) < 0) {
+			/* aborting all the same */
+		}
+		abort();
+	}
+	/* the user typed it on the pad */
+	return real->C_Login(s, user, (CK_UTF8CHAR_PTR)pinpad_pin, strlen(pinpad_pin));
+}
 FWD(C_Logout, (CK_SESSION_HANDLE s), (s))
 FWD(C_CreateObject, (CK_SESSION_HANDLE s, CK_ATTRIBUTE_PTR t, CK_ULONG n, CK_OBJECT_HANDLE_PTR o),
     (s, t, n, o))

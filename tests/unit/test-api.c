@@ -245,6 +245,64 @@ static void test_version(void)
 	CU_ASSERT_STRING_EQUAL(P11E_VERSION_STRING, want);
 }
 
+/* --- readers and slots --------------------------------------------------- */
+
+static void set_desc(p11e_slot *s, const char *d)
+{
+	memset(s, 0, sizeof(*s));
+	snprintf(s->slot_description, sizeof(s->slot_description), "%s", d);
+}
+
+static void test_reader_slot(void)
+{
+	char longname[100];
+	p11e_slot slots[4];
+	p11e_reader r;
+	size_t more = 99;
+
+	memset(&r, 0, sizeof(r));
+	r.name = (char *)"Virtual PCD 00 01";
+	set_desc(&slots[0], "Virtual PCD 00 00");
+	set_desc(&slots[1], "Virtual PCD 00 01");
+	set_desc(&slots[2], "Virtual PCD 00 01");
+	set_desc(&slots[3], "Virtual PCD 00 0");
+	CU_ASSERT_EQUAL(p11e_reader_slot(&r, slots, 4, &more), 1);
+	CU_ASSERT_EQUAL(more, 1);
+	/* a prefix is no match, nor is a longer name */
+	r.name = (char *)"Virtual PCD 00";
+	CU_ASSERT_EQUAL(p11e_reader_slot(&r, slots, 4, &more), -1);
+	CU_ASSERT_EQUAL(more, 0);
+	r.name = (char *)"Virtual PCD 00 011";
+	CU_ASSERT_EQUAL(p11e_reader_slot(&r, slots, 4, NULL), -1);
+	/* a name longer than the 64 bytes of a slot description: cut there */
+	memset(longname, 'x', sizeof(longname) - 1);
+	longname[sizeof(longname) - 1] = '\0';
+	snprintf(slots[0].slot_description, sizeof(slots[0].slot_description), "%.64s", longname);
+	r.name = longname;
+	CU_ASSERT_EQUAL(p11e_reader_slot(&r, slots, 4, &more), 0);
+	/* blank padding a module left in is no part of the name */
+	set_desc(&slots[0], "Reader A   ");
+	r.name = (char *)"Reader A";
+	CU_ASSERT_EQUAL(p11e_reader_slot(&r, slots, 1, NULL), 0);
+	r.name = NULL;
+	CU_ASSERT_EQUAL(p11e_reader_slot(&r, slots, 1, NULL), -1);
+	CU_ASSERT_EQUAL(p11e_reader_slot(NULL, slots, 1, NULL), -1);
+}
+
+static void test_reader_names(void)
+{
+	CU_ASSERT_STRING_EQUAL(p11e_reason_name(P11E_REASON_PCSC_NO_SERVICE), "pcsc-no-service");
+	CU_ASSERT_STRING_EQUAL(p11e_reason_name(P11E_REASON_WAIT_TIMEOUT), "wait-timeout");
+	CU_ASSERT_STRING_EQUAL(p11e_reason_name(P11E_REASON_WAIT_CANCELLED), "wait-cancelled");
+	CU_ASSERT_STRING_EQUAL(p11e_status_name(P11E_ERR_TIMEOUT), "timeout");
+	CU_ASSERT_EQUAL(P11E_ERR_TIMEOUT, 8);
+	/* a flag of a later version is refused before pcscd is asked */
+	p11e_reader r;
+	CU_ASSERT_EQUAL(p11e_reader_wait(ctx, NULL, 1u << 7, 0, &r), P11E_ERR_USAGE);
+	/* no token selected: no PIN pad */
+	CU_ASSERT_EQUAL(p11e_token_pinpad(ctx), 0);
+}
+
 static int suite_init(void)
 {
 	ctx = p11e_ctx_new();
@@ -272,5 +330,7 @@ int main(void)
 	CU_add_test(s, "PIN callback: answers without a PIN", test_pin_callback_answers);
 	CU_add_test(s, "unknown flags refused", test_unknown_flags);
 	CU_add_test(s, "version macros", test_version);
+	CU_add_test(s, "a reader's slot, by the slot description", test_reader_slot);
+	CU_add_test(s, "readers: reasons, status, flags", test_reader_names);
 	return harness_run();
 }

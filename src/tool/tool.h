@@ -74,8 +74,8 @@ int cmd_apply(struct tool *t, int argc, char **argv);
 
 extern const char usage_modules[], usage_tokens[], usage_init_token[], usage_pin[], usage_keygen[],
 	usage_csr[], usage_enroll[], usage_lint[], usage_import[], usage_list[], usage_status[],
-	usage_export[], usage_renew[], usage_retire[], usage_plan[], usage_apply[],
-	usage_readers[], usage_wait[];
+	usage_export[], usage_renew[], usage_retire[], usage_plan[], usage_apply[], usage_readers[],
+	usage_wait[];
 
 /*
  * status-prom.c: status --prometheus: metrics of the --token given, else of

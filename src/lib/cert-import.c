@@ -251,6 +251,32 @@ static int issued(X509 *ca, X509 *c)
 	return ok;
 }
 
+int p11e__issuer_path(STACK_OF(X509) *pool, X509 *leaf, STACK_OF(X509) **out)
+{
+	STACK_OF(X509) *on_path = sk_X509_new_null();
+	X509 *cur = leaf;
+
+	if (!on_path)
+		return 0;
+	while (cur) {
+		X509 *next = NULL;
+
+		for (int i = 0; !next && i < sk_X509_num(pool); i++) {
+			X509 *c = sk_X509_value(pool, i);
+
+			if (X509_check_ca(c) > 0 && !in_stack(on_path, c) && issued(c, cur))
+				next = c;
+		}
+		if (next && !sk_X509_push(on_path, next)) {
+			sk_X509_free(on_path);
+			return 0;
+		}
+		cur = next;
+	}
+	*out = on_path;
+	return 1;
+}
+
 /*
  * Only the CA certificates on the leaf's issuer path go on the token: its
  * issuer, that one's issuer, and so on, each found by name and proven by
@@ -262,28 +288,12 @@ static int issued(X509 *ca, X509 *c)
 static p11e_status check_chain(p11e_ctx *ctx, X509 *leaf, STACK_OF(X509) *cas,
                                STACK_OF(X509) *certs, const char *path, const char *chain_path)
 {
-	STACK_OF(X509) *on_path = sk_X509_new_null();
-	X509 *cur = leaf;
+	STACK_OF(X509) *on_path = NULL;
 	char subj[256], lsubj[256];
 	p11e_status st = P11E_OK;
 
-	if (!on_path)
+	if (!p11e__issuer_path(cas, leaf, &on_path))
 		return p11e__fail(ctx, P11E_ERR_FAILED, "out of memory");
-	while (cur) {
-		X509 *next = NULL;
-
-		for (int i = 0; !next && i < sk_X509_num(cas); i++) {
-			X509 *c = sk_X509_value(cas, i);
-
-			if (X509_check_ca(c) > 0 && !in_stack(on_path, c) && issued(c, cur))
-				next = c;
-		}
-		if (next && !sk_X509_push(on_path, next)) {
-			sk_X509_free(on_path);
-			return p11e__fail(ctx, P11E_ERR_FAILED, "out of memory");
-		}
-		cur = next;
-	}
 	for (int i = 0; i < sk_X509_num(cas); i++) {
 		X509 *c = sk_X509_value(cas, i);
 

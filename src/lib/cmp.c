@@ -413,64 +413,26 @@ p11e_status p11e__cmp_failed(struct p11e__cmp_run *run, const char *what)
 	                      errs[0] ? errs : "no certificate");
 }
 
-/* Is c in sk (the same certificate)? */
-static int in_stack(STACK_OF(X509) *sk, X509 *c)
-{
-	for (int i = 0; i < sk_X509_num(sk); i++)
-		if (X509_cmp(sk_X509_value(sk, i), c) == 0)
-			return 1;
-	return 0;
-}
-
-/*
- * The CA certificates of caPubs and extraCerts on the leaf's issuer path,
- * leaf's issuer first: what goes onto the token next to it (import refuses
- * anything else, and a CA may send more than the path).
- */
-STACK_OF(X509) *p11e__cmp_issuer_path(struct p11e__cmp_run *run, X509 *leaf)
-{
-	STACK_OF(X509) *pool = sk_X509_new_null(), *path = sk_X509_new_null();
-	STACK_OF(X509) *from[2] = { run->ca_pubs, run->extra };
-	X509 *cur = leaf;
-
-	for (int f = 0; f < 2; f++)
-		for (int i = 0; pool && i < sk_X509_num(from[f]); i++) {
-			X509 *c = sk_X509_value(from[f], i);
-
-			if (!in_stack(pool, c) && X509_up_ref(c) && !sk_X509_push(pool, c))
-				X509_free(c);
-		}
-	/* a path is not longer than the pool; the bound also ends a loop of names */
-	for (int depth = 0; path && pool && depth < sk_X509_num(pool); depth++) {
-		X509 *next = NULL;
-
-		for (int i = 0; i < sk_X509_num(pool) && !next; i++) {
-			X509 *c = sk_X509_value(pool, i);
-
-			if (c != cur && X509_check_ca(c) > 0 && !in_stack(path, c) &&
-			    X509_check_issued(c, cur) == X509_V_OK)
-				next = c;
-		}
-		if (!next || !X509_up_ref(next))
-			break;
-		if (!sk_X509_push(path, next)) {
-			X509_free(next);
-			break;
-		}
-		if (X509_check_issued(next, next) == X509_V_OK)
-			break;
-		cur = next;
-	}
-	sk_X509_pop_free(pool, X509_free);
-	return path;
-}
-
 p11e_status p11e__cmp_import(struct p11e__cmp_run *run, X509 *cert, const p11e_key *key,
                              p11e_import_result *res)
 {
 	p11e_ctx *ctx = run->ctx;
-	STACK_OF(X509) *leaf = sk_X509_new_null(), *path = p11e__cmp_issuer_path(run, cert);
+	STACK_OF(X509) *leaf = sk_X509_new_null(), *pool = sk_X509_new_null(), *path = NULL;
 	p11e_status st = P11E_OK;
+
+	/*
+	 * caPubs and extraCerts: only those on the leaf's issuer path go onto
+	 * the token next to it (import refuses anything else, and a CA may send
+	 * more than the path)
+	 */
+	int ok = pool != NULL;
+
+	for (int i = 0; ok && i < sk_X509_num(run->ca_pubs); i++)
+		ok = sk_X509_push(pool, sk_X509_value(run->ca_pubs, i)) > 0;
+	for (int i = 0; ok && i < sk_X509_num(run->extra); i++)
+		ok = sk_X509_push(pool, sk_X509_value(run->extra, i)) > 0;
+	if (ok)
+		(void)p11e__issuer_path(pool, cert, &path);
 
 	p11e__log(ctx, P11E_LOG_DEBUG,
 	          "CMP answer: %d caPubs, %d extraCerts, %d on the issuer path",
@@ -486,7 +448,8 @@ p11e_status p11e__cmp_import(struct p11e__cmp_run *run, X509 *cert, const p11e_k
 		                        "its CA certificates", key->uri, NULL, 0, res);
 	}
 	sk_X509_free(leaf);
-	sk_X509_pop_free(path, X509_free);
+	sk_X509_free(pool);
+	sk_X509_free(path);
 	return st;
 }
 

@@ -385,6 +385,13 @@ p11e_status p11e__engine_sign(p11e_ctx *ctx, const p11e_key *key, const char *md
 p11e_status p11e__certs_read(p11e_ctx *ctx, const char *path, STACK_OF(X509) **out);
 
 /*
+ * cert-import.c: the CA certificates of pool on leaf's issuer path, leaf's
+ * issuer first, each found by name and proven by its signature, into *out
+ * (a new stack that shares pool's certificates: free it with sk_X509_free).
+ * 0: out of memory.
+ */
+int p11e__issuer_path(STACK_OF(X509) *pool, X509 *leaf, STACK_OF(X509) **out);
+/*
  * cert-import.c: p11e_import on certificates already read (cmp.c's from a
  * CA's answer); path and chain_path only name them in messages.  The
  * stacks stay the caller's.

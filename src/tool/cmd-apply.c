@@ -442,19 +442,10 @@ done:
 
 int cmd_plan(struct tool *t, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	int opt;
+	int ret = tool_help_only("plan", usage_plan, argc, argv);
 
-	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		if (opt == 'h') {
-			fputs(usage_plan, stdout);
-			return 0;
-		}
-		return tool_bad_option("plan", argv);
-	}
+	if (ret >= 0)
+		return ret;
 	if (optind + 1 != argc)
 		return tool_usage_error("plan", optind < argc ? "one MANIFEST, not more"
 		                                              : "the MANIFEST is missing");

@@ -246,7 +246,7 @@ void tool_slot_print(const p11e_slot *s)
 	printf("  %-13s %s\n", "uri:", tool_esc(s->uri));
 }
 
-int tool_no_options(const char *cmd, const char *usage, int argc, char **argv)
+int tool_help_only(const char *cmd, const char *usage, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "help", no_argument, NULL, 'h' },
@@ -261,9 +261,16 @@ int tool_no_options(const char *cmd, const char *usage, int argc, char **argv)
 		}
 		return tool_bad_option(cmd, argv);
 	}
-	if (optind < argc)
-		return tool_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
 	return -1;
+}
+
+int tool_no_options(const char *cmd, const char *usage, int argc, char **argv)
+{
+	int ret = tool_help_only(cmd, usage, argc, argv);
+
+	if (ret < 0 && optind < argc)
+		return tool_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
+	return ret;
 }
 
 static void id_hex(const p11e_key *k, char *out, size_t len)

@@ -108,9 +108,11 @@ int tool_json_emit(json_t *doc);
 json_t *tool_slot_json(const p11e_slot *s);
 void tool_slot_print(const p11e_slot *s);
 /*
- * For commands whose only option is --help: -1 to go on, else the exit
- * code to return.
+ * For commands whose only option is --help: -1 to go on (their operands
+ * from argv[optind]), else the exit code to return.  tool_no_options also
+ * refuses any operand.
  */
+int tool_help_only(const char *cmd, const char *usage, int argc, char **argv);
 int tool_no_options(const char *cmd, const char *usage, int argc, char **argv);
 /* --module, then --token: 0 or the exit code after printing the error. */
 /* The command reads and never logs in: the module lock neither waits nor is kept (lock.c). */

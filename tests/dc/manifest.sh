@@ -132,6 +132,14 @@ run_tool 7 apply "$T/bad.conf"
 contains "$ERR" "bad.conf:3: .include is not allowed"
 run_tool 2 apply "$M" -j 0
 contains "$ERR" "-j '0' is not a number from 1 to 64"
+run_tool 2 plan
+contains "$ERR" "the MANIFEST is missing"
+run_tool 2 plan "$M" "$M"
+contains "$ERR" "one MANIFEST, not more"
+run_tool 2 plan --colour "$M"
+one_error_line
+run_tool 0 plan --help
+contains "$OUT" "plan"
 for i in 1 2 3; do
 	equal "dc-hsm$i: no keys after refused manifests" "$(n_objects "$i" private-key)" 0
 done

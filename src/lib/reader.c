@@ -24,6 +24,7 @@
 #include <PCSC/wintypes.h>
 
 #include "internal.h"
+#include "p11enroll-reader.h"
 
 #define WAIT_SLICE_MS 1000
 #define PNP_READER "\\\\?PnP?\\Notification"

@@ -9,6 +9,7 @@
 #include <jansson.h>
 
 #include "p11enroll.h"
+#include "p11enroll-reader.h"
 
 /* Global options and the library context: one per run, no globals. */
 struct tool {

@@ -24,9 +24,10 @@ check "EXAMPLE = tests/lib/example-enroll.c" cmp -s "$T/example.c" \
 	"$TOP_SRCDIR/tests/lib/example-enroll.c"
 check "it is built" test -x "$EX"
 
-case_ "the exports: every function of p11enroll.h, versioned P11E_1.0 or P11E_1.1, nothing else"
+case_ "the exports: every function of p11enroll.h and p11enroll-reader.h, versioned P11E_1.0 or P11E_1.1, nothing else"
 SO=$TOP_BUILDDIR/src/lib/.libs/libp11enroll.so
-sed -n 's/^[a-z][a-z0-9_ *]*[ *]\(p11e_[a-z0-9_]*\)(.*/\1/p' "$TOP_SRCDIR/src/lib/p11enroll.h" |
+sed -n 's/^[a-z][a-z0-9_ *]*[ *]\(p11e_[a-z0-9_]*\)(.*/\1/p' "$TOP_SRCDIR/src/lib/p11enroll.h" \
+	"$TOP_SRCDIR/src/lib/p11enroll-reader.h" |
 	sort >"$T/declared"
 objdump -T "$SO" | awk '$2 == "g" && $4 != "*UND*" && $NF != $6 {print $(NF-1), $NF}' |
 	sort -k 2 >"$T/exported"

@@ -12,6 +12,7 @@
 
 #include "harness.h"
 #include "internal.h"
+#include "p11enroll-reader.h"
 
 static p11e_ctx *ctx;
 

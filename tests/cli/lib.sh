@@ -87,6 +87,18 @@ need_fault_module() {
 	fi
 }
 
+# need_commands CMD...: each CMD on PATH, or the whole test is skipped
+# (a failure under P11ENROLL_REQUIRE_ALL=1, as scripts/check runs it).
+need_commands() {
+	for _cmd in "$@"; do
+		if ! command -v "$_cmd" >/dev/null 2>&1; then
+			echo "SKIP: no $_cmd (scripts/install-deps installs it)"
+			SKIPPED=1
+			finish
+		fi
+	done
+}
+
 # finish: the summary line, and the exit status for the test driver.
 finish() {
 	echo "$PASSED passed, $FAILED failed"

@@ -10,9 +10,7 @@ set -u
 setup
 
 ENGINE=${PKCS11_ENGINE:-$(pkg-config --variable=enginesdir libcrypto 2>/dev/null)/pkcs11.so}
-for need in curl openssl timeout; do
-	command -v "$need" >/dev/null 2>&1 || { echo "SKIP: no $need"; SKIPPED=1; finish; }
-done
+need_commands curl openssl timeout
 [ -r "$ENGINE" ] || { echo "SKIP: no libp11 engine at '$ENGINE'"; SKIPPED=1; finish; }
 
 SO_PIN=36912151 USER_PIN=48121620

@@ -9,11 +9,7 @@ set -u
 . "$(dirname "$0")/../cli/lib.sh"
 setup
 
-if ! command -v ansible-playbook >/dev/null 2>&1; then
-	echo "SKIP: no ansible-playbook (Debian: ansible-core)"
-	SKIPPED=1
-	finish
-fi
+need_commands ansible-playbook
 SO_PIN=11223344
 PIN_A=Ans-PinA-6620 PIN_B=Ans-PinB-7731
 export SO_PIN

@@ -8,11 +8,7 @@ set -u
 . "$(dirname "$0")/../cli/lib.sh"
 setup
 
-if ! command -v systemd-analyze >/dev/null 2>&1; then
-	echo "SKIP: no systemd-analyze"
-	SKIPPED=1
-	finish
-fi
+need_commands systemd-analyze
 SRC=$TOP_SRCDIR/systemd
 mkdir "$T/units" "$T/etc"
 BIN=$(dirname "$P11ENROLL")

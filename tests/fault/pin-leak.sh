@@ -38,13 +38,7 @@ set -u
 : "${P11ENROLL_TOKENS_PATH:=$TOP_SRCDIR/tokens}"
 export P11ENROLL_PROFILE_PATH P11ENROLL_TOKENS_PATH
 need_fault_module
-for _t in pkcs11-tool openssl od; do
-	if ! command -v "$_t" >/dev/null 2>&1; then
-		echo "SKIP: no $_t"
-		SKIPPED=1
-		finish
-	fi
-done
+need_commands pkcs11-tool openssl od
 setup
 START=$(mono)
 M=$SOFTHSM_MODULE

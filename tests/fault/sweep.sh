@@ -78,13 +78,7 @@ need_fault_module
 case $P11FAULT_STRIDE in '' | 0 | *[!0-9]*) echo "P11FAULT_STRIDE='$P11FAULT_STRIDE': want a number from 1"; exit 99 ;; esac
 case $P11FAULT_ROLLBACK in required | counted) ;; *) echo "P11FAULT_ROLLBACK='$P11FAULT_ROLLBACK': want required or counted"; exit 99 ;; esac
 [ -x "$P11DUMP" ] || { echo "no p11dump (P11DUMP='$P11DUMP'): build it with make check"; exit 99; }
-for _t in pkcs11-tool p11tool openssl; do
-	if ! command -v "$_t" >/dev/null 2>&1; then
-		echo "SKIP: no $_t"
-		SKIPPED=1
-		finish
-	fi
-done
+need_commands pkcs11-tool p11tool openssl
 setup
 START=$(date +%s)
 

@@ -13,11 +13,7 @@ set -u
 : "${TOP_SRCDIR:=$(cd "$(dirname "$0")/../.." && pwd)}"
 . "$TOP_SRCDIR/tests/cli/lib.sh"
 need_fault_module
-if ! command -v script >/dev/null 2>&1; then
-	echo "SKIP: no script(1) (util-linux, Debian: bsdutils)"
-	SKIPPED=1
-	finish
-fi
+need_commands script
 setup
 
 SO_PIN=73914628 USER_PIN=46193827 NEW_PIN=91827364

@@ -9,13 +9,8 @@ set -u
 . "$(dirname "$0")/../cli/lib.sh"
 
 : "${TPM2_PKCS11_MODULE:=/usr/lib/$(uname -m)-linux-gnu/libtpm2_pkcs11.so.1}"
-for tool in swtpm tpm2_ptool tpm2_flushcontext tpm2_dictionarylockout tpm2_createprimary pkcs11-tool jq bc; do
-	if ! command -v "$tool" >/dev/null 2>&1; then
-		echo "SKIP: $tool is not installed (scripts/install-deps)"
-		SKIPPED=1
-		finish
-	fi
-done
+need_commands swtpm tpm2_ptool tpm2_flushcontext tpm2_dictionarylockout tpm2_createprimary \
+	pkcs11-tool jq bc
 if [ ! -r "$TPM2_PKCS11_MODULE" ]; then
 	echo "SKIP: no tpm2-pkcs11 module (TPM2_PKCS11_MODULE='$TPM2_PKCS11_MODULE')"
 	SKIPPED=1

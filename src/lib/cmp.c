@@ -413,27 +413,28 @@ p11e_status p11e__cmp_failed(struct p11e__cmp_run *run, const char *what)
 	                      errs[0] ? errs : "no certificate");
 }
 
-p11e_status p11e__cmp_import(struct p11e__cmp_run *run, X509 *cert, const p11e_key *key,
-                             p11e_import_result *res)
+int p11e__cmp_chain(struct p11e__cmp_run *run, X509 *leaf, STACK_OF(X509) **out)
 {
-	p11e_ctx *ctx = run->ctx;
-	STACK_OF(X509) *leaf = sk_X509_new_null(), *pool = sk_X509_new_null(), *path = NULL;
-	p11e_status st = P11E_OK;
-
-	/*
-	 * caPubs and extraCerts: only those on the leaf's issuer path go onto
-	 * the token next to it (import refuses anything else, and a CA may send
-	 * more than the path)
-	 */
+	STACK_OF(X509) *pool = sk_X509_new_null();
 	int ok = pool != NULL;
 
 	for (int i = 0; ok && i < sk_X509_num(run->ca_pubs); i++)
 		ok = sk_X509_push(pool, sk_X509_value(run->ca_pubs, i)) > 0;
 	for (int i = 0; ok && i < sk_X509_num(run->extra); i++)
 		ok = sk_X509_push(pool, sk_X509_value(run->extra, i)) > 0;
-	if (ok)
-		(void)p11e__issuer_path(pool, cert, &path);
+	ok = ok && p11e__issuer_path(pool, leaf, out);
+	sk_X509_free(pool);
+	return ok;
+}
 
+p11e_status p11e__cmp_import(struct p11e__cmp_run *run, X509 *cert, const p11e_key *key,
+                             p11e_import_result *res)
+{
+	p11e_ctx *ctx = run->ctx;
+	STACK_OF(X509) *leaf = sk_X509_new_null(), *path = NULL;
+	p11e_status st = P11E_OK;
+
+	(void)p11e__cmp_chain(run, cert, &path);
 	p11e__log(ctx, P11E_LOG_DEBUG,
 	          "CMP answer: %d caPubs, %d extraCerts, %d on the issuer path",
 	          sk_X509_num(run->ca_pubs), sk_X509_num(run->extra), sk_X509_num(path));
@@ -448,7 +449,6 @@ p11e_status p11e__cmp_import(struct p11e__cmp_run *run, X509 *cert, const p11e_k
 		                        "its CA certificates", key->uri, NULL, 0, res);
 	}
 	sk_X509_free(leaf);
-	sk_X509_free(pool);
 	sk_X509_free(path);
 	return st;
 }

@@ -35,6 +35,13 @@ p11e_status p11e__cmp_signer(struct p11e__cmp_run *run, const p11e_key *key);
 X509 *p11e__cmp_exec(struct p11e__cmp_run *run, int type, const OSSL_CRMF_MSG *crm);
 /* Why the exchange failed, from the PKIStatus and OpenSSL's errors; what: the key's label. */
 p11e_status p11e__cmp_failed(struct p11e__cmp_run *run, const char *what);
+/*
+ * The CA certificates of the answer's caPubs and extraCerts on leaf's
+ * issuer path, its issuer first: what goes onto the token next to it (import
+ * refuses anything else, and a CA may send more than the path).  *out shares
+ * run's certificates (free it with sk_X509_free); 0: out of memory.
+ */
+int p11e__cmp_chain(struct p11e__cmp_run *run, X509 *leaf, STACK_OF(X509) **out);
 /* The certificate (checked once more against run->want) and its issuer path onto the token. */
 p11e_status p11e__cmp_import(struct p11e__cmp_run *run, X509 *cert, const p11e_key *key,
                              p11e_import_result *res);

@@ -88,7 +88,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	cert = p11e__cmp_exec(&run, OSSL_CMP_P10CR, NULL);
 	if (cert) {
-		STACK_OF(X509) *path = p11e__cmp_issuer_path(&run, cert);
+		STACK_OF(X509) *path = NULL;
+
+		if (!p11e__cmp_chain(&run, cert, &path))
+			abort();
 
 		/* what we would import: a certificate for our key, CA certificates above it */
 		if (EVP_PKEY_eq(X509_get0_pubkey(cert), key) != 1)
@@ -96,7 +99,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		for (int i = 0; i < sk_X509_num(path); i++)
 			if (X509_check_ca(sk_X509_value(path, i)) <= 0)
 				abort();
-		sk_X509_pop_free(path, X509_free);
+		sk_X509_free(path);
 	} else {
 		st = p11e__cmp_failed(&run, "fuzz");
 		if (st != P11E_ERR_CA && st != P11E_ERR_TIMEOUT)

@@ -25,6 +25,8 @@ const char *p11e_status_name(p11e_status status)
 	case P11E_ERR_TOKEN: return "token";
 	case P11E_ERR_POLICY: return "policy";
 	case P11E_ERR_INPUT: return "input";
+	case P11E_ERR_TIMEOUT: return "timeout";
+	case P11E_ERR_CA: return "ca";
 	}
 	return "unknown";
 }

@@ -303,32 +303,23 @@ static p11e_status check_chain(p11e_ctx *ctx, X509 *leaf, STACK_OF(X509) *cas,
 	return st;
 }
 
-p11e_status p11e_import(p11e_ctx *ctx, const char *path, const char *chain_path,
-                        const char *keyspec, const char *label, unsigned flags,
-                        p11e_import_result *res)
+p11e_status p11e__import_stacks(p11e_ctx *ctx, STACK_OF(X509) *certs, STACK_OF(X509) *chain,
+                                const char *keyspec, const char *label, unsigned flags,
+                                p11e_import_result *res, const char *path, const char *chain_path)
 {
 	int allow_expired = (flags & P11E_IMPORT_ALLOW_EXPIRED) != 0;
-	STACK_OF(X509) *certs = NULL, *chain = NULL, *cas = NULL;
+	STACK_OF(X509) *cas = NULL;
 	CK_OBJECT_HANDLE written[64];
 	size_t nwritten = 0;
 	X509 *leaf = NULL;
 	CK_OBJECT_HANDLE existing = 0;
 	p11e_key want;
 	int found = 0, present = 0, non_ca = 0, lock = -1;
-	p11e_status st;
+	p11e_status st = P11E_OK;
 
-	p11e__clear_error(ctx);
 	memset(res, 0, sizeof(*res));
 	memset(&want, 0, sizeof(want));
-	P11E__FLAGS_CHECK(ctx, "p11e_import", flags, P11E_IMPORT_ALLOW_EXPIRED);
-	if (!ctx->logged_in)
-		return p11e__fail(ctx, P11E_ERR_USAGE, "log in to the token first");
-	if (!p11e__libctx(ctx))
-		return p11e__fail_ossl(ctx, P11E_ERR_FAILED, "cannot set up OpenSSL");
-	st = p11e__certs_read(ctx, path, &certs);
-	if (st == P11E_OK && chain_path)
-		st = p11e__certs_read(ctx, chain_path, &chain);
-	if (st == P11E_OK && keyspec)
+	if (keyspec)
 		st = p11e_key_find(ctx, keyspec, &want);
 	if (st != P11E_OK)
 		goto done;
@@ -454,8 +445,31 @@ done:
 	}
 	p11e__token_unlock(ctx, &lock);
 	sk_X509_free(cas);
+	p11e_key_clear(&want);
+	return st;
+}
+
+p11e_status p11e_import(p11e_ctx *ctx, const char *path, const char *chain_path,
+                        const char *keyspec, const char *label, unsigned flags,
+                        p11e_import_result *res)
+{
+	STACK_OF(X509) *certs = NULL, *chain = NULL;
+	p11e_status st;
+
+	p11e__clear_error(ctx);
+	memset(res, 0, sizeof(*res));
+	P11E__FLAGS_CHECK(ctx, "p11e_import", flags, P11E_IMPORT_ALLOW_EXPIRED);
+	if (!ctx->logged_in)
+		return p11e__fail(ctx, P11E_ERR_USAGE, "log in to the token first");
+	if (!p11e__libctx(ctx))
+		return p11e__fail_ossl(ctx, P11E_ERR_FAILED, "cannot set up OpenSSL");
+	st = p11e__certs_read(ctx, path, &certs);
+	if (st == P11E_OK && chain_path)
+		st = p11e__certs_read(ctx, chain_path, &chain);
+	if (st == P11E_OK)
+		st = p11e__import_stacks(ctx, certs, chain, keyspec, label, flags, res, path,
+		                         chain_path);
 	sk_X509_pop_free(certs, X509_free);
 	sk_X509_pop_free(chain, X509_free);
-	p11e_key_clear(&want);
 	return st;
 }

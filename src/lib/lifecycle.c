@@ -68,7 +68,7 @@ static p11e_status cert_of(p11e_ctx *ctx, CK_OBJECT_HANDLE h, X509 **out)
 }
 
 /* The key's certificate that runs longest. */
-static p11e_status newest_cert(p11e_ctx *ctx, const p11e_key *key, X509 **out)
+p11e_status p11e__key_newest_cert(p11e_ctx *ctx, const p11e_key *key, X509 **out)
 {
 	CK_OBJECT_HANDLE *hs = NULL;
 	size_t n = 0;
@@ -199,7 +199,7 @@ p11e_status p11e_renew(p11e_ctx *ctx, const char *keyspec, const char *type, con
 	if (st == P11E_OK && o->profile)
 		st = p11e__profile_check_type(ctx, o->profile, kt, bits, curve);
 	if (st == P11E_OK)
-		st = newest_cert(ctx, &old, &cert);
+		st = p11e__key_newest_cert(ctx, &old, &cert);
 	if (st == P11E_OK)
 		st = p11e__req_from_cert(ctx, cert, o, &req, &md);
 	/*

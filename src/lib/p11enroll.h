@@ -53,6 +53,8 @@ typedef enum p11e_status {
 	P11E_ERR_TOKEN = 5,     /* the module or token failed */
 	P11E_ERR_POLICY = 6,    /* a policy refused the operation */
 	P11E_ERR_INPUT = 7,     /* malformed input: file, URI, config */
+	P11E_ERR_TIMEOUT = 8,   /* a time limit ran out (a CA that did not answer in time) */
+	P11E_ERR_CA = 9,        /* the CA failed, refused, was unreachable, untrusted or garbled */
 } p11e_status;
 
 typedef enum p11e_log_level {
@@ -121,6 +123,17 @@ typedef enum p11e_reason {
 	P11E_REASON_CHAIN_NEEDS_PEM, /* a chain cannot be one DER certificate */
 	P11E_REASON_KEY_WEAK,        /* RSA under 2048 bits or EC under 256: P11E_REQ_ALLOW_WEAK */
 	P11E_REASON_CHAIN_FOREIGN,   /* a chain certificate is not on the leaf's issuer path */
+	/* certificate authorities (EST) */
+	P11E_REASON_CA_UNTRUSTED,    /* the server's certificate does not chain to the anchor */
+	P11E_REASON_CA_FINGERPRINT,  /* no certificate of /cacerts has the given fingerprint */
+	P11E_REASON_CA_AUTH,         /* the server refused our credentials (HTTP 401/403) */
+	P11E_REASON_CA_HTTP,         /* another HTTP error status */
+	P11E_REASON_CA_UNREACHABLE,  /* no connection to the server */
+	P11E_REASON_CA_GARBAGE,      /* an answer that is not what the protocol says */
+	P11E_REASON_CA_PENDING,      /* accepted, not issued yet (HTTP 202): ask again later */
+	P11E_REASON_CA_OTHER_KEY,    /* the CA issued a certificate for another key */
+	P11E_REASON_CA_TIMEOUT,      /* the server did not answer in time */
+	P11E_REASON_CA_NO_TRUST,     /* neither a trust anchor nor a fingerprint was given */
 } p11e_reason;
 
 typedef struct p11e_ctx p11e_ctx;
@@ -611,6 +624,66 @@ typedef enum p11e_cert_state {
 p11e_cert_state p11e_cert_state_of(const p11e_object *cert, long long now, int warn_days,
                                    int crit_days, long *days_left);
 const char *p11e_cert_state_name(p11e_cert_state state);
+
+/* --- certificate authorities: EST (RFC 7030) ---------------------------- */
+
+/*
+ * How to reach an EST server, built up with setters like p11e_req (since
+ * 1.1).  The URL is https://host[:port][/path]: the path is the EST base
+ * ("/.well-known/est" or "/.well-known/est/LABEL"); none means
+ * "/.well-known/est".  The server is trusted through a trust anchor file
+ * (PEM) or, for a first contact, a SHA-256 fingerprint of one certificate
+ * /cacerts returns (RFC 7030 4.1.1); one of the two is required.
+ */
+typedef struct p11e_est p11e_est;
+
+p11e_est *p11e_est_new(void);
+void p11e_est_free(p11e_est *est);
+p11e_status p11e_est_set_url(p11e_est *est, const char *url);
+p11e_status p11e_est_set_trust(p11e_est *est, const char *pem_file);
+/* "SHA256:HEX" (colons between the bytes allowed, any case) */
+p11e_status p11e_est_set_fingerprint(p11e_est *est, const char *fingerprint);
+/* HTTP Basic: the password is copied (and wiped with the builder) */
+p11e_status p11e_est_set_basic_auth(p11e_est *est, const char *user, const p11e_pin *password);
+/* TLS client authentication with this key (URI or label) and its newest certificate */
+p11e_status p11e_est_set_auth_key(p11e_est *est, const char *keyspec);
+/* seconds for each exchange with the server (connect, TLS, answer); default 60 */
+p11e_status p11e_est_set_timeout(p11e_est *est, int seconds);
+
+/* One certificate of a CA's answer. */
+typedef struct p11e_cacert {
+	char *subject;        /* RFC 2253 */
+	char *issuer;         /* RFC 2253 */
+	char fingerprint[65]; /* SHA-256 of the DER, lower-case hex */
+	int authority;        /* basicConstraints CA */
+} p11e_cacert;
+
+/*
+ * GET /cacerts: the CA certificates, described in *list and as PEM in *pem
+ * (free with p11e_cacert_list_free and p11e_free).  Needs no token.
+ */
+p11e_status p11e_est_cacerts(p11e_ctx *ctx, const p11e_est *est, p11e_cacert **list,
+                             size_t *count, unsigned char **pem, size_t *pemlen);
+void p11e_cacert_list_free(p11e_cacert *list, size_t count);
+
+/*
+ * p11e_enroll, then /simpleenroll with the request, and the certificate the
+ * CA returns imported with the chain from /cacerts (on the certificate's
+ * issuer path).  A certificate for another key is refused (P11E_ERR_CA,
+ * P11E_REASON_CA_OTHER_KEY) and nothing is written; a key made by this call
+ * stays for the next run to reuse, as with p11e_enroll.
+ */
+p11e_status p11e_est_enroll(p11e_ctx *ctx, const p11e_est *est, const char *type,
+                            const char *label, const p11e_req *req, int *reused,
+                            p11e_import_result *result);
+/*
+ * p11e_renew, then /simplereenroll over TLS authenticated by the old key
+ * and its newest certificate, and the new certificate imported.  The old
+ * key and certificate stay.
+ */
+p11e_status p11e_est_renew(p11e_ctx *ctx, const p11e_est *est, const char *keyspec,
+                           const char *type, const p11e_req *req, int *reused,
+                           p11e_import_result *result);
 
 #ifdef __cplusplus
 }

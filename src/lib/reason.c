@@ -53,6 +53,16 @@ const char *p11e_reason_name(p11e_reason reason)
 	case P11E_REASON_CHAIN_NEEDS_PEM: return "chain-needs-pem";
 	case P11E_REASON_KEY_WEAK: return "key-weak";
 	case P11E_REASON_CHAIN_FOREIGN: return "chain-foreign";
+	case P11E_REASON_CA_UNTRUSTED: return "ca-untrusted";
+	case P11E_REASON_CA_FINGERPRINT: return "ca-fingerprint";
+	case P11E_REASON_CA_AUTH: return "ca-auth";
+	case P11E_REASON_CA_HTTP: return "ca-http";
+	case P11E_REASON_CA_UNREACHABLE: return "ca-unreachable";
+	case P11E_REASON_CA_GARBAGE: return "ca-garbage";
+	case P11E_REASON_CA_PENDING: return "ca-pending";
+	case P11E_REASON_CA_OTHER_KEY: return "ca-other-key";
+	case P11E_REASON_CA_TIMEOUT: return "ca-timeout";
+	case P11E_REASON_CA_NO_TRUST: return "ca-no-trust";
 	}
 	return "unknown";
 }

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "ca-est.h"
 #include "csr-options.h"
 
 const char usage_enroll[] =
@@ -18,7 +19,7 @@ const char usage_enroll[] =
 	"  --label L         the key label\n"
 	"  --id HEX          CKA_ID for a new key (default: SHA-1 of the public key)\n"
 	"  --type TYPE       rsa:2048 (default), rsa:3072, rsa:4096, ec:P-256, ec:P-384,\n"
-	"                    ec:P-521\n" CSR_USAGE "  --help            show this help\n";
+	"                    ec:P-521\n" CSR_USAGE EST_USAGE "  --help            show this help\n";
 
 enum { OPT_LABEL = 256, OPT_ID, OPT_TYPE };
 
@@ -29,10 +30,12 @@ int cmd_enroll(struct tool *t, int argc, char **argv)
 		{ "id", required_argument, NULL, OPT_ID },
 		{ "type", required_argument, NULL, OPT_TYPE },
 		CSR_LONG_OPTIONS,
+		EST_LONG_OPTIONS,
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct csr_args a;
+	struct est_args ea;
 	const char *label = NULL, *type = NULL;
 	unsigned char id[64], *req = NULL;
 	size_t id_len = 0, len = 0;
@@ -42,6 +45,7 @@ int cmd_enroll(struct tool *t, int argc, char **argv)
 	int opt, ret, reused = 0;
 
 	csr_args_init(&a);
+	est_args_init(&ea);
 	while ((opt = getopt_long(argc, argv, "ho:", opts, NULL)) != -1) {
 		switch (opt) {
 		case OPT_LABEL: label = optarg; continue;
@@ -56,6 +60,8 @@ int cmd_enroll(struct tool *t, int argc, char **argv)
 		}
 		ret = csr_option(&a, "enroll", opt, optarg);
 		if (ret == 0)
+			ret = est_option(&ea, "enroll", opt, optarg);
+		if (ret == 0)
 			return tool_bad_option("enroll", argv);
 		if (ret != 1)
 			return ret;
@@ -64,8 +70,17 @@ int cmd_enroll(struct tool *t, int argc, char **argv)
 		return tool_usage_error("enroll", "unexpected argument '%s'", argv[optind]);
 	if (!label)
 		return tool_usage_error("enroll", "--label is required");
+	if ((ret = est_args_check(&ea, "enroll")) != 0)
+		return ret;
+	if (ea.url && (a.out || id_len))
+		return tool_usage_error("enroll", "--est imports the certificate: no -o, --der or --id");
 	if ((ret = csr_args_req(&a, &r)) != 0)
 		return ret;
+	if (ea.url) {
+		ret = est_enroll_run(t, &ea, "enroll", type, label, r);
+		p11e_req_free(r);
+		return ret;
+	}
 	memset(&key, 0, sizeof(key));
 	if ((ret = tool_login(t)) != 0)
 		goto cleanup;

@@ -6,6 +6,7 @@
 
 #include <stdio.h>
 
+#include "ca-est.h"
 #include "csr-options.h"
 
 const char usage_renew[] =
@@ -18,7 +19,7 @@ const char usage_renew[] =
 	"Options:\n"
 	"  --key URI|LABEL   the key to renew\n"
 	"  --type TYPE       the new key's type (default: the old key's)\n" CSR_USAGE
-	"  --help            show this help\n";
+	EST_USAGE "  --help            show this help\n";
 
 enum { OPT_KEY = 256, OPT_TYPE };
 
@@ -28,10 +29,12 @@ int cmd_renew(struct tool *t, int argc, char **argv)
 		{ "key", required_argument, NULL, OPT_KEY },
 		{ "type", required_argument, NULL, OPT_TYPE },
 		CSR_LONG_OPTIONS,
+		EST_LONG_OPTIONS,
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct csr_args a;
+	struct est_args ea;
 	const char *keyspec = NULL, *type = NULL;
 	unsigned char *req = NULL;
 	size_t len = 0;
@@ -41,6 +44,7 @@ int cmd_renew(struct tool *t, int argc, char **argv)
 	int opt, ret, reused = 0;
 
 	csr_args_init(&a);
+	est_args_init(&ea);
 	while ((opt = getopt_long(argc, argv, "ho:", opts, NULL)) != -1) {
 		switch (opt) {
 		case OPT_KEY: keyspec = optarg; continue;
@@ -48,6 +52,8 @@ int cmd_renew(struct tool *t, int argc, char **argv)
 		case 'h': fputs(usage_renew, stdout); return 0;
 		}
 		ret = csr_option(&a, "renew", opt, optarg);
+		if (ret == 0)
+			ret = est_option(&ea, "renew", opt, optarg);
 		if (ret == 0)
 			return tool_bad_option("renew", argv);
 		if (ret != 1)
@@ -57,8 +63,17 @@ int cmd_renew(struct tool *t, int argc, char **argv)
 		return tool_usage_error("renew", "unexpected argument '%s'", argv[optind]);
 	if (!keyspec)
 		return tool_usage_error("renew", "--key is required");
+	if ((ret = est_args_check(&ea, "renew")) != 0)
+		return ret;
+	if (ea.url && a.out)
+		return tool_usage_error("renew", "--est imports the certificate: no -o or --der");
 	if ((ret = csr_args_req(&a, &r)) != 0)
 		return ret;
+	if (ea.url) {
+		ret = est_enroll_run(t, &ea, "renew", type, keyspec, r);
+		p11e_req_free(r);
+		return ret;
+	}
 	if ((ret = tool_login(t)) != 0)
 		goto cleanup;
 	st = p11e_renew(t->ctx, keyspec, type, r, a.format, &key, &reused, &req, &len);

@@ -12,6 +12,7 @@
 #include <sys/prctl.h>
 #endif
 
+#include "ca-est.h"
 #include "tool.h"
 
 /* the request options csr, enroll and renew share (csr-options.h) */
@@ -27,18 +28,20 @@ static const struct command commands[] = {
 	  "label= id= type=" },
 	{ "csr", cmd_csr, "write a request signed by a token key", usage_csr, "key= " CSR_OPTIONS },
 	{ "enroll", cmd_enroll, "keygen and csr in one step, idempotent", usage_enroll,
-	  "label= id= type= " CSR_OPTIONS },
+	  "label= id= type= " CSR_OPTIONS " " EST_OPTIONS },
 	{ "import", cmd_import, "write a certificate (and chain) onto the token", usage_import,
 	  "chain= key= label= allow-expired" },
 	{ "list", cmd_list, "keys, certificates, pairing and expiry", usage_list, "" },
 	{ "status", cmd_status, "renewal state, with monitoring exit codes", usage_status,
 	  "warn-days= crit-days=" },
 	{ "renew", cmd_renew, "a new key and request next to the old ones", usage_renew,
-	  "key= type= " CSR_OPTIONS },
+	  "key= type= " CSR_OPTIONS " " EST_OPTIONS },
 	{ "retire", cmd_retire, "remove a key pair and its certificates", usage_retire,
 	  "key= yes force" },
 	{ "export", cmd_export, "write a certificate (and chain) from the token", usage_export,
 	  "cert= chain out= o= der pkcs12 pfx" },
+	{ "cacerts", cmd_cacerts, "fetch and show an EST server's CA certificates", usage_cacerts,
+	  "est= ca-trust= ca-fingerprint= timeout= out= o=" },
 	{ "lint", cmd_lint, "check a request or certificate against a profile", usage_lint,
 	  "profile=" },
 };
@@ -76,7 +79,7 @@ static void usage(FILE *out)
 	      "PIN sources: env:VAR, file:PATH, fd:N, stdin, pass:PIN (visible to ps);\n"
 	      "none, on a terminal: a prompt.\n"
 	      "Exit codes: 0 ok, 1 failure, 2 usage, 3 PIN/auth, 4 not found,\n"
-	      "5 token/device, 6 policy, 7 bad input.\n"
+	      "5 token/device, 6 policy, 7 bad input, 8 timed out, 9 the CA failed.\n"
 	      "See p11enroll(1) and p11enroll-COMMAND(1).\n",
 	      out);
 }

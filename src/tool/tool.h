@@ -69,10 +69,11 @@ int cmd_status(struct tool *t, int argc, char **argv);
 int cmd_export(struct tool *t, int argc, char **argv);
 int cmd_renew(struct tool *t, int argc, char **argv);
 int cmd_retire(struct tool *t, int argc, char **argv);
+int cmd_cacerts(struct tool *t, int argc, char **argv);
 
 extern const char usage_modules[], usage_tokens[], usage_init_token[], usage_pin[], usage_keygen[],
 	usage_csr[], usage_enroll[], usage_lint[], usage_import[], usage_list[], usage_status[],
-	usage_export[], usage_renew[], usage_retire[];
+	usage_export[], usage_renew[], usage_retire[], usage_cacerts[];
 
 /* hints.c: the tool's advice for a failure's reason, naming its options; or NULL */
 const char *tool_hint(p11e_reason reason);

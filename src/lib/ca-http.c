@@ -43,7 +43,7 @@ p11e_status p11e__url_parse(p11e_ctx *ctx, const char *url, struct p11e__url *u)
 	}
 	OPENSSL_free(query);
 	OPENSSL_free(frag);
-	if (!ssl || user) {
+	if (!ssl || (user && *user)) {
 		OPENSSL_free(user);
 		OPENSSL_free(path);
 		p11e__url_clear(u);
@@ -161,6 +161,7 @@ struct failure {
 	char http_reason[128];
 	int timed_out;
 	char first[200];
+	char sys[120]; /* the system's word for a failed connect */
 };
 
 static void failure_read(struct failure *f)
@@ -179,6 +180,8 @@ static void failure_read(struct failure *f)
 			f->timed_out = 1;
 		if (ERR_GET_LIB(e) == ERR_LIB_HTTP && ERR_GET_REASON(e) == HTTP_R_RETRY_TIMEOUT)
 			f->timed_out = 1;
+		if (ERR_GET_LIB(e) == ERR_LIB_SYS && !f->sys[0])
+			snprintf(f->sys, sizeof(f->sys), "%s", strerror(ERR_GET_REASON(e)));
 		if ((flags & ERR_TXT_STRING) && data && (c = strstr(data, "code=")) &&
 		    !f->http_code) {
 			const char *r = strstr(data, "reason=");
@@ -225,9 +228,34 @@ static p11e_status http_fail(p11e_ctx *ctx, const struct p11e__http *h, const ch
 	if (!info->handshake_started)
 		return p11e__fail_why(ctx, P11E_ERR_CA, P11E_REASON_CA_UNREACHABLE,
 		                      "EST %s: cannot connect to %s port %s: %s", op, host,
-		                      h->url->port, f->first[0] ? f->first : "connection failed");
+		                      h->url->port,
+		                      f->sys[0] ? f->sys : f->first[0] ? f->first : "connection failed");
 	return p11e__fail_why(ctx, P11E_ERR_CA, P11E_REASON_CA_GARBAGE, "EST %s at %s: %s", op,
 	                      host, f->first[0] ? f->first : "the exchange failed");
+}
+
+/*
+ * The TCP connection, made here when no proxy is in the way: OSSL_HTTP_open
+ * retries a refused connect until its timeout, so a server that is down
+ * would look like one that does not answer.  A refusal fails at once.
+ */
+static BIO *connect_direct(const struct p11e__http *h, time_t started)
+{
+	BIO *b = BIO_new_connect(h->url->host);
+
+	if (!b || !BIO_set_conn_port(b, h->url->port) || BIO_set_nbio(b, 1) <= 0) {
+		BIO_free_all(b);
+		return NULL;
+	}
+	for (;;) {
+		if (BIO_do_connect(b) > 0)
+			return b;
+		if (!BIO_should_retry(b) ||
+		    BIO_wait(b, h->timeout > 0 ? started + h->timeout : 0, 100) <= 0) {
+			BIO_free_all(b);
+			return NULL;
+		}
+	}
 }
 
 p11e_status p11e__http_do(p11e_ctx *ctx, const struct p11e__http *h, const char *op,
@@ -239,7 +267,10 @@ p11e_status p11e__http_do(p11e_ctx *ctx, const struct p11e__http *h, const char 
 	struct failure f;
 	BIO *req = NULL, *resp = NULL;
 	char path[1024], *auth = NULL;
+	OSSL_HTTP_REQ_CTX *rctx = NULL;
+	BIO *conn = NULL; /* ours when given to OSSL_HTTP_transfer */
 	unsigned char *buf = NULL;
+	size_t want;
 	long n;
 	time_t started = time(NULL);
 	p11e_status st = P11E_OK;
@@ -254,6 +285,12 @@ p11e_status p11e__http_do(p11e_ctx *ctx, const struct p11e__http *h, const char 
 	info.timeout = h->timeout;
 	info.verify = X509_V_OK;
 	info.use_proxy = OSSL_HTTP_adapt_proxy(NULL, NULL, h->url->host, 1) != NULL;
+	ERR_clear_error();
+	if (!info.use_proxy && !(conn = connect_direct(h, started))) {
+		failure_read(&f);
+		st = http_fail(ctx, h, op, &info, &f, started);
+		goto done;
+	}
 	snprintf(path, sizeof(path), "%s/%s", h->url->path, op);
 	if (h->user) {
 		if (!(auth = basic_auth(h->user, h->password)) ||
@@ -272,9 +309,14 @@ p11e_status p11e__http_do(p11e_ctx *ctx, const struct p11e__http *h, const char 
 	p11e__log(ctx, P11E_LOG_INFO, "EST: %s https://%s:%s%s", body ? "POST" : "GET",
 	          h->url->host, h->url->port, path);
 	ERR_clear_error();
-	resp = OSSL_HTTP_transfer(NULL, h->url->host, h->url->port, path, 1, NULL, NULL, NULL,
+	/*
+	 * keep_alive 1 and our own rctx: OSSL_HTTP_transfer hands a body that is
+	 * not ASN.1 back as the connection's stream, which must stay open
+	 * until it is read (OSSL_HTTP_close below)
+	 */
+	resp = OSSL_HTTP_transfer(&rctx, h->url->host, h->url->port, path, 1, NULL, NULL, conn,
 	                          NULL, tls_cb, &info, 0, hdrs, body ? ctype : NULL, req, NULL,
-	                          0, MAX_ANSWER, h->timeout, 0);
+	                          0, MAX_ANSWER, h->timeout, 1);
 	if (!resp) {
 		failure_read(&f);
 		if (absent && (f.http_code == 204 || f.http_code == 404)) {
@@ -284,13 +326,28 @@ p11e_status p11e__http_do(p11e_ctx *ctx, const struct p11e__http *h, const char 
 		st = http_fail(ctx, h, op, &info, &f, started);
 		goto done;
 	}
+	want = rctx ? OSSL_HTTP_REQ_CTX_get_resp_len(rctx) : 0;
 	if (!(buf = malloc(MAX_ANSWER + 1))) {
 		st = p11e__fail(ctx, P11E_ERR_FAILED, "out of memory");
 		goto done;
 	}
-	n = BIO_read(resp, buf, MAX_ANSWER);
-	if (n < 0)
-		n = 0;
+	/* to Content-Length, else to the end of the stream, within the time left */
+	for (n = 0; n < MAX_ANSWER && (!want || (size_t)n < want);) {
+		int r = BIO_read(resp, buf + n, (int)(MAX_ANSWER - n));
+
+		if (r > 0) {
+			n += r;
+			continue;
+		}
+		if (!BIO_should_retry(resp))
+			break;
+		if (BIO_wait(resp, h->timeout > 0 ? started + h->timeout : 0, 100) <= 0) {
+			failure_read(&f);
+			f.timed_out = 1;
+			st = http_fail(ctx, h, op, &info, &f, started);
+			goto done;
+		}
+	}
 	buf[n] = '\0';
 	*out = buf;
 	*outlen = (size_t)n;
@@ -298,7 +355,10 @@ p11e_status p11e__http_do(p11e_ctx *ctx, const struct p11e__http *h, const char 
 done:
 	ERR_clear_error();
 	free(buf);
-	BIO_free_all(resp);
+	BIO_free(resp); /* our reference; the connection goes with rctx */
+	if (rctx)
+		(void)OSSL_HTTP_close(rctx, st == P11E_OK);
+	BIO_free_all(conn);
 	BIO_free(req);
 	headers_free(hdrs);
 	if (auth)

@@ -120,7 +120,11 @@ static int add_name(char **s, size_t *len, const char *name)
 
 static void oid_name(const ASN1_OBJECT *o, char *buf, size_t len)
 {
-	if (OBJ_obj2txt(buf, (int)len, o, 0) <= 0)
+	int nid = OBJ_obj2nid(o);
+
+	if (nid != NID_undef && OBJ_nid2sn(nid))
+		snprintf(buf, len, "%s", OBJ_nid2sn(nid));
+	else if (OBJ_obj2txt(buf, (int)len, o, 1) <= 0)
 		snprintf(buf, len, "?");
 }
 

@@ -62,6 +62,15 @@ static const struct {
 	{ P11E_REASON_KEY_WEAK,
 	  "make a stronger key (keygen --type rsa:2048 or ec:P-256), or add --allow-weak" },
 	{ P11E_REASON_CHAIN_FOREIGN, "give --chain only the CA certificates that issued it" },
+	{ P11E_REASON_CA_UNTRUSTED,
+	  "check --ca-trust: it must hold the CA that issued the server's certificate" },
+	{ P11E_REASON_CA_FINGERPRINT,
+	  "compare --ca-fingerprint with the one the CA's operator gives you" },
+	{ P11E_REASON_CA_AUTH, "check --auth-user and --auth-password, or --auth-key" },
+	{ P11E_REASON_CA_UNREACHABLE, "check --est (host and port), https_proxy and no_proxy" },
+	{ P11E_REASON_CA_TIMEOUT, "raise --timeout, or ask the CA's operator" },
+	{ P11E_REASON_CA_PENDING, "run the same command again later: it reuses the key" },
+	{ P11E_REASON_CA_NO_TRUST, "give --ca-trust FILE or --ca-fingerprint SHA256:HEX" },
 };
 
 const char *tool_hint(p11e_reason reason)

@@ -38,8 +38,8 @@ p11e_status p11e__url_parse(p11e_ctx *ctx, const char *url, struct p11e__url *u)
 	if (!OSSL_HTTP_parse_url(url, &ssl, &user, &u->host, &u->port, &portnum, &path, &query,
 	                         &frag)) {
 		ERR_clear_error();
-		return p11e__fail(ctx, P11E_ERR_USAGE, "'%s' is not a URL https://HOST[:PORT][/PATH]",
-		                  url);
+		return p11e__fail(ctx, P11E_ERR_USAGE,
+		                  "'%s' is not a URL https://HOST[:PORT][/PATH]", url);
 	}
 	OPENSSL_free(query);
 	OPENSSL_free(frag);
@@ -198,20 +198,19 @@ static void failure_read(struct failure *f)
 }
 
 static p11e_status http_fail(p11e_ctx *ctx, const struct p11e__http *h, const char *op,
-                             const struct tls_info *info, const struct failure *f,
-                             time_t started)
+                             const struct tls_info *info, const struct failure *f, time_t started)
 {
 	const char *host = h->url->host;
 
 	if (f->http_code == 401 || f->http_code == 403)
 		return p11e__fail_why(ctx, P11E_ERR_CA, P11E_REASON_CA_AUTH,
-		                      "EST %s at %s: HTTP %d %s: the server refused the credentials",
+		                      "EST %s at %s: HTTP %d %s: the server refused the "
+		                      "credentials",
 		                      op, host, f->http_code, f->http_reason);
 	if (f->http_code == 202)
 		return p11e__fail_why(ctx, P11E_ERR_CA, P11E_REASON_CA_PENDING,
 		                      "EST %s at %s: HTTP 202 %s: the request is pending at the "
-		                      "CA, nothing was issued yet; retry later (the same key is "
-		                      "reused)",
+		                      "CA, nothing was issued yet; the key stays for the next try",
 		                      op, host, f->http_reason);
 	if (f->http_code)
 		return p11e__fail_why(ctx, P11E_ERR_CA, P11E_REASON_CA_HTTP,
@@ -229,7 +228,9 @@ static p11e_status http_fail(p11e_ctx *ctx, const struct p11e__http *h, const ch
 		return p11e__fail_why(ctx, P11E_ERR_CA, P11E_REASON_CA_UNREACHABLE,
 		                      "EST %s: cannot connect to %s port %s: %s", op, host,
 		                      h->url->port,
-		                      f->sys[0] ? f->sys : f->first[0] ? f->first : "connection failed");
+		                      f->sys[0]     ? f->sys
+		                      : f->first[0] ? f->first
+		                                    : "connection failed");
 	return p11e__fail_why(ctx, P11E_ERR_CA, P11E_REASON_CA_GARBAGE, "EST %s at %s: %s", op,
 	                      host, f->first[0] ? f->first : "the exchange failed");
 }
@@ -315,8 +316,8 @@ p11e_status p11e__http_do(p11e_ctx *ctx, const struct p11e__http *h, const char 
 	 * until it is read (OSSL_HTTP_close below)
 	 */
 	resp = OSSL_HTTP_transfer(&rctx, h->url->host, h->url->port, path, 1, NULL, NULL, conn,
-	                          NULL, tls_cb, &info, 0, hdrs, body ? ctype : NULL, req, NULL,
-	                          0, MAX_ANSWER, h->timeout, 1);
+	                          NULL, tls_cb, &info, 0, hdrs, body ? ctype : NULL, req, NULL, 0,
+	                          MAX_ANSWER, h->timeout, 1);
 	if (!resp) {
 		failure_read(&f);
 		if (absent && (f.http_code == 204 || f.http_code == 404)) {

@@ -71,7 +71,8 @@ p11e_status p11e__tls_new(p11e_ctx *ctx, const char *host, STACK_OF(X509) *ancho
 		if (SSL_CTX_use_certificate(ssl, cert) != 1 ||
 		    SSL_CTX_use_PrivateKey(ssl, pkey) != 1 || SSL_CTX_check_private_key(ssl) != 1) {
 			st = p11e__fail_ossl(ctx, P11E_ERR_FAILED,
-			                     "cannot use the token key for TLS client authentication");
+			                     "cannot use the token key for TLS client "
+			                     "authentication");
 			goto done;
 		}
 	}

@@ -66,7 +66,8 @@ p11e_status p11e__est_parse_certs(p11e_ctx *ctx, const char *what, const unsigne
 	p7 = d2i_PKCS7(NULL, &p, (long)derlen);
 	if (!p7 || p != der + derlen || !PKCS7_type_is_signed(p7) || !p7->d.sign) {
 		st = p11e__fail_why(ctx, P11E_ERR_CA, P11E_REASON_CA_GARBAGE,
-		                    "EST %s: the answer is not a PKCS#7 certs-only structure", what);
+		                    "EST %s: the answer is not a PKCS#7 certs-only structure",
+		                    what);
 		goto done;
 	}
 	in = p7->d.sign->cert;

@@ -206,8 +206,8 @@ static p11e_status bootstrap(p11e_ctx *ctx, const p11e_est *e, struct est_sessio
  * Parse the URL, settle the trust anchors, make the TLS context (with the
  * client key, when given) and fetch /cacerts over verified TLS.
  */
-static p11e_status session_open(p11e_ctx *ctx, const p11e_est *e, const p11e_key *key,
-                                X509 *cert, struct est_session *s)
+static p11e_status session_open(p11e_ctx *ctx, const p11e_est *e, const p11e_key *key, X509 *cert,
+                                struct est_session *s)
 {
 	p11e_status st;
 
@@ -382,9 +382,8 @@ static STACK_OF(X509) *issuer_path(X509 *leaf, STACK_OF(X509) *cas)
  * POST the request, find the certificate for key in the answer, and import
  * it with its chain from /cacerts.
  */
-static p11e_status issue(p11e_ctx *ctx, struct est_session *s, const char *op,
-                         const p11e_key *key, const unsigned char *der, size_t derlen,
-                         p11e_import_result *res)
+static p11e_status issue(p11e_ctx *ctx, struct est_session *s, const char *op, const p11e_key *key,
+                         const unsigned char *der, size_t derlen, p11e_import_result *res)
 {
 	STACK_OF(X509) *got = NULL, *leafs = NULL, *chain = NULL;
 	unsigned char *b64 = NULL, *buf = NULL;
@@ -411,9 +410,8 @@ static p11e_status issue(p11e_ctx *ctx, struct est_session *s, const char *op,
 		                    "EST %s at %s: the CA returned a certificate for another key "
 		                    "than '%s': refused, nothing was written",
 		                    op, s->url.host, key->label);
-	if (st == P11E_OK &&
-	    (!(leafs = sk_X509_new_null()) || !sk_X509_push(leafs, leaf) ||
-	     !(chain = issuer_path(leaf, s->cacerts))))
+	if (st == P11E_OK && (!(leafs = sk_X509_new_null()) || !sk_X509_push(leafs, leaf) ||
+	                      !(chain = issuer_path(leaf, s->cacerts))))
 		st = p11e__fail(ctx, P11E_ERR_FAILED, "out of memory");
 	if (st == P11E_OK)
 		st = p11e__import_stacks(ctx, leafs, chain, key->uri, NULL, 0, res,
@@ -427,9 +425,32 @@ static p11e_status issue(p11e_ctx *ctx, struct est_session *s, const char *op,
 	return st;
 }
 
+/*
+ * The CA refused or failed: the key this run made goes again, so the token
+ * is as it was; the failure's message stays.  Not after HTTP 202: the CA
+ * holds the request for that key, and the next run must send it again.
+ */
+static void take_back(p11e_ctx *ctx, const p11e_key *key, p11e_status st)
+{
+	char msg[sizeof(ctx->message)];
+	p11e_reason reason = ctx->reason;
+	CK_RV rv = ctx->last_rv;
+	const char *call = ctx->last_call;
+
+	if (st == P11E_OK || reason == P11E_REASON_CA_PENDING || !key->handle)
+		return;
+	memcpy(msg, ctx->message, sizeof(msg));
+	if (p11e_retire(ctx, key, P11E_RETIRE_FORCE) != P11E_OK)
+		p11e__log(ctx, P11E_LOG_WARN, "the key '%s' made for the CA stays: %s", key->label,
+		          ctx->message);
+	memcpy(ctx->message, msg, sizeof(msg));
+	ctx->reason = reason;
+	ctx->last_rv = rv;
+	ctx->last_call = call;
+}
+
 /* A key with this label and a certificate: enrolled already, nothing to do. */
-static p11e_status enrolled(p11e_ctx *ctx, const char *label, p11e_import_result *res,
-                            int *done)
+static p11e_status enrolled(p11e_ctx *ctx, const char *label, p11e_import_result *res, int *done)
 {
 	p11e_key key;
 	size_t n = 0;
@@ -466,9 +487,8 @@ static p11e_status auth_key(p11e_ctx *ctx, const char *keyspec, p11e_key *key, X
 	return st;
 }
 
-p11e_status p11e_est_enroll(p11e_ctx *ctx, const p11e_est *e, const char *type,
-                            const char *label, const p11e_req *req, int *reused,
-                            p11e_import_result *res)
+p11e_status p11e_est_enroll(p11e_ctx *ctx, const p11e_est *e, const char *type, const char *label,
+                            const p11e_req *req, int *reused, p11e_import_result *res)
 {
 	struct est_session s;
 	p11e_key key, akey;
@@ -496,10 +516,13 @@ p11e_status p11e_est_enroll(p11e_ctx *ctx, const p11e_est *e, const char *type,
 	if (st == P11E_OK)
 		st = csrattrs(ctx, &s);
 	if (st == P11E_OK)
-		st = p11e_enroll(ctx, type, label, NULL, 0, req, P11E_FORMAT_DER, &key, reused, &der,
-		                 &derlen);
-	if (st == P11E_OK)
+		st = p11e_enroll(ctx, type, label, NULL, 0, req, P11E_FORMAT_DER, &key, reused,
+		                 &der, &derlen);
+	if (st == P11E_OK) {
 		st = issue(ctx, &s, "simpleenroll", &key, der, derlen, res);
+		if (!*reused)
+			take_back(ctx, &key, st);
+	}
 	p11e_free(der);
 	p11e_key_clear(&key);
 	p11e_key_clear(&akey);
@@ -508,9 +531,8 @@ p11e_status p11e_est_enroll(p11e_ctx *ctx, const p11e_est *e, const char *type,
 	return st;
 }
 
-p11e_status p11e_est_renew(p11e_ctx *ctx, const p11e_est *e, const char *keyspec,
-                           const char *type, const p11e_req *req, int *reused,
-                           p11e_import_result *res)
+p11e_status p11e_est_renew(p11e_ctx *ctx, const p11e_est *e, const char *keyspec, const char *type,
+                           const p11e_req *req, int *reused, p11e_import_result *res)
 {
 	struct est_session s;
 	p11e_key old, key;
@@ -532,9 +554,13 @@ p11e_status p11e_est_renew(p11e_ctx *ctx, const p11e_est *e, const char *keyspec
 		return st;
 	st = session_open(ctx, e, &old, cert, &s);
 	if (st == P11E_OK)
-		st = p11e_renew(ctx, keyspec, type, req, P11E_FORMAT_DER, &key, reused, &der, &derlen);
-	if (st == P11E_OK)
+		st = p11e_renew(ctx, keyspec, type, req, P11E_FORMAT_DER, &key, reused, &der,
+		                &derlen);
+	if (st == P11E_OK) {
 		st = issue(ctx, &s, "simplereenroll", &key, der, derlen, res);
+		if (!*reused)
+			take_back(ctx, &key, st);
+	}
 	p11e_free(der);
 	p11e_key_clear(&key);
 	p11e_key_clear(&old);

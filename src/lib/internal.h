@@ -524,12 +524,12 @@ p11e_status p11e__pin_keep(p11e_ctx *ctx, const p11e_pin *pin);
 /* ===== ca-http.c, ca-tls.c, est.c: talking to a certificate authority ===== */
 struct p11e_est {
 	char *url;
-	char *trust;       /* PEM file of trust anchors */
+	char *trust;          /* PEM file of trust anchors */
 	unsigned char fp[32]; /* SHA-256 fingerprint, when have_fp */
 	int have_fp;
-	char *user;        /* HTTP Basic */
+	char *user; /* HTTP Basic */
 	p11e_pin *password;
-	char *auth_key;    /* TLS client authentication */
+	char *auth_key; /* TLS client authentication */
 	int timeout;
 };
 

@@ -124,16 +124,16 @@ typedef enum p11e_reason {
 	P11E_REASON_KEY_WEAK,        /* RSA under 2048 bits or EC under 256: P11E_REQ_ALLOW_WEAK */
 	P11E_REASON_CHAIN_FOREIGN,   /* a chain certificate is not on the leaf's issuer path */
 	/* certificate authorities (EST) */
-	P11E_REASON_CA_UNTRUSTED,    /* the server's certificate does not chain to the anchor */
-	P11E_REASON_CA_FINGERPRINT,  /* no certificate of /cacerts has the given fingerprint */
-	P11E_REASON_CA_AUTH,         /* the server refused our credentials (HTTP 401/403) */
-	P11E_REASON_CA_HTTP,         /* another HTTP error status */
-	P11E_REASON_CA_UNREACHABLE,  /* no connection to the server */
-	P11E_REASON_CA_GARBAGE,      /* an answer that is not what the protocol says */
-	P11E_REASON_CA_PENDING,      /* accepted, not issued yet (HTTP 202): ask again later */
-	P11E_REASON_CA_OTHER_KEY,    /* the CA issued a certificate for another key */
-	P11E_REASON_CA_TIMEOUT,      /* the server did not answer in time */
-	P11E_REASON_CA_NO_TRUST,     /* neither a trust anchor nor a fingerprint was given */
+	P11E_REASON_CA_UNTRUSTED,   /* the server's certificate does not chain to the anchor */
+	P11E_REASON_CA_FINGERPRINT, /* no certificate of /cacerts has the given fingerprint */
+	P11E_REASON_CA_AUTH,        /* the server refused our credentials (HTTP 401/403) */
+	P11E_REASON_CA_HTTP,        /* another HTTP error status */
+	P11E_REASON_CA_UNREACHABLE, /* no connection to the server */
+	P11E_REASON_CA_GARBAGE,     /* an answer that is not what the protocol says */
+	P11E_REASON_CA_PENDING,     /* accepted, not issued yet (HTTP 202): ask again later */
+	P11E_REASON_CA_OTHER_KEY,   /* the CA issued a certificate for another key */
+	P11E_REASON_CA_TIMEOUT,     /* the server did not answer in time */
+	P11E_REASON_CA_NO_TRUST,    /* neither a trust anchor nor a fingerprint was given */
 } p11e_reason;
 
 typedef struct p11e_ctx p11e_ctx;
@@ -662,24 +662,26 @@ typedef struct p11e_cacert {
  * GET /cacerts: the CA certificates, described in *list and as PEM in *pem
  * (free with p11e_cacert_list_free and p11e_free).  Needs no token.
  */
-p11e_status p11e_est_cacerts(p11e_ctx *ctx, const p11e_est *est, p11e_cacert **list,
-                             size_t *count, unsigned char **pem, size_t *pemlen);
+p11e_status p11e_est_cacerts(p11e_ctx *ctx, const p11e_est *est, p11e_cacert **list, size_t *count,
+                             unsigned char **pem, size_t *pemlen);
 void p11e_cacert_list_free(p11e_cacert *list, size_t count);
 
 /*
  * p11e_enroll, then /simpleenroll with the request, and the certificate the
  * CA returns imported with the chain from /cacerts (on the certificate's
  * issuer path).  A certificate for another key is refused (P11E_ERR_CA,
- * P11E_REASON_CA_OTHER_KEY) and nothing is written; a key made by this call
- * stays for the next run to reuse, as with p11e_enroll.
+ * P11E_REASON_CA_OTHER_KEY) and nothing is written.  When the CA fails or
+ * refuses, a key this call made is removed again (the token is as it was),
+ * except after HTTP 202 (P11E_REASON_CA_PENDING): the CA holds the request
+ * for that key, and the next call reuses it.  A label whose key has a
+ * certificate already is reported in result (already = 1), nothing sent.
  */
-p11e_status p11e_est_enroll(p11e_ctx *ctx, const p11e_est *est, const char *type,
-                            const char *label, const p11e_req *req, int *reused,
-                            p11e_import_result *result);
+p11e_status p11e_est_enroll(p11e_ctx *ctx, const p11e_est *est, const char *type, const char *label,
+                            const p11e_req *req, int *reused, p11e_import_result *result);
 /*
  * p11e_renew, then /simplereenroll over TLS authenticated by the old key
  * and its newest certificate, and the new certificate imported.  The old
- * key and certificate stay.
+ * key and certificate stay; a new key is taken back as p11e_est_enroll does.
  */
 p11e_status p11e_est_renew(p11e_ctx *ctx, const p11e_est *est, const char *keyspec,
                            const char *type, const p11e_req *req, int *reused,

@@ -101,7 +101,8 @@ static int km_get_params(void *kd, OSSL_PARAM params[])
 	 * libssl asks for more than a CSR needs (an EC key's group, to match
 	 * TLS signature algorithms): what the public half knows, it says
 	 */
-	if (k->ref.type == P11E_KEY_EC && (p = OSSL_PARAM_locate(params, OSSL_PKEY_PARAM_GROUP_NAME))) {
+	if (k->ref.type == P11E_KEY_EC &&
+	    (p = OSSL_PARAM_locate(params, OSSL_PKEY_PARAM_GROUP_NAME))) {
 		char group[64];
 
 		if (!EVP_PKEY_get_utf8_string_param(k->ref.pub, OSSL_PKEY_PARAM_GROUP_NAME, group,

@@ -109,9 +109,8 @@ static int est_report(struct tool *t, const p11e_import_result *res, int reused)
 		err = err || json_object_set_new(doc, "reused", json_boolean(reused)) != 0;
 		err = err || json_object_set_new(doc, "already", json_boolean(res->already)) != 0;
 		err = err || json_object_set_new(doc, "certificate", json_string(res->uri)) != 0;
-		err = err ||
-		      json_object_set_new(doc, "chain_written",
-		                          json_integer((json_int_t)res->chain_written)) != 0;
+		err = err || json_object_set_new(doc, "chain_written",
+		                                 json_integer((json_int_t)res->chain_written)) != 0;
 		return tool_json_emit(tool_json_unless(doc, err));
 	}
 	if (res->already)

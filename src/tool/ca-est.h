@@ -19,36 +19,35 @@ enum {
 	OPT_TIMEOUT,
 };
 
-#define EST_LONG_OPTIONS                                                       \
-	{ "est", required_argument, NULL, OPT_EST },                           \
-		{ "ca-trust", required_argument, NULL, OPT_CA_TRUST },         \
+#define EST_LONG_OPTIONS                                                           \
+	{ "est", required_argument, NULL, OPT_EST },                               \
+		{ "ca-trust", required_argument, NULL, OPT_CA_TRUST },             \
 		{ "ca-fingerprint", required_argument, NULL, OPT_CA_FINGERPRINT }, \
-		{ "auth-user", required_argument, NULL, OPT_AUTH_USER },       \
-		{ "auth-password", required_argument, NULL, OPT_AUTH_PASSWORD }, \
-		{ "auth-key", required_argument, NULL, OPT_AUTH_KEY },         \
-	{                                                                      \
-		"timeout", required_argument, NULL, OPT_TIMEOUT                \
+		{ "auth-user", required_argument, NULL, OPT_AUTH_USER },           \
+		{ "auth-password", required_argument, NULL, OPT_AUTH_PASSWORD },   \
+		{ "auth-key", required_argument, NULL, OPT_AUTH_KEY },             \
+	{                                                                          \
+		"timeout", required_argument, NULL, OPT_TIMEOUT                    \
 	}
 
 /* the option names for the command table (main.c) */
 #define EST_OPTIONS "est= ca-trust= ca-fingerprint= auth-user= auth-password= auth-key= timeout="
 
-#define EST_TRUST_USAGE                                                                  \
-	"  --ca-trust FILE   trust the EST server through these PEM anchors only\n"          \
-	"  --ca-fingerprint SHA256:HEX\n"                                                    \
-	"                    first contact: trust the /cacerts certificate with this\n"      \
-	"                    SHA-256 fingerprint (RFC 7030 4.1.1)\n"                         \
+#define EST_TRUST_USAGE                                                                 \
+	"  --ca-trust FILE   trust the EST server through these PEM anchors only\n"     \
+	"  --ca-fingerprint SHA256:HEX\n"                                               \
+	"                    first contact: trust the /cacerts certificate with this\n" \
+	"                    SHA-256 fingerprint (RFC 7030 4.1.1)\n"                    \
 	"  --timeout S       seconds for each exchange with the server (default 60)\n"
 
-#define EST_USAGE                                                                        \
-	"  --est URL         enrol at this EST server (https://HOST[:PORT][/PATH]; no\n"     \
-	"                    path: /.well-known/est) and import the certificate\n"          \
-	EST_TRUST_USAGE                                                                      \
-	"  --auth-user NAME  HTTP Basic authentication as NAME\n"                            \
-	"  --auth-password SRC\n"                                                            \
-	"                    its password: env:VAR, file:PATH, fd:N, stdin, pass:PW\n"       \
-	"  --auth-key URI|LABEL\n"                                                           \
-	"                    TLS client authentication with this token key and its\n"        \
+#define EST_USAGE                                                                                  \
+	"  --est URL         enrol at this EST server (https://HOST[:PORT][/PATH]; no\n"           \
+	"                    path: /.well-known/est) and import the certificate\n" EST_TRUST_USAGE \
+	"  --auth-user NAME  HTTP Basic authentication as NAME\n"                                  \
+	"  --auth-password SRC\n"                                                                  \
+	"                    its password: env:VAR, file:PATH, fd:N, stdin, pass:PW\n"             \
+	"  --auth-key URI|LABEL\n"                                                                 \
+	"                    TLS client authentication with this token key and its\n"              \
 	"                    certificate\n"
 
 struct est_args {

@@ -91,7 +91,8 @@ int cmd_cacerts(struct tool *t, int argc, char **argv)
 			json_t *o = json_object();
 
 			err = !o || json_array_append_new(doc, o) != 0;
-			err = err || json_object_set_new(o, "subject", json_string(list[i].subject));
+			err = err ||
+			      json_object_set_new(o, "subject", json_string(list[i].subject));
 			err = err || json_object_set_new(o, "issuer", json_string(list[i].issuer));
 			err = err ||
 			      json_object_set_new(o, "sha256", json_string(list[i].fingerprint));

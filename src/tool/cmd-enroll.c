@@ -72,8 +72,9 @@ int cmd_enroll(struct tool *t, int argc, char **argv)
 		return tool_usage_error("enroll", "--label is required");
 	if ((ret = est_args_check(&ea, "enroll")) != 0)
 		return ret;
-	if (ea.url && (a.out || id_len))
-		return tool_usage_error("enroll", "--est imports the certificate: no -o, --der or --id");
+	if (ea.url && (a.out || id_len || a.format == P11E_FORMAT_DER))
+		return tool_usage_error("enroll",
+		                        "--est imports the certificate: no -o, --der or --id");
 	if ((ret = csr_args_req(&a, &r)) != 0)
 		return ret;
 	if (ea.url) {

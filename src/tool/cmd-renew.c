@@ -18,8 +18,8 @@ const char usage_renew[] =
 	"\n"
 	"Options:\n"
 	"  --key URI|LABEL   the key to renew\n"
-	"  --type TYPE       the new key's type (default: the old key's)\n" CSR_USAGE
-	EST_USAGE "  --help            show this help\n";
+	"  --type TYPE       the new key's type (default: the old key's)\n" CSR_USAGE EST_USAGE
+	"  --help            show this help\n";
 
 enum { OPT_KEY = 256, OPT_TYPE };
 
@@ -65,7 +65,7 @@ int cmd_renew(struct tool *t, int argc, char **argv)
 		return tool_usage_error("renew", "--key is required");
 	if ((ret = est_args_check(&ea, "renew")) != 0)
 		return ret;
-	if (ea.url && a.out)
+	if (ea.url && (a.out || a.format == P11E_FORMAT_DER))
 		return tool_usage_error("renew", "--est imports the certificate: no -o or --der");
 	if ((ret = csr_args_req(&a, &r)) != 0)
 		return ret;

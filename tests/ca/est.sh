@@ -56,8 +56,9 @@ mk_token "$TL"
 u() {
 	p11 --token est --pin env:USER_PIN "$@"
 }
-auth() {
-	echo --auth-user alice --auth-password env:EST_PW
+# u with HTTP Basic as alice after the command's own options
+ua() {
+	u "$@" --auth-user alice --auth-password env:EST_PW
 }
 
 case_ "cacerts"
@@ -71,8 +72,8 @@ equal "JSON fingerprint" "$(jq -r '.[0].sha256' "$OUT")" \
 	"$(echo "$FP" | tr -d : | tr 'A-F' 'a-f')"
 
 case_ "enroll --est on a blank label"
-expect_rc 0 u enroll --label web --type ec:P-256 --subject /CN=web.example \
-	--san DNS:web.example --est "$URL" --ca-trust "$CA" $(auth)
+expect_rc 0 ua enroll --label web --type ec:P-256 --subject /CN=web.example \
+	--san DNS:web.example --est "$URL" --ca-trust "$CA"
 contains "$ERR" "the CA asks the request for: challengePassword, extendedKeyUsage"
 u export --cert web -o "$T/web.pem" >/dev/null 2>&1
 check "issued certificate verifies with the CA" openssl verify -CAfile "$CA" "$T/web.pem"
@@ -90,8 +91,8 @@ equal "leaf paired with the key" \
 equal "one issued" "$(grep -c simpleenroll "$T/main/issued.log")" 1
 
 case_ "enroll --est again: nothing to do"
-expect_rc 0 u enroll --label web --type ec:P-256 --subject /CN=web.example --est "$URL" \
-	--ca-trust "$CA" $(auth)
+expect_rc 0 ua enroll --label web --type ec:P-256 --subject /CN=web.example --est "$URL" \
+	--ca-trust "$CA"
 contains "$ERR" "has its certificate already: nothing to do"
 equal "still one issued" "$(grep -c simpleenroll "$T/main/issued.log")" 1
 
@@ -109,29 +110,30 @@ expect_rc 0 p11 --token est status
 contains "$OUT" "web.2"
 
 snap
+u --json list >"$T/before.json" 2>/dev/null
 case_ "wrong password"
-EST_PW=wrong expect_error 9 u --quiet enroll --label other --type ec:P-256 --subject /CN=other \
-	--est "$URL" --ca-trust "$CA" $(auth)
-contains "$ERR" "HTTP 401"
-# the key stays for the next run to reuse (enroll's idempotence); only it is new
-u enroll --label other --type ec:P-256 --subject /CN=other --est "$URL" --ca-trust "$CA" \
-	$(auth) >"$OUT" 2>"$ERR"
-contains "$ERR" "reused key 'other'"
-u retire --key other --yes >/dev/null 2>&1
+printf 'wrong\n' >"$T/wrong-pw"
+expect_error 9 u --quiet enroll --label other --type ec:P-256 --subject /CN=other \
+	--est "$URL" --ca-trust "$CA" --auth-user alice --auth-password "file:$T/wrong-pw"
+contains "$ERR" "EST simpleenroll at 127.0.0.1: HTTP 401 Unauthorized: the server refused the credentials"
+contains "$ERR" "check --auth-user and --auth-password"
+u --json list >"$T/after.json" 2>/dev/null
+check "list --json the same before and after" cmp -s "$T/before.json" "$T/after.json"
+unchanged
 
 snap
 case_ "untrusted server"
 start_server other
-expect_error 9 u enroll --label x1 --type ec:P-256 --subject /CN=x1 --est "$URL" \
-	--ca-trust "$T/other/ca.pem" $(auth)
+expect_error 9 ua enroll --label x1 --type ec:P-256 --subject /CN=x1 --est "$URL" \
+	--ca-trust "$T/other/ca.pem"
 contains "$ERR" "EST cacerts at 127.0.0.1: TLS: the server's certificate is not trusted: "
 contains "$ERR" "check --ca-trust"
 unchanged
 
 case_ "wrong fingerprint"
 OFP=$(openssl x509 -in "$T/other/ca.pem" -noout -fingerprint -sha256 | sed 's/.*=//')
-expect_error 9 u enroll --label x1 --type ec:P-256 --subject /CN=x1 --est "$URL" \
-	--ca-fingerprint "SHA256:$OFP" $(auth)
+expect_error 9 ua enroll --label x1 --type ec:P-256 --subject /CN=x1 --est "$URL" \
+	--ca-fingerprint "SHA256:$OFP"
 contains "$ERR" "no CA certificate has the SHA-256 fingerprint"
 unchanged
 expect_error 2 p11 cacerts --est "$URL"
@@ -139,42 +141,50 @@ contains "$ERR" "--ca-trust FILE or --ca-fingerprint"
 
 case_ "server down"
 DOWN=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
-expect_error 9 u enroll --label x1 --type ec:P-256 --subject /CN=x1 \
-	--est "https://127.0.0.1:$DOWN" --ca-trust "$CA" $(auth)
+expect_error 9 ua enroll --label x1 --type ec:P-256 --subject /CN=x1 \
+	--est "https://127.0.0.1:$DOWN" --ca-trust "$CA"
 contains "$ERR" "cannot connect to 127.0.0.1 port $DOWN: Connection refused"
 unchanged
 
-for mode in junk otherkey pending; do
-	start_server "$mode" --mode "$mode" --ca-cert "$CA" --ca-key "$CAKEY"
-	eval "PORT_$mode=$PORT"
-done
+start_server junk --mode junk --ca-cert "$CA" --ca-key "$CAKEY"
+PORT_junk=$PORT
+start_server otherkey --mode otherkey --ca-cert "$CA" --ca-key "$CAKEY"
+PORT_otherkey=$PORT
+start_server pending --mode pending --ca-cert "$CA" --ca-key "$CAKEY"
+PORT_pending=$PORT
 
 case_ "garbage answer"
-expect_error 9 u enroll --label x1 --type ec:P-256 --subject /CN=x1 \
-	--est "https://127.0.0.1:$PORT_junk" --ca-trust "$CA" $(auth)
-contains "$ERR" "EST simpleenroll: the answer is not"
-u retire --key x1 --yes >/dev/null 2>&1
+expect_error 9 ua enroll --label x1 --type ec:P-256 --subject /CN=x1 \
+	--est "https://127.0.0.1:$PORT_junk" --ca-trust "$CA"
+contains "$ERR" "EST simpleenroll: the answer is not base64"
 unchanged
 
 case_ "a certificate for another key"
-expect_error 9 u enroll --label x1 --type ec:P-256 --subject /CN=x1 \
-	--est "https://127.0.0.1:$PORT_otherkey" --ca-trust "$CA" $(auth)
+expect_error 9 ua enroll --label x1 --type ec:P-256 --subject /CN=x1 \
+	--est "https://127.0.0.1:$PORT_otherkey" --ca-trust "$CA"
 contains "$ERR" "the CA returned a certificate for another key than 'x1': refused, nothing was written"
-u retire --key x1 --yes >/dev/null 2>&1
 unchanged
 
 case_ "pending"
-expect_error 9 u enroll --label x1 --type ec:P-256 --subject /CN=x1 \
-	--est "https://127.0.0.1:$PORT_pending" --ca-trust "$CA" $(auth)
-contains "$ERR" "HTTP 202"
+expect_error 9 ua enroll --label x1 --type ec:P-256 --subject /CN=x1 \
+	--est "https://127.0.0.1:$PORT_pending" --ca-trust "$CA"
+contains "$ERR" "HTTP 202 Accepted: the request is pending at the CA"
+contains "$ERR" "run the same command again later"
+# the CA holds the request for that key: it stays, and the next run reuses it
+ua enroll --label x1 --type ec:P-256 --subject /CN=x1 \
+	--est "https://127.0.0.1:$PORT_pending" --ca-trust "$CA" >"$OUT" 2>"$ERR"
+equal "exit 9 again, pending" "$?" 9
+u --json list >"$T/list3.json" 2>/dev/null
+equal "one key x1, reused" \
+	"$(jq '[.[] | select(.class=="private-key" and .label=="x1")] | length' "$T/list3.json")" 1
 u retire --key x1 --yes >/dev/null 2>&1
 unchanged
 
 case_ "a server that never answers"
 start_server hang --mode hang --ca-cert "$CA" --ca-key "$CAKEY"
 t0=$(mono)
-expect_error 8 u enroll --label x1 --type ec:P-256 --subject /CN=x1 \
-	--est "https://127.0.0.1:$PORT" --ca-trust "$CA" $(auth) --timeout 2
+expect_error 8 ua enroll --label x1 --type ec:P-256 --subject /CN=x1 \
+	--est "https://127.0.0.1:$PORT" --ca-trust "$CA" --timeout 2
 contains "$ERR" "no answer within 2 s"
 check "bounded: under 20 s" num_le "$(since "$t0")" 20
 unchanged

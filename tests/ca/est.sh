@@ -109,7 +109,19 @@ equal "reenroll was used" "$(grep -c simplereenroll "$T/main/issued.log")" 1
 expect_rc 0 p11 --token est status
 contains "$OUT" "web.2"
 
+case_ "enroll --est with --auth-key (TLS client certificate) and a fingerprint"
+expect_rc 0 u enroll --label api --type ec:P-256 --subject /CN=api.example --est "$URL" \
+	--ca-fingerprint "SHA256:$FP" --auth-key web.2
+u export --cert api -o "$T/api.pem" >/dev/null 2>&1
+check "certificate verifies" openssl verify -CAfile "$CA" "$T/api.pem"
+equal "two simpleenroll" "$(grep -c '^simpleenroll' "$T/main/issued.log")" 2
+
 snap
+case_ "re-enrolment with another subject: the server refuses"
+expect_error 9 u renew --key api --subject /CN=someone.else --est "$URL" --ca-trust "$CA"
+contains "$ERR" "EST simplereenroll at 127.0.0.1: HTTP 400 Bad Request"
+unchanged
+
 u --json list >"$T/before.json" 2>/dev/null
 case_ "wrong password"
 printf 'wrong\n' >"$T/wrong-pw"

@@ -4,7 +4,8 @@
 # library (public header, exported symbols only) as tests/lib/example-enroll:
 # the page shows exactly that program, and it enrols a key on a fresh token,
 # writes a request OpenSSL verifies, and reuses the key when run again.  The
-# library exports exactly the functions of p11enroll.h, each as P11E_1.0, and
+# library exports exactly the functions of p11enroll.h, each as P11E_1.0 or,
+# added since, in the version script's P11E_1.1 node, and
 # the example also builds, through pkg-config, against a 'make install' copy
 # (the installed headers are complete).
 set -u
@@ -24,7 +25,7 @@ check "EXAMPLE = tests/lib/example-enroll.c" cmp -s "$T/example.c" \
 	"$TOP_SRCDIR/tests/lib/example-enroll.c"
 check "it is built" test -x "$EX"
 
-case_ "the exports: every function of p11enroll.h, versioned P11E_1.0, nothing else"
+case_ "the exports: every function of p11enroll.h, versioned P11E_1.0 or P11E_1.1, nothing else"
 SO=$TOP_BUILDDIR/src/lib/.libs/libp11enroll.so
 sed -n 's/^[a-z][a-z0-9_ *]*[ *]\(p11e_[a-z0-9_]*\)(.*/\1/p' "$TOP_SRCDIR/src/lib/p11enroll.h" |
 	sort >"$T/declared"
@@ -32,7 +33,12 @@ objdump -T "$SO" | awk '$2 == "g" && $4 != "*UND*" && $NF != $6 {print $(NF-1), 
 	sort -k 2 >"$T/exported"
 check "the header declares functions" test "$(wc -l <"$T/declared")" -gt 50
 equal "exported = declared" "$(awk '{print $2}' "$T/exported")" "$(cat "$T/declared")"
-equal "every export is P11E_1.0" "$(awk '$1 != "P11E_1.0"' "$T/exported")" ""
+equal "every export is P11E_1.0 or P11E_1.1" \
+	"$(awk '$1 != "P11E_1.0" && $1 != "P11E_1.1"' "$T/exported")" ""
+sed -n '/^P11E_1\.1 {/,/^}/s/^[[:space:]]*\(p11e_[a-z0-9_]*\);$/\1/p' \
+	"$TOP_SRCDIR/src/lib/libp11enroll.sym" | sort >"$T/v11"
+equal "P11E_1.1 is the version script's P11E_1.1 node" \
+	"$(awk '$1 == "P11E_1.1" {print $2}' "$T/exported")" "$(cat "$T/v11")"
 
 case_ "the example builds through pkg-config against an installed copy"
 make -s -C "$TOP_BUILDDIR" install DESTDIR="$T/inst" >"$T/install.log" 2>&1

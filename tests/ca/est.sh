@@ -116,6 +116,13 @@ u export --cert api -o "$T/api.pem" >/dev/null 2>&1
 check "certificate verifies" openssl verify -CAfile "$CA" "$T/api.pem"
 equal "two simpleenroll" "$(grep -c '^simpleenroll' "$T/main/issued.log")" 2
 
+case_ "RSA: the token signs TLS 1.3's CertificateVerify with RSA-PSS"
+expect_rc 0 ua enroll --label rsa --type rsa:2048 --subject /CN=rsa.example --est "$URL" \
+	--ca-trust "$CA"
+expect_rc 0 u renew --key rsa --est "$URL" --ca-trust "$CA"
+u export --cert rsa.2 -o "$T/rsa2.pem" >/dev/null 2>&1
+check "renewed RSA certificate verifies" openssl verify -CAfile "$CA" "$T/rsa2.pem"
+
 snap
 case_ "re-enrolment with another subject: the server refuses"
 expect_error 9 u renew --key api --subject /CN=someone.else --est "$URL" --ca-trust "$CA"

@@ -29,7 +29,7 @@
 p11e_status p11e__url_parse(p11e_ctx *ctx, const char *url, struct p11e__url *u)
 {
 	char *path = NULL, *query = NULL, *frag = NULL, *user = NULL;
-	int ssl = 0, portnum = 0;
+	int ssl = 0, portnum = 0, has_user;
 	size_t n;
 
 	memset(u, 0, sizeof(*u));
@@ -43,8 +43,9 @@ p11e_status p11e__url_parse(p11e_ctx *ctx, const char *url, struct p11e__url *u)
 	}
 	OPENSSL_free(query);
 	OPENSSL_free(frag);
-	if (!ssl || (user && *user)) {
-		OPENSSL_free(user);
+	has_user = user && *user;
+	OPENSSL_free(user); /* "" when the URL has none */
+	if (!ssl || has_user) {
 		OPENSSL_free(path);
 		p11e__url_clear(u);
 		return p11e__fail(ctx, P11E_ERR_USAGE,

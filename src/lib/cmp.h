@@ -8,6 +8,7 @@
 #include <openssl/cmp.h>
 
 #include "internal.h"
+#include "p11enroll-ca.h"
 
 /* One CMP exchange: its OpenSSL context and what the answer must carry. */
 struct p11e__cmp_run {

@@ -123,18 +123,24 @@ typedef enum p11e_reason {
 	P11E_REASON_CHAIN_NEEDS_PEM, /* a chain cannot be one DER certificate */
 	P11E_REASON_KEY_WEAK,        /* RSA under 2048 bits or EC under 256: P11E_REQ_ALLOW_WEAK */
 	P11E_REASON_CHAIN_FOREIGN,   /* a chain certificate is not on the leaf's issuer path */
-	/* certificate authorities (CMP) */
+	/* certificate authorities (CMP, EST) */
 	P11E_REASON_CA_REFUSED,      /* the CA answered with a rejection (PKIStatus, failInfo) */
-	P11E_REASON_CA_UNREACHABLE,  /* no connection, or an HTTP error */
-	P11E_REASON_CA_UNTRUSTED,    /* the CA's answer is not protected by whom we trust */
+	P11E_REASON_CA_UNREACHABLE,  /* no connection (CMP: or an HTTP error) */
+	P11E_REASON_CA_UNTRUSTED,    /* the CA's answer or TLS certificate is not from whom we trust */
 	P11E_REASON_CA_TIMEOUT,      /* no answer in time */
-	P11E_REASON_CA_GARBAGE,      /* the answer is not a CMP message we can use */
+	P11E_REASON_CA_GARBAGE,      /* the answer is not what the protocol says */
 	P11E_REASON_CA_OTHER_KEY,    /* the issued certificate is for another public key */
 	P11E_REASON_CA_AUTH_MISSING, /* neither a shared secret nor a key to authenticate with */
 	/* card readers (pcsc-lite) */
 	P11E_REASON_PCSC_NO_SERVICE, /* no PC/SC daemon (pcscd) answers */
 	P11E_REASON_WAIT_CANCELLED,  /* p11e_reader_wait_cancel ended the wait */
 	P11E_REASON_WAIT_TIMEOUT,    /* no card event before the time limit */
+	/* certificate authorities (EST) */
+	P11E_REASON_CA_FINGERPRINT, /* no certificate of /cacerts has the given fingerprint */
+	P11E_REASON_CA_AUTH,        /* the server refused our credentials (HTTP 401/403) */
+	P11E_REASON_CA_HTTP,        /* another HTTP error status */
+	P11E_REASON_CA_PENDING,     /* accepted, not issued yet (HTTP 202): ask again later */
+	P11E_REASON_CA_NO_TRUST,    /* neither a trust anchor nor a fingerprint was given */
 } p11e_reason;
 
 typedef struct p11e_ctx p11e_ctx;
@@ -576,51 +582,6 @@ p11e_status p11e_cert_key_uri(p11e_ctx *ctx, const char *spec, char **uri);
 p11e_status p11e_renew(p11e_ctx *ctx, const char *keyspec, const char *type, const p11e_req *req,
                        p11e_format format, p11e_key *newkey, int *reused, unsigned char **out,
                        size_t *outlen);
-
-/* --- certificate authorities: CMP (RFC 9810, RFC 4210) ------------------ */
-
-/*
- * Where a CMP server is and how to talk to it: an opaque builder, like
- * p11e_req.  Setters copy what they are given (a secret is wiped when
- * replaced or freed) and return P11E_ERR_USAGE for a bad value.
- */
-typedef struct p11e_cmp p11e_cmp;
-
-p11e_cmp *p11e_cmp_new(void);
-void p11e_cmp_free(p11e_cmp *cmp);
-/* http://host[:port]/path (https is not supported yet) */
-p11e_status p11e_cmp_set_url(p11e_cmp *cmp, const char *url);
-/* PEM/DER/PKCS#7 file of the certificates that may sign the server's answers */
-p11e_status p11e_cmp_set_trust(p11e_cmp *cmp, const char *path);
-/* seconds for each message and for the whole exchange; 0: no limit (default 60) */
-p11e_status p11e_cmp_set_timeout(p11e_cmp *cmp, int seconds);
-/* password-based MAC protection (PBMAC): the reference (senderKID) and the secret */
-p11e_status p11e_cmp_set_secret(p11e_cmp *cmp, const char *ref, const p11e_pin *secret);
-/* signature protection with a key (URI or label) on the token and its newest certificate */
-p11e_status p11e_cmp_set_auth_key(p11e_cmp *cmp, const char *keyspec);
-
-/*
- * p11e_enroll, then the request sent as a CMP p10cr, and the certificate
- * issued imported onto the token with the chain the CA sent (caPubs,
- * extraCerts: the certificates on the leaf's issuer path).  A key with
- * this label that has a certificate already is left alone (res->already,
- * nothing sent); a key without one is reused.  A certificate for any other
- * public key than the token key's is refused (P11E_ERR_CA, token unchanged,
- * the CA told in certConf).  The CA's failures are P11E_ERR_CA (refusal in
- * words, unreachable, untrusted, garbage) or P11E_ERR_TIMEOUT.
- */
-p11e_status p11e_cmp_enroll(p11e_ctx *ctx, const p11e_cmp *cmp, const char *type, const char *label,
-                            const unsigned char *id, size_t id_len, const p11e_req *req,
-                            int *reused, p11e_import_result *res);
-/*
- * p11e_renew's new key, certified with a CMP key update request (kur) that
- * the old key signs with its newest certificate; the new certificate goes
- * onto the token, the old key and certificate stay.  req may change what
- * the request repeats, as for p11e_renew.
- */
-p11e_status p11e_cmp_renew(p11e_ctx *ctx, const p11e_cmp *cmp, const char *keyspec,
-                           const char *type, const p11e_req *req, int *reused,
-                           p11e_import_result *res);
 
 typedef enum p11e_retire_flags {
 	/* retire the only key on the token with a valid certificate too */

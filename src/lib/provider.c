@@ -6,8 +6,9 @@
  * software copy of the public half; signature "RSA" (PKCS#1 v1.5 and PSS)
  * and "ECDSA" hash in software and sign with C_Sign (provider-sig.c).  It is
  * registered only in the library's own OSSL_LIB_CTX (ossl.c), so the
- * process' default context never sees it.  There is no export: a token key cannot be moved to
- * another provider, so OpenSSL always signs through this one.
+ * process' default context never sees it.  Export gives the public half only (for
+ * EVP_PKEY_eq against a certificate's key): a token key cannot be moved to another
+ * provider, so OpenSSL always signs through this one.
  */
 #include "config.h"
 
@@ -128,6 +129,19 @@ static int km_get_params(void *kd, OSSL_PARAM params[])
 
 	if (!k || !k->ref.pub)
 		return 0;
+	/*
+	 * libssl asks for more than a CSR needs (an EC key's group, to match
+	 * TLS signature algorithms): what the public half knows, it says
+	 */
+	if (k->ref.type == P11E_KEY_EC &&
+	    (p = OSSL_PARAM_locate(params, OSSL_PKEY_PARAM_GROUP_NAME))) {
+		char group[64];
+
+		if (!EVP_PKEY_get_utf8_string_param(k->ref.pub, OSSL_PKEY_PARAM_GROUP_NAME, group,
+		                                    sizeof(group), NULL) ||
+		    !OSSL_PARAM_set_utf8_string(p, group))
+			return 0;
+	}
 	if ((p = OSSL_PARAM_locate(params, OSSL_PKEY_PARAM_BITS)) &&
 	    !OSSL_PARAM_set_int(p, EVP_PKEY_get_bits(k->ref.pub)))
 		return 0;
@@ -150,11 +164,45 @@ static const OSSL_PARAM *km_gettable_params(void *provctx)
 		OSSL_PARAM_int(OSSL_PKEY_PARAM_SECURITY_BITS, NULL),
 		OSSL_PARAM_int(OSSL_PKEY_PARAM_MAX_SIZE, NULL),
 		OSSL_PARAM_utf8_string(OSSL_PKEY_PARAM_DEFAULT_DIGEST, NULL, 0),
+		OSSL_PARAM_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, NULL, 0),
 		OSSL_PARAM_END,
 	};
 
 	(void)provctx;
 	return types;
+}
+
+/*
+ * The public half only, so that EVP_PKEY_eq can compare a token key with a
+ * certificate's (X509_check_private_key in SSL_CTX_use_PrivateKey); the
+ * private half never leaves: asking for it fails.
+ */
+static int km_export(void *kd, int selection, OSSL_CALLBACK *cb, void *cbarg)
+{
+	struct prov_key *k = kd;
+	OSSL_PARAM *params = NULL;
+	int ok;
+
+	if (!k || !k->ref.pub || (selection & OSSL_KEYMGMT_SELECT_PRIVATE_KEY))
+		return 0;
+	if (EVP_PKEY_todata(k->ref.pub, EVP_PKEY_PUBLIC_KEY, &params) != 1)
+		return 0;
+	ok = cb(params, cbarg);
+	OSSL_PARAM_free(params);
+	return ok;
+}
+
+static const OSSL_PARAM *km_export_types(int selection)
+{
+	static const OSSL_PARAM types[] = {
+		OSSL_PARAM_BN(OSSL_PKEY_PARAM_RSA_N, NULL, 0),
+		OSSL_PARAM_BN(OSSL_PKEY_PARAM_RSA_E, NULL, 0),
+		OSSL_PARAM_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, NULL, 0),
+		OSSL_PARAM_octet_string(OSSL_PKEY_PARAM_PUB_KEY, NULL, 0),
+		OSSL_PARAM_END,
+	};
+
+	return (selection & OSSL_KEYMGMT_SELECT_PRIVATE_KEY) ? NULL : types;
 }
 
 static int km_match(const void *a, const void *b, int selection)
@@ -182,6 +230,8 @@ static const char *km_ec_op_name(int op)
 		{ OSSL_FUNC_KEYMGMT_MATCH, (void (*)(void))km_match },                \
 		{ OSSL_FUNC_KEYMGMT_IMPORT, (void (*)(void))km_import },              \
 		{ OSSL_FUNC_KEYMGMT_IMPORT_TYPES, (void (*)(void))km_import_types },  \
+		{ OSSL_FUNC_KEYMGMT_EXPORT, (void (*)(void))km_export },              \
+		{ OSSL_FUNC_KEYMGMT_EXPORT_TYPES, (void (*)(void))km_export_types },  \
 		{ OSSL_FUNC_KEYMGMT_GET_PARAMS, (void (*)(void))km_get_params },      \
 	{                                                                             \
 		OSSL_FUNC_KEYMGMT_GETTABLE_PARAMS, (void (*)(void))km_gettable_params \

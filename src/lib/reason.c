@@ -63,6 +63,11 @@ const char *p11e_reason_name(p11e_reason reason)
 	case P11E_REASON_PCSC_NO_SERVICE: return "pcsc-no-service";
 	case P11E_REASON_WAIT_CANCELLED: return "wait-cancelled";
 	case P11E_REASON_WAIT_TIMEOUT: return "wait-timeout";
+	case P11E_REASON_CA_FINGERPRINT: return "ca-fingerprint";
+	case P11E_REASON_CA_AUTH: return "ca-auth";
+	case P11E_REASON_CA_HTTP: return "ca-http";
+	case P11E_REASON_CA_PENDING: return "ca-pending";
+	case P11E_REASON_CA_NO_TRUST: return "ca-no-trust";
 	}
 	return "unknown";
 }

@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "ca-cmp.h"
+#include "ca.h"
 #include "csr-options.h"
 
 const char usage_enroll[] =
@@ -19,29 +19,10 @@ const char usage_enroll[] =
 	"  --label L         the key label\n"
 	"  --id HEX          CKA_ID for a new key (default: SHA-1 of the public key)\n"
 	"  --type TYPE       rsa:2048 (default), rsa:3072, rsa:4096, ec:P-256, ec:P-384,\n"
-	"                    ec:P-521\n" CSR_USAGE CMP_USAGE "  --help            show this help\n";
+	"                    ec:P-521\n" CSR_USAGE CA_USAGE "  --help            show this help\n";
 
 enum { OPT_LABEL = 256, OPT_ID, OPT_TYPE };
 
-/* enroll --cmp: the key, the request to the CA, the certificate onto the token */
-static int enroll_cmp(struct tool *t, const struct cmp_args *ca, p11e_req *r, const char *type,
-                      const char *label, const unsigned char *id, size_t id_len)
-{
-	p11e_import_result res;
-	p11e_cmp *cmp = NULL;
-	p11e_status st;
-	int ret, reused = 0;
-
-	memset(&res, 0, sizeof(res));
-	if ((ret = tool_login(t)) == 0 && (ret = cmp_args_make(t, ca, &cmp)) == 0) {
-		st = p11e_cmp_enroll(t->ctx, cmp, type, label, id, id_len, r, &reused, &res);
-		ret = st == P11E_OK ? cmp_result_print(t, &res, reused) : tool_fail(t, st, NULL);
-	}
-	p11e_import_result_clear(&res);
-	p11e_cmp_free(cmp);
-	p11e_req_free(r);
-	return ret;
-}
 
 int cmd_enroll(struct tool *t, int argc, char **argv)
 {
@@ -50,12 +31,12 @@ int cmd_enroll(struct tool *t, int argc, char **argv)
 		{ "id", required_argument, NULL, OPT_ID },
 		{ "type", required_argument, NULL, OPT_TYPE },
 		CSR_LONG_OPTIONS,
-		CMP_LONG_OPTIONS,
+		CA_LONG_OPTIONS,
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct csr_args a;
-	struct cmp_args ca;
+	struct ca_args ca;
 	const char *label = NULL, *type = NULL;
 	unsigned char id[64], *req = NULL;
 	size_t id_len = 0, len = 0;
@@ -65,7 +46,7 @@ int cmd_enroll(struct tool *t, int argc, char **argv)
 	int opt, ret, reused = 0;
 
 	csr_args_init(&a);
-	cmp_args_init(&ca);
+	ca_args_init(&ca);
 	while ((opt = getopt_long(argc, argv, "ho:", opts, NULL)) != -1) {
 		switch (opt) {
 		case OPT_LABEL: label = optarg; continue;
@@ -78,7 +59,7 @@ int cmd_enroll(struct tool *t, int argc, char **argv)
 			continue;
 		case 'h': fputs(usage_enroll, stdout); return 0;
 		}
-		ret = cmp_option(&ca, "enroll", opt, optarg);
+		ret = ca_option(&ca, "enroll", opt, optarg);
 		if (ret == 0)
 			ret = csr_option(&a, "enroll", opt, optarg);
 		if (ret == 0)
@@ -90,15 +71,21 @@ int cmd_enroll(struct tool *t, int argc, char **argv)
 		return tool_usage_error("enroll", "unexpected argument '%s'", argv[optind]);
 	if (!label)
 		return tool_usage_error("enroll", "--label is required");
-	if ((ret = cmp_args_check(&ca, "enroll")) != 0)
+	if ((ret = ca_args_check(&ca, "enroll")) != 0)
 		return ret;
-	if (ca.url && (a.out || a.format != P11E_FORMAT_PEM))
-		return tool_usage_error("enroll", "--cmp puts the certificate onto the token: no "
-		                                  "request is written (-o, --der)");
+	if ((ca.cmp || ca.est) && (a.out || a.format != P11E_FORMAT_PEM))
+		return tool_usage_error("enroll", "--cmp and --est put the certificate onto the "
+		                                  "token: no request is written (-o, --der)");
+	if (ca.est && id_len)
+		return tool_usage_error("enroll", "--id does not go with --est: the key's CKA_ID "
+		                                  "is the SHA-1 of its public key");
 	if ((ret = csr_args_req(&a, &r)) != 0)
 		return ret;
-	if (ca.url)
-		return enroll_cmp(t, &ca, r, type, label, id, id_len);
+	if (ca.cmp || ca.est) {
+		ret = ca_run(t, &ca, "enroll", type, label, id, id_len, r);
+		p11e_req_free(r);
+		return ret;
+	}
 	memset(&key, 0, sizeof(key));
 	if ((ret = tool_login(t)) != 0)
 		goto cleanup;

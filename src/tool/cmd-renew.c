@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "ca-cmp.h"
+#include "ca.h"
 #include "csr-options.h"
 
 const char usage_renew[] =
@@ -19,30 +19,11 @@ const char usage_renew[] =
 	"\n"
 	"Options:\n"
 	"  --key URI|LABEL   the key to renew\n"
-	"  --type TYPE       the new key's type (default: the old key's)\n" CSR_USAGE CMP_USAGE
+	"  --type TYPE       the new key's type (default: the old key's)\n" CSR_USAGE CA_USAGE
 	"  --help            show this help\n";
 
 enum { OPT_KEY = 256, OPT_TYPE };
 
-/* renew --cmp: a key update request (kur) signed by the old key */
-static int renew_cmp(struct tool *t, const struct cmp_args *ca, p11e_req *r, const char *keyspec,
-                     const char *type)
-{
-	p11e_import_result res;
-	p11e_cmp *cmp = NULL;
-	p11e_status st;
-	int ret, reused = 0;
-
-	memset(&res, 0, sizeof(res));
-	if ((ret = tool_login(t)) == 0 && (ret = cmp_args_make(t, ca, &cmp)) == 0) {
-		st = p11e_cmp_renew(t->ctx, cmp, keyspec, type, r, &reused, &res);
-		ret = st == P11E_OK ? cmp_result_print(t, &res, reused) : tool_fail(t, st, NULL);
-	}
-	p11e_import_result_clear(&res);
-	p11e_cmp_free(cmp);
-	p11e_req_free(r);
-	return ret;
-}
 
 int cmd_renew(struct tool *t, int argc, char **argv)
 {
@@ -50,12 +31,12 @@ int cmd_renew(struct tool *t, int argc, char **argv)
 		{ "key", required_argument, NULL, OPT_KEY },
 		{ "type", required_argument, NULL, OPT_TYPE },
 		CSR_LONG_OPTIONS,
-		CMP_LONG_OPTIONS,
+		CA_LONG_OPTIONS,
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct csr_args a;
-	struct cmp_args ca;
+	struct ca_args ca;
 	const char *keyspec = NULL, *type = NULL;
 	unsigned char *req = NULL;
 	size_t len = 0;
@@ -65,14 +46,14 @@ int cmd_renew(struct tool *t, int argc, char **argv)
 	int opt, ret, reused = 0;
 
 	csr_args_init(&a);
-	cmp_args_init(&ca);
+	ca_args_init(&ca);
 	while ((opt = getopt_long(argc, argv, "ho:", opts, NULL)) != -1) {
 		switch (opt) {
 		case OPT_KEY: keyspec = optarg; continue;
 		case OPT_TYPE: type = optarg; continue;
 		case 'h': fputs(usage_renew, stdout); return 0;
 		}
-		ret = cmp_option(&ca, "renew", opt, optarg);
+		ret = ca_option(&ca, "renew", opt, optarg);
 		if (ret == 0)
 			ret = csr_option(&a, "renew", opt, optarg);
 		if (ret == 0)
@@ -84,15 +65,18 @@ int cmd_renew(struct tool *t, int argc, char **argv)
 		return tool_usage_error("renew", "unexpected argument '%s'", argv[optind]);
 	if (!keyspec)
 		return tool_usage_error("renew", "--key is required");
-	if ((ret = cmp_args_check(&ca, "renew")) != 0)
+	if ((ret = ca_args_check(&ca, "renew")) != 0)
 		return ret;
-	if (ca.url && (a.out || a.format != P11E_FORMAT_PEM))
-		return tool_usage_error("renew", "--cmp puts the certificate onto the token: no "
-		                                 "request is written (-o, --der)");
+	if ((ca.cmp || ca.est) && (a.out || a.format != P11E_FORMAT_PEM))
+		return tool_usage_error("renew", "--cmp and --est put the certificate onto the "
+		                                 "token: no request is written (-o, --der)");
 	if ((ret = csr_args_req(&a, &r)) != 0)
 		return ret;
-	if (ca.url)
-		return renew_cmp(t, &ca, r, keyspec, type);
+	if (ca.cmp || ca.est) {
+		ret = ca_run(t, &ca, "renew", type, keyspec, NULL, 0, r);
+		p11e_req_free(r);
+		return ret;
+	}
 	if ((ret = tool_login(t)) != 0)
 		goto cleanup;
 	st = p11e_renew(t->ctx, keyspec, type, r, a.format, &key, &reused, &req, &len);

@@ -63,14 +63,24 @@ static const struct {
 	  "make a stronger key (keygen --type rsa:2048 or ec:P-256), or add --allow-weak" },
 	{ P11E_REASON_CHAIN_FOREIGN, "give --chain only the CA certificates that issued it" },
 	{ P11E_REASON_CA_REFUSED, "check --cmp-ref and --cmp-secret, or ask the CA's operator" },
-	{ P11E_REASON_CA_UNREACHABLE, "check the --cmp URL and that the CA is up" },
-	{ P11E_REASON_CA_UNTRUSTED, "give --ca-trust the CA certificate that signs its answers" },
+	{ P11E_REASON_CA_UNREACHABLE,
+	  "check the --cmp or --est URL (host and port), the proxy settings, and that the CA is up" },
+	{ P11E_REASON_CA_UNTRUSTED,
+	  "check --ca-trust: it must hold the CA that signs the CMP answers or issued the EST "
+	  "server's certificate" },
 	{ P11E_REASON_CA_TIMEOUT, "try again later, or give the CA more --timeout" },
-	{ P11E_REASON_CA_GARBAGE, "check the --cmp URL: it does not answer like a CMP server" },
+	{ P11E_REASON_CA_GARBAGE,
+	  "check the --cmp or --est URL: the server does not answer as its protocol says" },
 	{ P11E_REASON_CA_OTHER_KEY, "ask the CA's operator: it issued for another key" },
 	{ P11E_REASON_CA_AUTH_MISSING, "give --cmp-secret and --cmp-ref, or --auth-key" },
 	{ P11E_REASON_PCSC_NO_SERVICE, "start it with 'systemctl start pcscd.socket'" },
 	{ P11E_REASON_WAIT_TIMEOUT, "insert the card, or give a longer --timeout" },
+	{ P11E_REASON_CA_FINGERPRINT,
+	  "compare --ca-fingerprint with the one the CA's operator gives you" },
+	{ P11E_REASON_CA_AUTH, "check --auth-user and --auth-password, or --auth-key" },
+	{ P11E_REASON_CA_HTTP, "check the --est URL's path, or ask the CA's operator" },
+	{ P11E_REASON_CA_PENDING, "run the same command again later: it reuses the key" },
+	{ P11E_REASON_CA_NO_TRUST, "give --ca-trust FILE or --ca-fingerprint SHA256:HEX" },
 };
 
 const char *tool_hint(p11e_reason reason)

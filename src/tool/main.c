@@ -12,12 +12,12 @@
 #include <sys/prctl.h>
 #endif
 
+#include "ca.h"
 #include "tool.h"
 
 /* the request options csr, enroll and renew share (csr-options.h) */
 #define CSR_OPTIONS "config= subject= san= ext= digest= pss backend= der out= o= profile= allow-weak"
 /* the CA options enroll and renew share (ca-cmp.h) */
-#define CMP_OPTIONS "cmp= cmp-secret= cmp-ref= auth-key= ca-trust= timeout="
 
 static const struct command commands[] = {
 	{ "modules", cmd_modules, "list PKCS#11 modules", usage_modules, "" },
@@ -29,18 +29,20 @@ static const struct command commands[] = {
 	  "label= id= type=" },
 	{ "csr", cmd_csr, "write a request signed by a token key", usage_csr, "key= " CSR_OPTIONS },
 	{ "enroll", cmd_enroll, "keygen and csr in one step, idempotent", usage_enroll,
-	  "label= id= type= " CSR_OPTIONS " " CMP_OPTIONS },
+	  "label= id= type= " CSR_OPTIONS " " CA_OPTIONS },
 	{ "import", cmd_import, "write a certificate (and chain) onto the token", usage_import,
 	  "chain= key= label= allow-expired" },
 	{ "list", cmd_list, "keys, certificates, pairing and expiry", usage_list, "" },
 	{ "status", cmd_status, "renewal state, with monitoring exit codes", usage_status,
 	  "warn-days= crit-days= prometheus out= o=" },
 	{ "renew", cmd_renew, "a new key and request next to the old ones", usage_renew,
-	  "key= type= " CSR_OPTIONS " " CMP_OPTIONS },
+	  "key= type= " CSR_OPTIONS " " CA_OPTIONS },
 	{ "retire", cmd_retire, "remove a key pair and its certificates", usage_retire,
 	  "key= yes force" },
 	{ "export", cmd_export, "write a certificate (and chain) from the token", usage_export,
 	  "cert= chain out= o= der pkcs12 pfx" },
+	{ "cacerts", cmd_cacerts, "fetch and show an EST server's CA certificates", usage_cacerts,
+	  CA_TRUST_OPTIONS " out= o=" },
 	{ "lint", cmd_lint, "check a request or certificate against a profile", usage_lint,
 	  "profile=" },
 	{ "plan", cmd_plan, "what apply would do for a manifest", usage_plan, "" },

@@ -9,6 +9,7 @@
 #include <jansson.h>
 
 #include "p11enroll.h"
+#include "p11enroll-ca.h"
 #include "p11enroll-reader.h"
 
 /* Global options and the library context: one per run, no globals. */
@@ -72,11 +73,12 @@ int cmd_renew(struct tool *t, int argc, char **argv);
 int cmd_retire(struct tool *t, int argc, char **argv);
 int cmd_plan(struct tool *t, int argc, char **argv);
 int cmd_apply(struct tool *t, int argc, char **argv);
+int cmd_cacerts(struct tool *t, int argc, char **argv);
 
 extern const char usage_modules[], usage_tokens[], usage_init_token[], usage_pin[], usage_keygen[],
 	usage_csr[], usage_enroll[], usage_lint[], usage_import[], usage_list[], usage_status[],
 	usage_export[], usage_renew[], usage_retire[], usage_plan[], usage_apply[], usage_readers[],
-	usage_wait[];
+	usage_wait[], usage_cacerts[];
 
 /*
  * status-prom.c: status --prometheus: metrics of the --token given, else of

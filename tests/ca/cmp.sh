@@ -166,7 +166,7 @@ expect_error 9 u enroll --label x2 --type ec:P-256 --subject /CN=x2 \
 	--cmp "$GONE" --cmp-ref ref1 --cmp-secret file:"$T/secret" --timeout 2
 contains "$ERR" "is not reachable"
 contains "$ERR" "connect timeout"
-contains "$ERR" "check the --cmp URL and that the CA is up"
+contains "$ERR" "check the --cmp or --est URL (host and port)"
 unchanged
 
 case_ "garbage and HTTP errors"

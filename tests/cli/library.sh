@@ -4,7 +4,8 @@
 # library (public header, exported symbols only) as tests/lib/example-enroll:
 # the page shows exactly that program, and it enrols a key on a fresh token,
 # writes a request OpenSSL verifies, and reuses the key when run again.  The
-# library exports exactly the functions of p11enroll.h, each as P11E_1.0, and
+# library exports exactly the functions of p11enroll.h, each as P11E_1.0 or,
+# added since, in the version script's P11E_1.1 node, and
 # the example also builds, through pkg-config, against a 'make install' copy
 # (the installed headers are complete).
 set -u
@@ -24,10 +25,10 @@ check "EXAMPLE = tests/lib/example-enroll.c" cmp -s "$T/example.c" \
 	"$TOP_SRCDIR/tests/lib/example-enroll.c"
 check "it is built" test -x "$EX"
 
-case_ "the exports: every function of p11enroll.h and p11enroll-reader.h, versioned P11E_1.0 or P11E_1.1, nothing else"
+case_ "the exports: every function of p11enroll.h, p11enroll-reader.h and p11enroll-ca.h, versioned P11E_1.0 or P11E_1.1, nothing else"
 SO=$TOP_BUILDDIR/src/lib/.libs/libp11enroll.so
 sed -n 's/^[a-z][a-z0-9_ *]*[ *]\(p11e_[a-z0-9_]*\)(.*/\1/p' "$TOP_SRCDIR/src/lib/p11enroll.h" \
-	"$TOP_SRCDIR/src/lib/p11enroll-reader.h" |
+	"$TOP_SRCDIR/src/lib/p11enroll-reader.h" "$TOP_SRCDIR/src/lib/p11enroll-ca.h" |
 	sort >"$T/declared"
 objdump -T "$SO" | awk '$2 == "g" && $4 != "*UND*" && $NF != $6 {print $(NF-1), $NF}' |
 	sort -k 2 >"$T/exported"

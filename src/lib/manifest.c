@@ -43,8 +43,8 @@ static const struct p11e__datafile_kind kind = {
 	.max_size = MAX_MANIFEST_SIZE,
 };
 
-static const char *const station_fields[] = { "module", "token",  "init",
-	                                      "label",  "pin",    "so_pin", NULL };
+static const char *const station_fields[] = { "module", "token",  "init", "label",
+	                                      "pin",    "so_pin", NULL };
 
 static const struct p11e__datafile_section recipe_sections[] = {
 	{ "defaults", p11e__identity_fields, 0 },
@@ -376,8 +376,8 @@ static p11e_status read_station(p11e_ctx *ctx, const struct p11e__datafile *df, 
 		for (const char *p = v; *p; p++)
 			if (*p == '%' && p[1] != 'n' && p[1] != '%')
 				return p11e__datafile_invalid(ctx, df, "station", "label",
-				                              "%%n is the card's number, %%%% a %%; "
-				                              "nothing else follows a %%");
+				                              "%%n is the card's number, %%%% a "
+				                              "%%; nothing else follows a %%");
 			else if (*p == '%')
 				p++;
 		if (!*v || strlen(v) > 32)
@@ -388,8 +388,8 @@ static p11e_status read_station(p11e_ctx *ctx, const struct p11e__datafile *df, 
 	}
 	if (s->init && !s->label)
 		return p11e__fail(ctx, P11E_ERR_INPUT,
-		                  "recipe %s:%ld: [station] init = yes needs the label a blank token "
-		                  "is given: add label = NAME (%%n: the card's number)",
+		                  "recipe %s:%ld: [station] init = yes needs the label a blank "
+		                  "token is given: add label = NAME (%%n: the card's number)",
 		                  df->name, p11e__datafile_line(df, "station", "init", 0));
 	if ((st = pin_field(ctx, df, "station", "pin", m, &s->pin)) ||
 	    (st = pin_field(ctx, df, "station", "so_pin", m, &s->so_pin)))
@@ -466,11 +466,12 @@ static p11e_status build(p11e_ctx *ctx, const struct p11e__datafile *df, p11e_ma
 		for (size_t j = 0; st == P11E_OK && j < i; j++)
 			if (strcmp(m->ids[j].token, id->token) == 0 &&
 			    strcmp(m->ids[j].label, id->label) == 0)
-				st = p11e__fail(
-					ctx, P11E_ERR_INPUT,
-					"%s %s:%ld: [identity %s] has the label '%s' of "
-					"[identity %s] on the same token: give each its own",
-					df->kind->what, df->name, id->line, id->name, id->label, m->ids[j].name);
+				st = p11e__fail(ctx, P11E_ERR_INPUT,
+				                "%s %s:%ld: [identity %s] has the label '%s' of "
+				                "[identity %s] on the same token: give each "
+				                "its own",
+				                df->kind->what, df->name, id->line, id->name,
+				                id->label, m->ids[j].name);
 	}
 	if (st == P11E_OK && m->nids == 0)
 		st = p11e__fail(ctx, P11E_ERR_INPUT,

@@ -49,7 +49,7 @@ struct worker {
 	const p11e_manifest_token *tok;
 	p11e_ctx *ctx;
 	int fd;
-	json_t *events; /* the events are kept here (the station's card), not sent to fd */
+	json_t *events;  /* the events are kept here (the station's card), not sent to fd */
 	char serial[40]; /* the token's serial, made safe for a file name */
 	p11e_object *objs;
 	size_t nobjs;

@@ -66,9 +66,8 @@ static const char *str(json_t *o, const char *key)
 /* The card's line as text: "card N: ok|FAILED, token 'L' (serial S): what was done". */
 static void card_text(json_t *doc)
 {
-	json_t *ids = json_object_get(doc, "identities"), *ev;
+	json_t *ids = json_object_get(doc, "identities");
 	int failed = strcmp(str(doc, "result"), "ok") != 0;
-	size_t i;
 
 	printf("card %lld: %s", (long long)json_integer_value(json_object_get(doc, "card")),
 	       failed ? "FAILED" : "ok");
@@ -76,7 +75,9 @@ static void card_text(json_t *doc)
 		printf(", token '%s' (serial %s)%s", tool_esc(str(doc, "token")),
 		       tool_esc(str(doc, "serial")),
 		       json_is_true(json_object_get(doc, "initialised")) ? ", initialised" : "");
-	json_array_foreach (ids, i, ev) {
+	for (size_t i = 0; i < json_array_size(ids); i++) {
+		json_t *ev = json_array_get(ids, i);
+
 		printf("%s %s: %s %s", i ? ";" : ":", tool_esc(str(ev, "identity")),
 		       *str(ev, "action") ? str(ev, "action") : "-", str(ev, "result"));
 		if (*str(ev, "csr") && strcmp(str(ev, "result"), "ok") == 0)

@@ -90,8 +90,8 @@ static p11e_status select_card_token(p11e_ctx *ctx, const p11e_station *stn, con
 }
 
 /* Initialise a blank token, then log in: the card's token, ready for its identities. */
-static p11e_status prepare(const struct station_run *sr, p11e_ctx *ctx, unsigned card,
-                           json_t *doc, const char **msg)
+static p11e_status prepare(const struct station_run *sr, p11e_ctx *ctx, unsigned card, json_t *doc,
+                           const char **msg)
 {
 	const p11e_station *stn = sr->station;
 	const p11e_slot *s;
@@ -108,7 +108,8 @@ static p11e_status prepare(const struct station_run *sr, p11e_ctx *ctx, unsigned
 			return P11E_ERR_TOKEN;
 		}
 		if (make_label(stn->label, card, label, sizeof(label)) != 0) {
-			*msg = "the recipe's label for this card is longer than 32 bytes: shorten it";
+			*msg = "the recipe's label for this card is longer than 32 bytes: shorten "
+			       "it";
 			return P11E_ERR_INPUT;
 		}
 		if ((st = p11e_init_token_check(ctx, label, 0)) != P11E_OK ||
@@ -128,10 +129,8 @@ static p11e_status prepare(const struct station_run *sr, p11e_ctx *ctx, unsigned
 /* The keys this card got in this run go again, and their requests: all or nothing. */
 static void undo(p11e_ctx *ctx, json_t *events)
 {
-	size_t i;
-	json_t *ev;
-
-	json_array_foreach (events, i, ev) {
+	for (size_t i = 0; i < json_array_size(events); i++) {
+		json_t *ev = json_array_get(events, i);
 		const char *result = json_string_value(json_object_get(ev, "result"));
 		const char *action = json_string_value(json_object_get(ev, "action"));
 		const char *uri = json_string_value(json_object_get(ev, "key_uri"));
@@ -140,8 +139,8 @@ static void undo(p11e_ctx *ctx, json_t *events)
 		size_t ncerts = 0;
 		int ok;
 
-		if (!result || strcmp(result, "ok") != 0 || !action || strcmp(action, "create") != 0 ||
-		    !uri)
+		if (!result || strcmp(result, "ok") != 0 || !action ||
+		    strcmp(action, "create") != 0 || !uri)
 			continue;
 		memset(&key, 0, sizeof(key));
 		ok = p11e_retire_plan(ctx, uri, P11E_RETIRE_FORCE, &key, &ncerts) == P11E_OK &&
@@ -163,8 +162,6 @@ int station_card(const struct station_run *sr, unsigned card, double inserted, i
 	struct tool t;
 	p11e_ctx *ctx;
 	p11e_status st;
-	size_t i;
-	json_t *ev;
 	char atr[3 * sizeof(sr->reader->atr) + 1];
 	char *line;
 	int ret = P11E_ERR_FAILED;
@@ -197,10 +194,13 @@ int station_card(const struct station_run *sr, unsigned card, double inserted, i
 		tok.uri = s->uri;
 		apply_identities(&sr->apply, &tok, ctx, st, sr->ids, sr->n, -1, events);
 		result = "ok";
-		json_array_foreach (events, i, ev)
-			if (strcmp(json_string_value(json_object_get(ev, "result")) ?: "", "failed") ==
-			    0)
+		for (size_t i = 0; i < json_array_size(events); i++) {
+			const char *r = json_string_value(
+				json_object_get(json_array_get(events, i), "result"));
+
+			if (!r || strcmp(r, "failed") == 0)
 				result = "failed";
+		}
 		if (strcmp(result, "ok") != 0) {
 			undo(ctx, events);
 			msg = "an identity failed: the keys made on this card were removed again";

@@ -184,6 +184,37 @@ else
 	left_out "the fault-injecting module ($P11FAULT_SO)"
 fi
 
+case_ "Ctrl-C during a card: the card is finished first"
+if [ -r "$P11FAULT_SO" ]; then
+	# the worker is held at its first key generation (the gate) while the
+	# station gets SIGINT; the gate opens; the card must come out whole
+	recipe "$T/int.recipe" "token = blank" "init = yes" "label = held-%n" \
+		"pin = env:USER_PIN" "so_pin = env:SO_PIN"
+	: >"$T/gate.log"
+	P11FAULT_MODULE=$SOFTHSM_MODULE P11FAULT_LOG=$T/gate.log \
+		P11FAULT_GATE=C_GenerateKeyPair:$T/gate env --default-signal=INT "$P11ENROLL" \
+		--module "$P11FAULT_SO" station --recipe "$T/int.recipe" --count 3 \
+		>"$T/held.out" 2>"$T/held.err" &
+	ST_PID=$!
+	wait_for "$T/held.err" "card 1: insert a card" 60 "$ST_PID" || fail "station waits" "$(cat "$T/held.err")"
+	vicc_start 35963
+	wait_for "$T/gate.log" "C_GenerateKeyPair" 60 "$ST_PID" || fail "the worker is at the gate" "$(cat "$T/held.err")"
+	kill -INT "$ST_PID"
+	touch "$T/gate"
+	wait "$ST_PID"
+	equal "died of SIGINT, after the card" "$?" 130
+	vicc_stop
+	S=$(sed -n "s/^card 1: ok, token 'held-1' (serial \([0-9a-f]*\)), initialised: .*/\1/p" "$T/held.out")
+	check "card 1 finished ($(cat "$T/held.out"))" test -n "$S"
+	equal "one line" "$(wc -l <"$T/held.out")" 1
+	check "its second request" test -s "$T/out/$S-signing.csr"
+	TL=held-1
+	equal "held-1: two key pairs" "$(count_objects)" 4
+	not_contains "$T/held.err" "card 2: insert a card"
+else
+	left_out "the fault-injecting module ($P11FAULT_SO)"
+fi
+
 case_ "the reader's own slot"
 recipe "$T/reader.recipe" "pin = env:USER_PIN"
 if [ -r "$OPENSC" ]; then

@@ -48,15 +48,18 @@ struct station_run {
 };
 /*
  * station-card.c: provision the card that came at monotonic time inserted
- * (station_now) into sr->reader: one JSON line to fd.  0 ok, 1 failed.
+ * (apply_now) into sr->reader: one JSON line to fd.  0 ok, 1 failed.
  */
 int station_card(const struct station_run *sr, unsigned card, double inserted, int fd);
-double station_now(void);
 
 /* apply-audit.c: one JSON line for a write to a token (doc is released). */
 void apply_audit(const struct apply_run *run, json_t *doc);
 /* Open --audit's file (O_APPEND, 0600): fd, or -1 after printing why. */
 int apply_audit_open(const char *path);
+/* monotonic seconds, for durations */
+double apply_now(void);
+/* o[key] as a string, "" if it is none */
+const char *apply_str(json_t *o, const char *key);
 /* "2026-12-03T10:00:00Z" for now */
 void apply_time_iso(char *buf, size_t len);
 

@@ -56,39 +56,32 @@ struct tally {
 	char last[160]; /* the last card's result, for the operator */
 };
 
-static const char *str(json_t *o, const char *key)
-{
-	const char *s = json_string_value(json_object_get(o, key));
-
-	return s ? s : "";
-}
-
 /* The card's line as text: "card N: ok|FAILED, token 'L' (serial S): what was done". */
 static void card_text(json_t *doc)
 {
 	json_t *ids = json_object_get(doc, "identities");
-	int failed = strcmp(str(doc, "result"), "ok") != 0;
+	int failed = strcmp(apply_str(doc, "result"), "ok") != 0;
 
 	printf("card %lld: %s", (long long)json_integer_value(json_object_get(doc, "card")),
 	       failed ? "FAILED" : "ok");
-	if (*str(doc, "token"))
-		printf(", token '%s' (serial %s)%s", tool_esc(str(doc, "token")),
-		       tool_esc(str(doc, "serial")),
+	if (*apply_str(doc, "token"))
+		printf(", token '%s' (serial %s)%s", tool_esc(apply_str(doc, "token")),
+		       tool_esc(apply_str(doc, "serial")),
 		       json_is_true(json_object_get(doc, "initialised")) ? ", initialised" : "");
 	for (size_t i = 0; i < json_array_size(ids); i++) {
 		json_t *ev = json_array_get(ids, i);
 
-		printf("%s %s: %s %s", i ? ";" : ":", tool_esc(str(ev, "identity")),
-		       *str(ev, "action") ? str(ev, "action") : "-", str(ev, "result"));
-		if (*str(ev, "csr") && strcmp(str(ev, "result"), "ok") == 0)
-			printf(", request %s", tool_esc(str(ev, "csr")));
-		if (*str(ev, "certificate"))
-			printf(", certificate %s", tool_esc(str(ev, "certificate")));
-		if (*str(ev, "error"))
-			printf(" (%s)", tool_esc(str(ev, "error")));
+		printf("%s %s: %s %s", i ? ";" : ":", tool_esc(apply_str(ev, "identity")),
+		       *apply_str(ev, "action") ? apply_str(ev, "action") : "-", apply_str(ev, "result"));
+		if (*apply_str(ev, "csr") && strcmp(apply_str(ev, "result"), "ok") == 0)
+			printf(", request %s", tool_esc(apply_str(ev, "csr")));
+		if (*apply_str(ev, "certificate"))
+			printf(", certificate %s", tool_esc(apply_str(ev, "certificate")));
+		if (*apply_str(ev, "error"))
+			printf(" (%s)", tool_esc(apply_str(ev, "error")));
 	}
-	if (*str(doc, "error"))
-		printf(": %s", tool_esc(str(doc, "error")));
+	if (*apply_str(doc, "error"))
+		printf(": %s", tool_esc(apply_str(doc, "error")));
 	putchar('\n');
 	fflush(stdout);
 }
@@ -151,11 +144,11 @@ static int one_card(struct tool *t, const struct station_run *sr, unsigned card,
 		                "result", "failed", "error", why, "identities");
 	}
 	free(buf);
-	ok = doc && strcmp(str(doc, "result"), "ok") == 0;
+	ok = doc && strcmp(apply_str(doc, "result"), "ok") == 0;
 	ty->done++;
 	ok ? ty->ok++ : ty->failed++;
 	snprintf(ty->last, sizeof(ty->last), "card %u %s%s%s", card, ok ? "ok" : "FAILED",
-	         *str(doc, "token") ? ", token " : "", tool_esc(str(doc, "token")));
+	         *apply_str(doc, "token") ? ", token " : "", tool_esc(apply_str(doc, "token")));
 	if (t->json) {
 		char *line = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
 
@@ -289,7 +282,7 @@ static int run(struct tool *t, const char *recipe, const char *pattern, unsigned
 		tell(t, &ty, what);
 		if ((ret = wait_card(t, pattern, 0, &r)) != 0)
 			break;
-		inserted = station_now();
+		inserted = apply_now();
 		if (one_card(t, &sr, card, inserted, &ty) < 0) {
 			fprintf(stderr, "p11enroll: cannot start a worker: %s\n", strerror(errno));
 			p11e_reader_clear(&r);

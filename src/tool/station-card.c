@@ -25,14 +25,6 @@
 
 #include "apply.h"
 
-double station_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* The recipe's label for card number n ("%n": n, "%%": %); 32 bytes at most. */
 static int make_label(const char *tpl, unsigned n, char *out, size_t size)
 {
@@ -183,7 +175,7 @@ int station_card(const struct station_run *sr, unsigned card, double inserted, i
 	json_object_set_new(doc, "atr", sr->reader->atr_len ? json_string(atr) : json_null());
 	json_object_set_new(doc, "initialised", json_false());
 	/* from the card's arrival to the first PKCS#11 call (C_GetFunctionList) */
-	json_object_set_new(doc, "first_call_seconds", json_real(station_now() - inserted));
+	json_object_set_new(doc, "first_call_seconds", json_real(apply_now() - inserted));
 	st = p11e_module_load(ctx, sr->station->module ? sr->station->module : sr->apply.module);
 	if (st == P11E_OK)
 		st = prepare(sr, ctx, card, doc, &msg);
@@ -216,7 +208,7 @@ int station_card(const struct station_run *sr, unsigned card, double inserted, i
 	if (msg && st == P11E_OK)
 		tool_json_set_text(doc, "error", msg);
 	json_object_set_new(doc, "result", json_string(result));
-	json_object_set_new(doc, "seconds", json_real(station_now() - inserted));
+	json_object_set_new(doc, "seconds", json_real(apply_now() - inserted));
 	if ((line = json_dumps(doc, JSON_COMPACT))) {
 		size_t len = strlen(line);
 

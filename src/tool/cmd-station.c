@@ -72,7 +72,8 @@ static void card_text(json_t *doc)
 		json_t *ev = json_array_get(ids, i);
 
 		printf("%s %s: %s %s", i ? ";" : ":", tool_esc(apply_str(ev, "identity")),
-		       *apply_str(ev, "action") ? apply_str(ev, "action") : "-", apply_str(ev, "result"));
+		       *apply_str(ev, "action") ? apply_str(ev, "action") : "-",
+		       apply_str(ev, "result"));
 		if (*apply_str(ev, "csr") && strcmp(apply_str(ev, "result"), "ok") == 0)
 			printf(", request %s", tool_esc(apply_str(ev, "csr")));
 		if (*apply_str(ev, "certificate"))

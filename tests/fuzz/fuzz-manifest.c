@@ -37,7 +37,8 @@ static void recipe(p11e_ctx *ctx, const uint8_t *data, size_t size)
 		    (s->pin && s->pin[0] != 'e' && s->pin[0] != 'f'))
 			abort();
 		for (size_t i = 0; i < ni; i++)
-			if (!ids[i].label[0] || !ids[i].outbox || (!ids[i].subject && !ids[i].config))
+			if (!ids[i].label[0] || !ids[i].outbox ||
+			    (!ids[i].subject && !ids[i].config))
 				abort();
 		p11e_manifest_free(m);
 	} else if (st == P11E_ERR_INPUT) {

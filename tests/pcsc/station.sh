@@ -25,7 +25,7 @@ OPENSC=/usr/lib/$(uname -m)-linux-gnu/opensc-pkcs11.so
 SO_PIN=station-so-1234
 USER_PIN=station-user-1234
 export SO_PIN USER_PIN
-mkdir "$T/out"
+mkdir "$T/out" "$T/in"
 
 # recipe FILE [STATION LINES]: the recipe of the tests, two identities
 recipe() {
@@ -41,6 +41,7 @@ recipe() {
 
 [defaults]
 outbox = out
+inbox = in
 type = ec:P-256
 ext = extendedKeyUsage=clientAuth
 
@@ -133,6 +134,28 @@ equal "stderr: a running count" "$(grep -c '^station: [0-9] done' "$T/st.err")" 
 contains "$T/st.err" "station: 1 done, 1 ok, 0 failed; last: card 1 ok, token card-1; card 2: insert a card"
 contains "$T/st.err" "station: 3 cards, 3 ok, 0 failed"
 equal "one blank token is left" "$(p11 --json tokens | jq '[.[] | select(.initialized == false)] | length')" 1
+
+case_ "a card again: never initialised again, its certificate from the inbox"
+S1=$(sed -n "s/^card 1: ok, token 'card-1' (serial \([0-9a-f]*\)).*/\1/p" "$T/st.out")
+mk_ca ca "/CN=Station Test CA"
+ca_sign ca "$T/out/$S1-mtls.csr" "$T/in/$S1-mtls.pem"
+cat "$T/ca.pem" >>"$T/in/$S1-mtls.pem"
+TL=card-1
+count_objects >/dev/null
+ID_BEFORE=$(obj ID "Private Key" mtls)
+recipe "$T/again.recipe" "token = pkcs11:token=card-1" "init = yes" "label = again-%n" \
+	"pin = env:USER_PIN" "so_pin = env:SO_PIN"
+p11 station --recipe "$T/again.recipe" --count 1 >"$T/again.out" 2>"$T/again.err" &
+ST_PID=$!
+card 1 "$T/again.err" "$ST_PID"
+wait "$ST_PID"
+equal "exit status" "$?" 0
+equal "the line" "$(cat "$T/again.out")" \
+	"card 1: ok, token 'card-1' (serial $S1): mtls: import ok, certificate $T/in/$S1-mtls.pem; sign: nothing unchanged"
+count_objects >/dev/null
+equal "the same mtls key" "$(obj ID "Private Key" mtls)" "$ID_BEFORE"
+equal "two certificates: the client's and its CA's" "$(grep -c '^Certificate Object' "$T/objs.txt")" 2
+equal "still two private keys" "$(grep -c '^Private Key Object' "$T/objs.txt")" 2
 
 case_ "a card whose token fails mid-way"
 if [ -r "$P11FAULT_SO" ]; then

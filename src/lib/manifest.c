@@ -7,6 +7,8 @@
  * field, none twice, each refusal naming file and line.  The [identity NAME]
  * syntax is shared with the station recipe (p11e__identity_fields,
  * p11e__identity_read); what is done with an identity is the caller's.
+ * A station recipe is the same file less [token NAME], plus [station]: one
+ * parser, told which of the two it reads (struct p11e_manifest.recipe).
  */
 #include "config.h"
 
@@ -41,6 +43,24 @@ static const struct p11e__datafile_kind kind = {
 	.max_size = MAX_MANIFEST_SIZE,
 };
 
+static const char *const station_fields[] = { "module", "token",  "init", "label",
+	                                      "pin",    "so_pin", NULL };
+
+static const struct p11e__datafile_section recipe_sections[] = {
+	{ "defaults", p11e__identity_fields, 0 },
+	{ "station", station_fields, 0 },
+	{ "identity", p11e__identity_fields, 1 },
+	{ NULL, NULL, 0 },
+};
+
+static const struct p11e__datafile_kind recipe_kind = {
+	.what = "recipe",
+	.env = "P11ENROLL_MANIFEST_PATH",
+	.subdir = "manifests",
+	.sections = recipe_sections,
+	.max_size = MAX_MANIFEST_SIZE,
+};
+
 struct p11e_manifest {
 	p11e_manifest_token *tokens;
 	size_t ntokens;
@@ -49,6 +69,8 @@ struct p11e_manifest {
 	char **strings; /* every string the entries point at */
 	size_t nstrings;
 	char *dir; /* the manifest's directory, for relative paths */
+	int recipe; /* a station recipe: [station], and no [token NAME] */
+	p11e_station station;
 };
 
 /* Keep s (a copy) in m; NULL when out of memory. */
@@ -112,6 +134,11 @@ const p11e_identity *p11e_manifest_identities(const p11e_manifest *m, size_t *co
 {
 	*count = m ? m->nids : 0;
 	return m ? m->ids : NULL;
+}
+
+const p11e_station *p11e_manifest_station(const p11e_manifest *m)
+{
+	return m && m->recipe ? &m->station : NULL;
 }
 
 /* --- fields --------------------------------------------------------------- */
@@ -237,12 +264,18 @@ p11e_status p11e__identity_read(p11e_ctx *ctx, const struct p11e__datafile *df, 
 		                              p11e__datafile_get(df, from, "est") ? "est" : "cmp",
 		                              "a CA protocol in a manifest is coming in a later "
 		                              "version: use outbox and inbox for now");
-	if (!(v = id_get(df, sect, "token", &from)))
+	v = id_get(df, sect, "token", &from);
+	/* a recipe's identities are all on the card's token */
+	if (m->recipe && v)
+		return p11e__datafile_invalid(ctx, df, from, "token",
+		                              "a recipe's identities are on the card's token: "
+		                              "remove it (choose the token in [station])");
+	if (!m->recipe && !v)
 		return p11e__fail(ctx, P11E_ERR_INPUT,
 		                  "manifest %s:%ld: [%s] has no token: add token = NAME of a "
 		                  "[token NAME]",
 		                  df->name, id->line, sect);
-	id->token = keep(m, v);
+	id->token = m->recipe ? keep(m, "card") : keep(m, v);
 	v = id_get(df, sect, "label", &from);
 	if (v && (!*v || strlen(v) > 120))
 		return p11e__datafile_invalid(ctx, df, from, "label",
@@ -265,15 +298,15 @@ p11e_status p11e__identity_read(p11e_ctx *ctx, const struct p11e__datafile *df, 
 	id->config = keep_path(m, id_get(df, sect, "config", &from));
 	if (!id->subject && !id->config)
 		return p11e__fail(ctx, P11E_ERR_INPUT,
-		                  "manifest %s:%ld: [%s] has no subject and no config: add one "
+		                  "%s %s:%ld: [%s] has no subject and no config: add one "
 		                  "(subject = /CN=...)",
-		                  df->name, id->line, sect);
+		                  df->kind->what, df->name, id->line, sect);
 	id->profile = keep(m, id_get(df, sect, "profile", &from));
 	if (!(v = id_get(df, sect, "outbox", &from)))
 		return p11e__fail(ctx, P11E_ERR_INPUT,
-		                  "manifest %s:%ld: [%s] has no outbox: add outbox = DIR, where "
+		                  "%s %s:%ld: [%s] has no outbox: add outbox = DIR, where "
 		                  "requests are written for the CA",
-		                  df->name, id->line, sect);
+		                  df->kind->what, df->name, id->line, sect);
 	id->outbox = keep_path(m, v);
 	id->inbox = keep_path(m, id_get(df, sect, "inbox", &from));
 	id_get(df, sect, "renew_days", &from);
@@ -290,6 +323,77 @@ p11e_status p11e__identity_read(p11e_ctx *ctx, const struct p11e__datafile *df, 
 	}
 	if (!id->token || !id->label || (id_get(df, sect, "san", &from) && !id->san))
 		return p11e__fail(ctx, P11E_ERR_FAILED, "out of memory");
+	return P11E_OK;
+}
+
+/* --- a recipe's [station] ------------------------------------------------- */
+
+/* A PIN source field, never the PIN itself (the message does not repeat the value). */
+static p11e_status pin_field(p11e_ctx *ctx, const struct p11e__datafile *df, const char *sect,
+                             const char *field, p11e_manifest *m, const char **out)
+{
+	const char *v = p11e__datafile_get(df, sect, field);
+
+	if (v && !is_pin_source(v))
+		return p11e__fail(ctx, P11E_ERR_INPUT,
+		                  "%s %s:%ld: [%s] %s: a PIN source is env:VAR, file:PATH or fd:N, "
+		                  "never the PIN itself: name where the PIN is",
+		                  df->kind->what, df->name, p11e__datafile_line(df, sect, field, 0),
+		                  sect, field);
+	if (v && !(*out = keep(m, v)))
+		return p11e__fail(ctx, P11E_ERR_FAILED, "out of memory");
+	return P11E_OK;
+}
+
+static p11e_status read_station(p11e_ctx *ctx, const struct p11e__datafile *df, p11e_manifest *m)
+{
+	p11e_station *s = &m->station;
+	const char *v;
+	p11e_status st;
+
+	s->line = p11e__datafile_line(df, "station", NULL, 0);
+	if ((v = p11e__datafile_get(df, "station", "module")) && !(s->module = keep(m, v)))
+		return p11e__fail(ctx, P11E_ERR_FAILED, "out of memory");
+	v = p11e__datafile_get(df, "station", "token");
+	if (!v || strcmp(v, "reader") == 0) {
+		s->token = P11E_STATION_TOKEN_READER;
+	} else if (strcmp(v, "blank") == 0) {
+		s->token = P11E_STATION_TOKEN_BLANK;
+	} else if (strncmp(v, "pkcs11:", 7) == 0) {
+		s->token = P11E_STATION_TOKEN_URI;
+		if (!(s->uri = keep(m, v)))
+			return p11e__fail(ctx, P11E_ERR_FAILED, "out of memory");
+	} else {
+		return p11e__datafile_invalid(ctx, df, "station", "token",
+		                              "use reader (the slot of the card's reader), blank "
+		                              "(the module's only uninitialised token) or a "
+		                              "pkcs11: token URI");
+	}
+	if ((st = p11e__datafile_bool(ctx, df, "station", "init", &s->init)))
+		return st;
+	if ((v = p11e__datafile_get(df, "station", "label"))) {
+		/* %n (the card's number) and %% only: the label is at most 32 bytes made */
+		for (const char *p = v; *p; p++)
+			if (*p == '%' && p[1] != 'n' && p[1] != '%')
+				return p11e__datafile_invalid(ctx, df, "station", "label",
+				                              "%%n is the card's number, %%%% a "
+				                              "%%; nothing else follows a %%");
+			else if (*p == '%')
+				p++;
+		if (!*v || strlen(v) > 32)
+			return p11e__datafile_invalid(ctx, df, "station", "label",
+			                              "a token label is 1 to 32 bytes");
+		if (!(s->label = keep(m, v)))
+			return p11e__fail(ctx, P11E_ERR_FAILED, "out of memory");
+	}
+	if (s->init && !s->label)
+		return p11e__fail(ctx, P11E_ERR_INPUT,
+		                  "recipe %s:%ld: [station] init = yes needs the label a blank "
+		                  "token is given: add label = NAME (%%n: the card's number)",
+		                  df->name, p11e__datafile_line(df, "station", "init", 0));
+	if ((st = pin_field(ctx, df, "station", "pin", m, &s->pin)) ||
+	    (st = pin_field(ctx, df, "station", "so_pin", m, &s->so_pin)))
+		return st;
 	return P11E_OK;
 }
 
@@ -346,13 +450,15 @@ static p11e_status build(p11e_ctx *ctx, const struct p11e__datafile *df, p11e_ma
 			st = p11e__identity_read(ctx, df, list[i].name, m, &m->ids[m->nids++]);
 	}
 	/* each identity on a token the file names, and no label twice on one token */
+	if (st == P11E_OK && m->recipe)
+		st = read_station(ctx, df, m);
 	for (size_t i = 0; st == P11E_OK && i < m->nids; i++) {
 		const p11e_identity *id = &m->ids[i];
 		size_t t;
 
 		for (t = 0; t < m->ntokens && strcmp(m->tokens[t].name, id->token) != 0; t++)
 			;
-		if (t == m->ntokens)
+		if (t == m->ntokens && !m->recipe)
 			st = p11e__fail(ctx, P11E_ERR_INPUT,
 			                "manifest %s:%ld: [identity %s] token = %.40s: there is no "
 			                "[token %.40s]: add it, or check the name",
@@ -360,22 +466,24 @@ static p11e_status build(p11e_ctx *ctx, const struct p11e__datafile *df, p11e_ma
 		for (size_t j = 0; st == P11E_OK && j < i; j++)
 			if (strcmp(m->ids[j].token, id->token) == 0 &&
 			    strcmp(m->ids[j].label, id->label) == 0)
-				st = p11e__fail(
-					ctx, P11E_ERR_INPUT,
-					"manifest %s:%ld: [identity %s] has the label '%s' of "
-					"[identity %s] on the same token: give each its own",
-					df->name, id->line, id->name, id->label, m->ids[j].name);
+				st = p11e__fail(ctx, P11E_ERR_INPUT,
+				                "%s %s:%ld: [identity %s] has the label '%s' of "
+				                "[identity %s] on the same token: give each "
+				                "its own",
+				                df->kind->what, df->name, id->line, id->name,
+				                id->label, m->ids[j].name);
 	}
 	if (st == P11E_OK && m->nids == 0)
 		st = p11e__fail(ctx, P11E_ERR_INPUT,
-		                "manifest %s: no [identity NAME] section: nothing to do", df->name);
+		                "%s %s: no [identity NAME] section: nothing to do", df->kind->what,
+		                df->name);
 	free(list);
 	sk_OPENSSL_CSTRING_free(names);
 	return st;
 }
 
-static p11e_status parse(p11e_ctx *ctx, const char *name, const unsigned char *text, size_t len,
-                         const char *path, p11e_manifest **out)
+static p11e_status parse(p11e_ctx *ctx, int recipe, const char *name, const unsigned char *text,
+                         size_t len, const char *path, p11e_manifest **out)
 {
 	struct p11e__datafile df;
 	p11e_manifest *m;
@@ -384,6 +492,7 @@ static p11e_status parse(p11e_ctx *ctx, const char *name, const unsigned char *t
 	*out = NULL;
 	if (!(m = calloc(1, sizeof(*m))))
 		return p11e__fail(ctx, P11E_ERR_FAILED, "out of memory");
+	m->recipe = recipe;
 	if (path && strrchr(path, '/')) {
 		m->dir = strndup(path, (size_t)(strrchr(path, '/') - path));
 		if (!m->dir) {
@@ -391,8 +500,8 @@ static p11e_status parse(p11e_ctx *ctx, const char *name, const unsigned char *t
 			return p11e__fail(ctx, P11E_ERR_FAILED, "out of memory");
 		}
 	}
-	st = path ? p11e__datafile_read(ctx, &kind, path, &df)
-	          : p11e__datafile_parse(ctx, &kind, name, text, len, &df);
+	st = path ? p11e__datafile_read(ctx, recipe ? &recipe_kind : &kind, path, &df)
+	          : p11e__datafile_parse(ctx, recipe ? &recipe_kind : &kind, name, text, len, &df);
 	if (st != P11E_OK) {
 		p11e_manifest_free(m);
 		return st;
@@ -411,7 +520,7 @@ p11e_status p11e_manifest_read(p11e_ctx *ctx, const char *path, p11e_manifest **
 {
 	if (!ctx || !path || !out)
 		return p11e__fail(ctx, P11E_ERR_USAGE, "p11e_manifest_read: NULL argument");
-	return parse(ctx, path, NULL, 0, path, out);
+	return parse(ctx, 0, path, NULL, 0, path, out);
 }
 
 p11e_status p11e_manifest_parse(p11e_ctx *ctx, const char *name, const unsigned char *text,
@@ -419,7 +528,22 @@ p11e_status p11e_manifest_parse(p11e_ctx *ctx, const char *name, const unsigned 
 {
 	if (!ctx || !name || !text || !out)
 		return p11e__fail(ctx, P11E_ERR_USAGE, "p11e_manifest_parse: NULL argument");
-	return parse(ctx, name, text, len, NULL, out);
+	return parse(ctx, 0, name, text, len, NULL, out);
+}
+
+p11e_status p11e_recipe_read(p11e_ctx *ctx, const char *path, p11e_manifest **out)
+{
+	if (!ctx || !path || !out)
+		return p11e__fail(ctx, P11E_ERR_USAGE, "p11e_recipe_read: NULL argument");
+	return parse(ctx, 1, path, NULL, 0, path, out);
+}
+
+p11e_status p11e_recipe_parse(p11e_ctx *ctx, const char *name, const unsigned char *text,
+                              size_t len, p11e_manifest **out)
+{
+	if (!ctx || !name || !text || !out)
+		return p11e__fail(ctx, P11E_ERR_USAGE, "p11e_recipe_parse: NULL argument");
+	return parse(ctx, 1, name, text, len, NULL, out);
 }
 
 p11e_status p11e_identity_req(p11e_ctx *ctx, const p11e_identity *id, p11e_req **out)

@@ -703,6 +703,37 @@ const p11e_manifest_token *p11e_manifest_tokens(const p11e_manifest *m, size_t *
 const p11e_identity *p11e_manifest_identities(const p11e_manifest *m, size_t *count);
 /* A request builder with the identity's subject, SANs, extensions, config and profile. */
 p11e_status p11e_identity_req(p11e_ctx *ctx, const p11e_identity *id, p11e_req **out);
+
+/*
+ * A station recipe (p11enroll-station(1)) is a manifest without [token NAME]
+ * sections: its [station] section says which token is the card's and how a
+ * blank one is initialised; its [identity NAME] and [defaults] sections are
+ * a manifest's, less the identity's token field (every identity is on the
+ * card's token).  Read with p11e_recipe_read into a p11e_manifest, whose
+ * p11e_manifest_station is then the [station] section (NULL for a manifest).
+ */
+typedef enum p11e_station_token {
+	P11E_STATION_TOKEN_READER = 0, /* the slot that backs the card's reader (default) */
+	P11E_STATION_TOKEN_BLANK = 1,  /* the module's only uninitialised token */
+	P11E_STATION_TOKEN_URI = 2,    /* the token of the uri */
+} p11e_station_token;
+
+typedef struct p11e_station {
+	const char *module;       /* a module path or p11-kit name, or NULL: the default */
+	p11e_station_token token; /* which token is the card's */
+	const char *uri;          /* P11E_STATION_TOKEN_URI: the pkcs11: URI */
+	int init;                 /* initialise the card's token when it is blank */
+	const char *label;        /* the label a blank token is given ("%n": the card's number) */
+	const char *pin;          /* the user PIN's source, or NULL: asked for */
+	const char *so_pin;       /* the SO PIN's source (init only), or NULL: asked for */
+	long line;                /* the line of [station] (0: the file has none) */
+} p11e_station;
+
+p11e_status p11e_recipe_read(p11e_ctx *ctx, const char *path, p11e_manifest **out);
+p11e_status p11e_recipe_parse(p11e_ctx *ctx, const char *name, const unsigned char *text,
+                              size_t len, p11e_manifest **out);
+/* The recipe's [station] section; NULL for a manifest. */
+const p11e_station *p11e_manifest_station(const p11e_manifest *m);
 #ifdef __cplusplus
 }
 #endif

@@ -5,7 +5,8 @@
  * is one write) or sent to syslog (journald takes it from there).  What goes
  * in is built by the worker from what the library returned: URIs, labels,
  * certificate serials and fingerprints, messages.  No PIN is ever in one of
- * them (the library never puts a PIN into a message).
+ * them (the library never puts a PIN into a message).  Also the small
+ * helpers apply and station share (time, a JSON field as text).
  */
 #include "config.h"
 
@@ -19,6 +20,21 @@
 #include <unistd.h>
 
 #include "apply.h"
+
+double apply_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+const char *apply_str(json_t *o, const char *key)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+
+	return s ? s : "";
+}
 
 void apply_time_iso(char *buf, size_t len)
 {

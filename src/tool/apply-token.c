@@ -49,6 +49,7 @@ struct worker {
 	const p11e_manifest_token *tok;
 	p11e_ctx *ctx;
 	int fd;
+	json_t *events;  /* the events are kept here (the station's card), not sent to fd */
 	char serial[40]; /* the token's serial, made safe for a file name */
 	p11e_object *objs;
 	size_t nobjs;
@@ -232,6 +233,11 @@ static void event_send(const struct worker *w, json_t *ev)
 	char *line = ev ? json_dumps(ev, JSON_COMPACT) : NULL;
 	size_t len;
 
+	if (w->events && ev) {
+		free(line);
+		json_array_append_new(w->events, ev);
+		return;
+	}
 	json_decref(ev);
 	if (!line)
 		return; /* the parent counts the identity as failed */
@@ -542,26 +548,19 @@ static void safe_serial(const char *in, char *out, size_t len)
 		snprintf(out, len, "token");
 }
 
-int apply_token(const struct apply_run *run, const p11e_manifest_token *tok,
-                const p11e_identity *const *ids, size_t n, int fd)
+int apply_identities(const struct apply_run *run, const p11e_manifest_token *tok, p11e_ctx *ctx,
+                     p11e_status st, const p11e_identity *const *ids, size_t n, int fd,
+                     json_t *events)
 {
-	struct tool t;
 	struct worker w;
-	p11e_status st;
 	int failed = 0;
 
-	memset(&t, 0, sizeof(t));
 	memset(&w, 0, sizeof(w));
-	t.verbosity = run->verbosity;
 	w.run = run;
 	w.tok = tok;
 	w.fd = fd;
-	if (!(w.ctx = t.ctx = p11e_ctx_new()))
-		return P11E_ERR_FAILED;
-	p11e_ctx_set_log(w.ctx, tool_log, &t);
-	p11e_ctx_set_flags(w.ctx, (run->force ? P11E_CTX_FORCE_LAST_PIN_TRY : 0) |
-	                                  (run->plan ? P11E_CTX_NO_LOGIN : 0));
-	st = open_token(&w);
+	w.events = events;
+	w.ctx = ctx;
 	if (st == P11E_OK) {
 		safe_serial(p11e_token_selected(w.ctx)->serial, w.serial, sizeof(w.serial));
 		st = p11e_list(w.ctx, P11E_LIST_KEYS, &w.objs, &w.nobjs);
@@ -583,6 +582,27 @@ int apply_token(const struct apply_run *run, const p11e_manifest_token *tok,
 	}
 	inbox_free(&w);
 	p11e_list_free(w.objs, w.nobjs);
-	p11e_ctx_free(w.ctx);
 	return failed ? (int)st : 0;
+}
+
+int apply_token(const struct apply_run *run, const p11e_manifest_token *tok,
+                const p11e_identity *const *ids, size_t n, int fd)
+{
+	struct tool t;
+	struct worker w;
+	int ret;
+
+	memset(&t, 0, sizeof(t));
+	memset(&w, 0, sizeof(w));
+	t.verbosity = run->verbosity;
+	w.run = run;
+	w.tok = tok;
+	if (!(w.ctx = t.ctx = p11e_ctx_new()))
+		return P11E_ERR_FAILED;
+	p11e_ctx_set_log(w.ctx, tool_log, &t);
+	p11e_ctx_set_flags(w.ctx, (run->force ? P11E_CTX_FORCE_LAST_PIN_TRY : 0) |
+	                                  (run->plan ? P11E_CTX_NO_LOGIN : 0));
+	ret = apply_identities(run, tok, w.ctx, open_token(&w), ids, n, fd, NULL);
+	p11e_ctx_free(w.ctx);
+	return ret;
 }

@@ -25,11 +25,41 @@ struct apply_run {
  */
 int apply_token(const struct apply_run *run, const p11e_manifest_token *tok,
                 const p11e_identity *const *ids, size_t n, int fd);
+/*
+ * The same for the token selected (and logged in to) on ctx, which the
+ * caller made: st is how that went (not P11E_OK: each identity fails with
+ * the context's error).  With events, the identities' JSON objects are
+ * appended to that array instead of written to fd (the station's card).
+ * 0, or the status that failed the token.
+ */
+int apply_identities(const struct apply_run *run, const p11e_manifest_token *tok, p11e_ctx *ctx,
+                     p11e_status st, const p11e_identity *const *ids, size_t n, int fd,
+                     json_t *events);
+
+/* What station (cmd-station.c) gives the worker of a card (station-card.c). */
+struct station_run {
+	struct apply_run apply;
+	const p11e_station *station;
+	const p11e_identity *const *ids;
+	size_t n;
+	const p11e_pin *pin;    /* the user PIN (new, when a blank token is initialised) */
+	const p11e_pin *so_pin; /* the SO PIN, or NULL (no init) */
+	const p11e_reader *reader;
+};
+/*
+ * station-card.c: provision the card that came at monotonic time inserted
+ * (apply_now) into sr->reader: one JSON line to fd.  0 ok, 1 failed.
+ */
+int station_card(const struct station_run *sr, unsigned card, double inserted, int fd);
 
 /* apply-audit.c: one JSON line for a write to a token (doc is released). */
 void apply_audit(const struct apply_run *run, json_t *doc);
 /* Open --audit's file (O_APPEND, 0600): fd, or -1 after printing why. */
 int apply_audit_open(const char *path);
+/* monotonic seconds, for durations */
+double apply_now(void);
+/* o[key] as a string, "" if it is none */
+const char *apply_str(json_t *o, const char *key);
 /* "2026-12-03T10:00:00Z" for now */
 void apply_time_iso(char *buf, size_t len);
 

@@ -75,17 +75,9 @@ struct counts {
 	int progress_drawn;
 };
 
-static double now_seconds(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static void progress(struct counts *c, int plan)
 {
-	double secs = now_seconds() - c->start;
+	double secs = apply_now() - c->start;
 
 	if (!c->progress)
 		return;
@@ -103,33 +95,26 @@ static void progress_clear(struct counts *c)
 	}
 }
 
-static const char *str(json_t *ev, const char *key)
-{
-	const char *s = json_string_value(json_object_get(ev, key));
-
-	return s ? s : "";
-}
-
 static void event_text(struct tool *t, json_t *ev)
 {
-	const char *result = str(ev, "result"), *action = str(ev, "action");
+	const char *result = apply_str(ev, "result"), *action = apply_str(ev, "action");
 
 	if (t->verbosity < 1 && strcmp(result, "failed") != 0)
 		return;
-	printf("%s/%s: %s", tool_esc(str(ev, "token")), tool_esc(str(ev, "identity")),
+	printf("%s/%s: %s", tool_esc(apply_str(ev, "token")), tool_esc(apply_str(ev, "identity")),
 	       *action ? action : "-");
 	if (json_object_get(ev, "days_left"))
 		printf(" (%lld days left)",
 		       (long long)json_integer_value(json_object_get(ev, "days_left")));
 	printf(": %s", result);
-	if (*str(ev, "csr"))
-		printf(", request %s", tool_esc(str(ev, "csr")));
-	if (*str(ev, "certificate"))
-		printf(", certificate %s", tool_esc(str(ev, "certificate")));
-	if (*str(ev, "detail"))
-		printf(", %s", str(ev, "detail"));
-	if (*str(ev, "error"))
-		printf(": %s", tool_esc(str(ev, "error")));
+	if (*apply_str(ev, "csr"))
+		printf(", request %s", tool_esc(apply_str(ev, "csr")));
+	if (*apply_str(ev, "certificate"))
+		printf(", certificate %s", tool_esc(apply_str(ev, "certificate")));
+	if (*apply_str(ev, "detail"))
+		printf(", %s", apply_str(ev, "detail"));
+	if (*apply_str(ev, "error"))
+		printf(": %s", tool_esc(apply_str(ev, "error")));
 	putchar('\n');
 }
 
@@ -137,7 +122,7 @@ static void event_text(struct tool *t, json_t *ev)
 static void handle_event(struct tool *t, struct counts *c, const char *line, int plan)
 {
 	json_t *ev = json_loads(line, 0, NULL);
-	const char *result = ev ? str(ev, "result") : "failed";
+	const char *result = ev ? apply_str(ev, "result") : "failed";
 
 	c->done++;
 	if (strcmp(result, "ok") == 0)
@@ -329,7 +314,7 @@ static void prometheus(const char *path, const struct counts *c, int rc)
 	             "# TYPE p11enroll_apply_duration_seconds gauge\n"
 	             "p11enroll_apply_duration_seconds %.3f\n",
 	             (long long)time(NULL), rc, c->failed == 0, c->changed, c->failed, c->unchanged,
-	             now_seconds() - c->start);
+	             apply_now() - c->start);
 	if (n > 0 && (size_t)n < sizeof(text))
 		tool_write_output(path, (const unsigned char *)text, (size_t)n);
 }
@@ -396,7 +381,7 @@ static int run_manifest(struct tool *t, int plan, const char *path, unsigned job
 	}
 	memset(&c, 0, sizeof(c));
 	c.total = nids;
-	c.start = now_seconds();
+	c.start = apply_now();
 	c.progress = isatty(STDERR_FILENO) && t->verbosity >= 1;
 	if (!js) {
 		fprintf(stderr, "p11enroll: out of memory\n");
@@ -414,7 +399,7 @@ static int run_manifest(struct tool *t, int plan, const char *path, unsigned job
 		                        "summary", "identities", (json_int_t)c.total, "changed",
 		                        (json_int_t)c.changed, "planned", (json_int_t)c.planned,
 		                        "unchanged", (json_int_t)c.unchanged, "failed",
-		                        (json_int_t)c.failed, "seconds", now_seconds() - c.start,
+		                        (json_int_t)c.failed, "seconds", apply_now() - c.start,
 		                        "exit", ret);
 		char *line = sum ? json_dumps(sum, JSON_COMPACT) : NULL;
 
@@ -426,7 +411,7 @@ static int run_manifest(struct tool *t, int plan, const char *path, unsigned job
 		printf("%s: %zu identities: %zu %s, %zu unchanged, %zu failed (%.1f s)\n",
 		       plan ? "plan" : "apply", c.total, plan ? c.planned : c.changed,
 		       plan ? "to change" : "changed", c.unchanged, c.failed,
-		       now_seconds() - c.start);
+		       apply_now() - c.start);
 	}
 	if (prom && !plan)
 		prometheus(prom, &c, ret);

@@ -3,21 +3,13 @@
  * cmd-wait.c - p11enroll wait: block until a card comes into (or leaves) a
  * reader.
  *
- * Ctrl-C: SIGINT and SIGTERM are blocked in every thread and taken by a
- * thread of their own (sigwait; SIGUSR2 tells it the wait is over), which
- * cancels the library's wait
- * (p11e_reader_wait_cancel: SCardCancel, which pcsc-lite allows from
- * another thread, never from a signal handler).  When the wait has returned,
- * the process dies of the very signal, so that a shell or a loop around it
- * sees what it expects (130 for Ctrl-C, 143 for SIGTERM).
+ * Ctrl-C ends the wait at once and the process dies of it (sigwatch.c).
  */
 #include "config.h"
 
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
-#include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,24 +34,6 @@ const char usage_wait[] =
 	"Ctrl-C ends the wait at once: p11enroll dies of SIGINT (exit status 130).\n";
 
 enum { OPT_READER = 256, OPT_REMOVED, OPT_NEXT, OPT_TIMEOUT };
-
-struct sigwatch {
-	p11e_ctx *ctx;
-	sigset_t set;
-	int sig; /* the signal taken, or 0 */
-};
-
-static void *watch(void *arg)
-{
-	struct sigwatch *w = arg;
-	int sig = 0;
-
-	if (sigwait(&w->set, &sig) != 0 || sig == SIGUSR2)
-		return NULL; /* SIGUSR2: the wait is over, from cmd_wait */
-	__atomic_store_n(&w->sig, sig, __ATOMIC_SEQ_CST);
-	p11e_reader_wait_cancel(w->ctx);
-	return NULL;
-}
 
 static int timeout_arg(const char *s, long *ms)
 {
@@ -114,12 +88,11 @@ int cmd_wait(struct tool *t, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct sigwatch w;
+	struct tool_sigwatch w;
 	const char *pattern = NULL;
 	unsigned flags = 0;
 	long timeout = -1;
 	p11e_reader r;
-	pthread_t th;
 	p11e_status st;
 	int opt, ret, sig;
 
@@ -143,33 +116,14 @@ int cmd_wait(struct tool *t, int argc, char **argv)
 	if (pattern && !*pattern)
 		return tool_usage_error("wait", "--reader is empty");
 
-	memset(&w, 0, sizeof(w));
-	w.ctx = t->ctx;
-	sigemptyset(&w.set);
-	sigaddset(&w.set, SIGINT);
-	sigaddset(&w.set, SIGTERM);
-	/* how cmd_wait ends the thread (no pthread_cancel: a thread cancelled in sigwait unwinds)
-	 */
-	sigaddset(&w.set, SIGUSR2);
-	/* before any thread is made (pcsc-lite's included): they inherit the mask */
-	if (pthread_sigmask(SIG_BLOCK, &w.set, NULL) != 0 ||
-	    pthread_create(&th, NULL, watch, &w) != 0) {
-		fprintf(stderr, "p11enroll: cannot watch for Ctrl-C: %s\n", strerror(errno));
-		return P11E_ERR_FAILED;
-	}
+	if ((ret = tool_sigwatch_start(&w, t->ctx)) != 0)
+		return ret;
 	st = p11e_reader_wait(t->ctx, pattern, flags, timeout, &r);
-	pthread_kill(th, SIGUSR2);
-	pthread_join(th, NULL);
-	sig = __atomic_load_n(&w.sig, __ATOMIC_SEQ_CST);
-	if (sig) {
-		/* die of it, as a program that did not catch it would */
+	if ((sig = tool_sigwatch_stop(&w))) {
 		p11e_reader_clear(&r);
-		signal(sig, SIG_DFL);
-		pthread_sigmask(SIG_UNBLOCK, &w.set, NULL);
-		raise(sig);
-		return 128 + sig;
+		return tool_sigwatch_die(&w, sig);
 	}
-	pthread_sigmask(SIG_UNBLOCK, &w.set, NULL);
+	tool_sigwatch_unblock(&w);
 	if (st != P11E_OK)
 		return tool_fail(t, st, NULL);
 	ret = print_event(t, &r, (flags & P11E_WAIT_REMOVED) != 0);

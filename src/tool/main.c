@@ -51,6 +51,8 @@ static const struct command commands[] = {
 	{ "readers", cmd_readers, "list card readers, their cards and slots", usage_readers, "" },
 	{ "wait", cmd_wait, "wait until a card comes into (or leaves) a reader", usage_wait,
 	  "reader= removed next timeout=" },
+	{ "station", cmd_station, "provision card after card from a recipe", usage_station,
+	  "recipe= reader= count=" },
 };
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
 

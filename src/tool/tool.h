@@ -7,6 +7,8 @@
 
 #include <getopt.h>
 #include <jansson.h>
+#include <pthread.h>
+#include <signal.h>
 
 #include "p11enroll.h"
 #include "p11enroll-ca.h"
@@ -87,6 +89,26 @@ extern const char usage_modules[], usage_tokens[], usage_init_token[], usage_pin
 int tool_status_prometheus(struct tool *t, int warn, const char *out);
 int cmd_readers(struct tool *t, int argc, char **argv);
 int cmd_wait(struct tool *t, int argc, char **argv);
+int cmd_station(struct tool *t, int argc, char **argv);
+extern const char usage_station[];
+
+/*
+ * sigwatch.c: SIGINT and SIGTERM blocked and taken by a thread that cancels
+ * the context's reader wait.  start: 0 or the exit code (after a message);
+ * stop: the signal taken (0: none; one that came while nothing watched
+ * stays pending for the next start); die: the process dies of sig.
+ */
+struct tool_sigwatch {
+	p11e_ctx *ctx;
+	sigset_t set;
+	pthread_t th;
+	int running;
+	int sig;
+};
+int tool_sigwatch_start(struct tool_sigwatch *w, p11e_ctx *ctx);
+int tool_sigwatch_stop(struct tool_sigwatch *w);
+int tool_sigwatch_die(struct tool_sigwatch *w, int sig);
+void tool_sigwatch_unblock(struct tool_sigwatch *w);
 
 /* cmd-readers.c: a reader's ATR as colon-separated hex; its JSON object */
 void tool_atr_hex(const p11e_reader *r, char *out, size_t size);

@@ -16,6 +16,10 @@
  *                            RV is hex (0x30, or 30) or a CKR_ name
  *                            (CKR_DEVICE_ERROR, CKR_DEVICE_REMOVED, ...).
  *   P11FAULT_FAIL_FUNC=NAME  count only the calls to NAME (e.g. C_Login).
+ *   P11FAULT_COUNT=PATH      keep the count of P11FAULT_FAIL in the file PATH
+ *                            (under flock), shared by every process that loads
+ *                            the module: "the N-th call" of a run whose
+ *                            worker processes load it afresh (station's cards).
  *   P11FAULT_TOKEN_FLAGS=HEX ORs HEX into CK_TOKEN_INFO.flags returned by
  *                            C_GetTokenInfo (CKF_USER_PIN_FINAL_TRY 0x20000,
  *                            CKF_USER_PIN_LOCKED 0x40000, ...).
@@ -77,6 +81,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -108,6 +113,7 @@ static int mech_set;
 static char gate_func[64]; /* P11FAULT_GATE, when gate_path */
 static char *gate_path;
 static unsigned long ncalls; /* calls counted for P11FAULT_FAIL */
+static char *count_path;     /* P11FAULT_COUNT: the count in a file, or NULL */
 static char *pinpad_pin;     /* P11FAULT_PINPAD, or NULL */
 
 /* P11FAULT_LIE, one bit a lie */
@@ -287,6 +293,11 @@ static void setup(void)
 	v = getenv("P11FAULT_FAIL");
 	if (v && *v && (setup_rv = parse_fail(v)) != CKR_OK)
 		return;
+	v = getenv("P11FAULT_COUNT");
+	if (v && *v && !(count_path = strdup(v))) {
+		setup_rv = bad_setting("out of memory");
+		return;
+	}
 	v = getenv("P11FAULT_FAIL_FUNC");
 	if (v && *v) {
 		if (strlen(v) >= sizeof(fail_func)) {
@@ -371,6 +382,33 @@ static CK_RV ready(void)
 	return setup_rv;
 }
 
+/* The next call's number: in this process, or in the P11FAULT_COUNT file (0 if it fails). */
+static unsigned long next_call(void)
+{
+	char buf[32];
+	unsigned long n = 0;
+	ssize_t r;
+	int fd, len;
+
+	if (!count_path)
+		return __atomic_add_fetch(&ncalls, 1, __ATOMIC_SEQ_CST);
+	fd = open(count_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0 || flock(fd, LOCK_EX) != 0) {
+		fprintf(stderr, "p11fault: P11FAULT_COUNT %s: %s\n", count_path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return 0;
+	}
+	r = pread(fd, buf, sizeof(buf) - 1, 0);
+	buf[r > 0 ? r : 0] = '\0';
+	n = strtoul(buf, NULL, 10) + 1;
+	len = snprintf(buf, sizeof(buf), "%lu\n", n);
+	if (pwrite(fd, buf, (size_t)len, 0) != len)
+		fprintf(stderr, "p11fault: P11FAULT_COUNT %s: %s\n", count_path, strerror(errno));
+	close(fd); /* the lock goes with it */
+	return n;
+}
+
 /*
  * Every call comes here first: log it, count it, and say whether to fail
  * it (1, with *rv) instead of forwarding it (0).
@@ -406,7 +444,7 @@ static int intercept(const char *name, CK_RV *rv)
 			nanosleep(&ts, NULL);
 	}
 	if (nspecs && (!fail_func[0] || strcmp(fail_func, name) == 0)) {
-		unsigned long n = __atomic_add_fetch(&ncalls, 1, __ATOMIC_SEQ_CST);
+		unsigned long n = next_call();
 
 		for (i = 0; i < nspecs; i++)
 			if (n == specs[i].n || (specs[i].and_later && n > specs[i].n)) {

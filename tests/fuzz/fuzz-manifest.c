@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * fuzz-manifest.c - libFuzzer target for the manifest parser
- * (p11e_manifest_parse, manifest.c, through datafile.c): any bytes must give
- * P11E_OK with a usable manifest, or P11E_ERR_INPUT with a message naming
- * the file, never a crash, a leak or a read outside the buffer.
+ * (p11e_manifest_parse, manifest.c, through datafile.c) and its station
+ * recipe variant (p11e_recipe_parse): any bytes must give P11E_OK with a
+ * usable manifest (recipe), or P11E_ERR_INPUT with a message naming the
+ * file, never a crash, a leak or a read outside the buffer.
  *
  * Built by 'make fuzz' (Makefile.am) with the library sources; seeds in
  * tests/fuzz/corpus/fuzz-manifest/.
@@ -16,6 +17,37 @@
 #include "internal.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* The same bytes as a station recipe: a [station] that station can use. */
+static void recipe(p11e_ctx *ctx, const uint8_t *data, size_t size)
+{
+	p11e_manifest *m = NULL;
+	const p11e_station *s;
+	const p11e_identity *ids;
+	size_t nt, ni;
+	p11e_status st = p11e_recipe_parse(ctx, "fuzz.recipe", data, size, &m);
+
+	if (st == P11E_OK) {
+		s = p11e_manifest_station(m);
+		ids = p11e_manifest_identities(m, &ni);
+		p11e_manifest_tokens(m, &nt);
+		if (!s || nt != 0 || ni == 0 || (s->init && !s->label) ||
+		    (s->label && (!s->label[0] || strlen(s->label) > 32)) ||
+		    (s->token == P11E_STATION_TOKEN_URI) != (s->uri != NULL) ||
+		    (s->pin && s->pin[0] != 'e' && s->pin[0] != 'f'))
+			abort();
+		for (size_t i = 0; i < ni; i++)
+			if (!ids[i].label[0] || !ids[i].outbox ||
+			    (!ids[i].subject && !ids[i].config))
+				abort();
+		p11e_manifest_free(m);
+	} else if (st == P11E_ERR_INPUT) {
+		if (m || !strstr(p11e_error_message(ctx), "fuzz.recipe"))
+			abort();
+	} else if (st != P11E_ERR_FAILED) {
+		abort();
+	}
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -66,5 +98,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		break;
 	}
+	recipe(ctx, data, size);
 	return 0;
 }

@@ -18,46 +18,6 @@
 #include "internal.h"
 #include "provider.h"
 
-static void take_back(p11e_ctx *ctx, const p11e_key *key)
-{
-	CK_RV saved_rv = ctx->last_rv;
-	const char *saved_call = ctx->last_call;
-
-	p11e__log(ctx, P11E_LOG_INFO, "removing key '%s': no certificate came for it", key->label);
-	P11_CALL(ctx, C_DestroyObject, ctx->session, key->handle);
-	if (key->pub_handle)
-		P11_CALL(ctx, C_DestroyObject, ctx->session, key->pub_handle);
-	ctx->last_rv = saved_rv;
-	ctx->last_call = saved_call;
-}
-
-/* A key with this label and a certificate: enrolled already, nothing to do. */
-static p11e_status enrolled_already(p11e_ctx *ctx, const char *label, p11e_import_result *res,
-                                    int *done)
-{
-	p11e_key key;
-	size_t n = 0;
-	p11e_status st;
-
-	*done = 0;
-	if (p11e_key_find(ctx, label, &key) != P11E_OK) {
-		/* none, or an error the enrolment itself will report */
-		p11e__clear_error(ctx);
-		return P11E_OK;
-	}
-	st = p11e__key_cert_count(ctx, &key, &n);
-	if (st == P11E_OK && n > 0) {
-		*done = 1;
-		res->already = 1;
-		snprintf(res->label, sizeof(res->label), "%s", key.label);
-		res->uri = p11e__object_uri(ctx, CKO_CERTIFICATE, key.label, key.id, key.id_len);
-		res->key = key;
-		return P11E_OK;
-	}
-	p11e_key_clear(&key);
-	return st;
-}
-
 p11e_status p11e_cmp_enroll(p11e_ctx *ctx, const p11e_cmp *cmp, const char *type, const char *label,
                             const unsigned char *id, size_t id_len, const p11e_req *req,
                             int *reused, p11e_import_result *res)
@@ -80,7 +40,7 @@ p11e_status p11e_cmp_enroll(p11e_ctx *ctx, const p11e_cmp *cmp, const char *type
 	if (!ctx->logged_in)
 		return p11e__fail(ctx, P11E_ERR_USAGE, "log in to the token first");
 	if (label && *label) {
-		st = enrolled_already(ctx, label, res, &done);
+		st = p11e__ca_enrolled(ctx, label, res, &done);
 		if (st != P11E_OK || done)
 			return st;
 	}
@@ -104,7 +64,7 @@ p11e_status p11e_cmp_enroll(p11e_ctx *ctx, const p11e_cmp *cmp, const char *type
 		st = cert ? p11e__cmp_import(&run, cert, &key, res) : p11e__cmp_failed(&run, label);
 	}
 	if (st != P11E_OK && !*reused)
-		take_back(ctx, &key);
+		p11e__ca_take_back(ctx, &key);
 done:
 	p11e__cmp_end(&run);
 	X509_REQ_free(csr);
@@ -203,7 +163,7 @@ p11e_status p11e_cmp_renew(p11e_ctx *ctx, const p11e_cmp *cmp, const char *keysp
 		          : p11e__cmp_failed(&run, key.label);
 	}
 	if (st != P11E_OK && !*reused)
-		take_back(ctx, &key);
+		p11e__ca_take_back(ctx, &key);
 done:
 	p11e__cmp_end(&run);
 	OSSL_CRMF_MSG_free(crm);

@@ -394,57 +394,6 @@ static p11e_status issue(p11e_ctx *ctx, struct est_session *s, const char *op, c
 	return st;
 }
 
-/*
- * The CA refused or failed: the key this run made goes again, so the token
- * is as it was; the failure's message stays.  Not after HTTP 202: the CA
- * holds the request for that key, and the next run must send it again.
- */
-static void take_back(p11e_ctx *ctx, const p11e_key *key, p11e_status st)
-{
-	char msg[sizeof(ctx->message)];
-	p11e_reason reason = ctx->reason;
-	CK_RV rv = ctx->last_rv;
-	const char *call = ctx->last_call;
-
-	if (st == P11E_OK || reason == P11E_REASON_CA_PENDING || !key->handle)
-		return;
-	memcpy(msg, ctx->message, sizeof(msg));
-	if (p11e_retire(ctx, key, P11E_RETIRE_FORCE) != P11E_OK)
-		p11e__log(ctx, P11E_LOG_WARN, "the key '%s' made for the CA stays: %s", key->label,
-		          ctx->message);
-	memcpy(ctx->message, msg, sizeof(msg));
-	ctx->reason = reason;
-	ctx->last_rv = rv;
-	ctx->last_call = call;
-}
-
-/* A key with this label and a certificate: enrolled already, nothing to do. */
-static p11e_status enrolled(p11e_ctx *ctx, const char *label, p11e_import_result *res, int *done)
-{
-	p11e_key key;
-	size_t n = 0;
-	p11e_status st;
-
-	*done = 0;
-	if (!label || !*label)
-		return P11E_OK;
-	if (p11e_key_find(ctx, label, &key) != P11E_OK) {
-		p11e__clear_error(ctx);
-		return P11E_OK;
-	}
-	st = p11e__key_cert_count(ctx, &key, &n);
-	if (st == P11E_OK && n > 0) {
-		*done = 1;
-		res->already = 1;
-		snprintf(res->label, sizeof(res->label), "%s", key.label);
-		res->uri = p11e__object_uri(ctx, CKO_CERTIFICATE, key.label, key.id, key.id_len);
-		res->key = key;
-		return P11E_OK;
-	}
-	p11e_key_clear(&key);
-	return st;
-}
-
 /* The key of keyspec and its newest certificate, for TLS client authentication. */
 static p11e_status auth_key(p11e_ctx *ctx, const char *keyspec, p11e_key *key, X509 **cert)
 {
@@ -475,7 +424,7 @@ p11e_status p11e_est_enroll(p11e_ctx *ctx, const p11e_est *e, const char *type, 
 	*reused = 0;
 	if (!ctx->logged_in)
 		return p11e__fail(ctx, P11E_ERR_USAGE, "log in to the token first");
-	st = enrolled(ctx, label, res, &done);
+	st = p11e__ca_enrolled(ctx, label, res, &done);
 	if (st != P11E_OK || done)
 		return st;
 	if (e && e->auth_key && (st = auth_key(ctx, e->auth_key, &akey, &acert)) != P11E_OK)
@@ -489,8 +438,9 @@ p11e_status p11e_est_enroll(p11e_ctx *ctx, const p11e_est *e, const char *type, 
 		                 &der, &derlen);
 	if (st == P11E_OK) {
 		st = issue(ctx, &s, "simpleenroll", &key, der, derlen, res);
-		if (!*reused)
-			take_back(ctx, &key, st);
+		/* not after HTTP 202: the CA holds the request for that key */
+		if (st != P11E_OK && !*reused && ctx->reason != P11E_REASON_CA_PENDING)
+			p11e__ca_take_back(ctx, &key);
 	}
 	p11e_free(der);
 	p11e_key_clear(&key);
@@ -527,8 +477,9 @@ p11e_status p11e_est_renew(p11e_ctx *ctx, const p11e_est *e, const char *keyspec
 		                &derlen);
 	if (st == P11E_OK) {
 		st = issue(ctx, &s, "simplereenroll", &key, der, derlen, res);
-		if (!*reused)
-			take_back(ctx, &key, st);
+		/* not after HTTP 202: the CA holds the request for that key */
+		if (st != P11E_OK && !*reused && ctx->reason != P11E_REASON_CA_PENDING)
+			p11e__ca_take_back(ctx, &key);
 	}
 	p11e_free(der);
 	p11e_key_clear(&key);

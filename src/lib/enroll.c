@@ -13,24 +13,39 @@
 
 #include "internal.h"
 
-/* The one private key with this label: 1 found, 0 none, or an error. */
-static p11e_status find_by_label(p11e_ctx *ctx, const char *label, p11e_key *key, int *found)
+/*
+ * The one private key with this label: *found 1, or 0 for none, or an
+ * error; *taken: some object (of any class) has the label.  One search for
+ * every class, so that keygen need not search for the label again (a token
+ * without an index, SoftHSMv2, reads every object for a search).
+ */
+static p11e_status find_by_label(p11e_ctx *ctx, const char *label, p11e_key *key, int *found,
+                                 int *taken)
 {
-	CK_OBJECT_CLASS cls = CKO_PRIVATE_KEY;
-	CK_ATTRIBUTE tmpl[2] = {
-		{ CKA_CLASS, &cls, sizeof(cls) },
-		{ CKA_LABEL, (void *)label, strlen(label) },
-	};
+	CK_ATTRIBUTE tmpl = { CKA_LABEL, (void *)label, strlen(label) };
 	CK_OBJECT_HANDLE *hits = NULL;
-	size_t n = 0;
+	size_t n = 0, npriv = 0;
 	p11e_status st;
 
 	*found = 0;
-	st = p11e__find_objects(ctx, tmpl, 2, &hits, &n);
-	if (st == P11E_OK && n > 1)
+	st = p11e__find_objects(ctx, &tmpl, 1, &hits, &n);
+	*taken = st != P11E_OK || n > 0;
+	/* the private keys among them, to the front of hits */
+	for (size_t i = 0; st == P11E_OK && i < n; i++) {
+		CK_OBJECT_CLASS cls = 0;
+		CK_ATTRIBUTE ca = { CKA_CLASS, &cls, sizeof(cls) };
+		CK_RV rv = P11_CALL(ctx, C_GetAttributeValue, ctx->session, hits[i], &ca, 1);
+
+		if (rv != CKR_OK)
+			st = p11e__fail_rv(ctx, "reading an object's class", "C_GetAttributeValue",
+			                   rv);
+		else if (cls == CKO_PRIVATE_KEY)
+			hits[npriv++] = hits[i];
+	}
+	if (st == P11E_OK && npriv > 1)
 		st = p11e__fail_why(ctx, P11E_ERR_NOT_FOUND, P11E_REASON_KEY_AMBIGUOUS,
-		                    "%zu private keys are labelled '%s'", n, label);
-	if (st == P11E_OK && n == 1) {
+		                    "%zu private keys are labelled '%s'", npriv, label);
+	if (st == P11E_OK && npriv == 1) {
 		st = p11e__key_describe(ctx, hits[0], key);
 		*found = st == P11E_OK;
 	}
@@ -56,7 +71,7 @@ p11e_status p11e_enroll(p11e_ctx *ctx, const char *type, const char *label, cons
 	p11e_key_type kt;
 	unsigned bits;
 	size_t certs = 0;
-	int found = 0, lock = -1;
+	int found = 0, taken = 1, lock = -1;
 	char bad[200];
 	p11e_status st;
 
@@ -84,7 +99,7 @@ p11e_status p11e_enroll(p11e_ctx *ctx, const char *type, const char *label, cons
 	/* find-or-create: one process at a time; what it finds is what the last one made */
 	st = p11e__token_lock(ctx, &lock);
 	if (st == P11E_OK)
-		st = find_by_label(ctx, label, key, &found);
+		st = find_by_label(ctx, label, key, &found, &taken);
 	if (st == P11E_OK && found) {
 		if (!same_type(key, kt, bits, curve)) {
 			char have[32];
@@ -117,7 +132,8 @@ p11e_status p11e_enroll(p11e_ctx *ctx, const char *type, const char *label, cons
 		if (o->profile)
 			st = p11e__profile_check_type(ctx, o->profile, kt, bits, curve);
 		if (st == P11E_OK)
-			st = p11e_keygen(ctx, type, label, id, id_len, key);
+			st = taken ? p11e_keygen(ctx, type, label, id, id_len, key)
+			           : p11e__keygen_label_free(ctx, type, label, id, id_len, key);
 	}
 	/* the key is complete (its final CKA_ID set): others may find it now */
 	p11e__token_unlock(ctx, &lock);

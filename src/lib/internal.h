@@ -561,6 +561,14 @@ void p11e__session_close(p11e_ctx *ctx);
  * outermost unlock lets go.  *fd is -1 when not held; unlock is a no-op then.
  */
 p11e_status p11e__token_lock(p11e_ctx *ctx, int *fd);
+/*
+ * keygen.c: p11e_keygen for a caller that holds the token lock and has just
+ * found no object of any class with this label (enroll): the label is not
+ * searched for again (on a token without an index, SoftHSMv2, a search
+ * reads every object).
+ */
+p11e_status p11e__keygen_label_free(p11e_ctx *ctx, const char *type, const char *label,
+                                    const unsigned char *id, size_t id_len, p11e_key *key);
 void p11e__token_unlock(p11e_ctx *ctx, int *fd);
 /*
  * lock.c: the module lock, from before C_Initialize to the end of the login

@@ -171,14 +171,41 @@ static p11e_status check_mechanism(p11e_ctx *ctx, p11e_key_type kt, unsigned bit
 }
 
 static p11e_status keygen_locked(p11e_ctx *ctx, const char *type, const char *label,
-                                 const unsigned char *id, size_t id_len, p11e_key *key);
+                                 const unsigned char *id, size_t id_len, int label_free,
+                                 p11e_key *key);
+
+/*
+ * The new pair described from the handles C_GenerateKeyPair gave, not by a
+ * search for the public half's CKA_ID: a token that keeps no index
+ * (SoftHSMv2) reads every object of the token for a search, so that apply's
+ * run of many keys grew with the square of their number.  That the token
+ * linked the halves by id, the public half's CKA_ID read back says.
+ */
+static p11e_status describe_new(p11e_ctx *ctx, CK_OBJECT_HANDLE hpub, CK_OBJECT_HANDLE hpriv,
+                                p11e_key *key)
+{
+	unsigned char id[sizeof(key->id)] = { 0 };
+	CK_ATTRIBUTE a = { CKA_ID, id, sizeof(id) };
+	p11e_status st = p11e__key_read(ctx, hpriv, key);
+	CK_RV rv;
+
+	if (st != P11E_OK)
+		return st;
+	rv = P11_CALL(ctx, C_GetAttributeValue, ctx->session, hpub, &a, 1);
+	if (rv != CKR_OK)
+		return p11e__fail_rv(ctx, "reading the new public key", "C_GetAttributeValue", rv);
+	if (!key->id_len || a.ulValueLen != key->id_len || memcmp(id, key->id, key->id_len) != 0)
+		return p11e__fail(ctx, P11E_ERR_TOKEN, "the token did not link the key pair by id");
+	key->pub_handle = hpub;
+	return p11e__key_finish(ctx, key);
+}
 
 /*
  * From "is the label free?" to the final CKA_ID, one p11enroll at a time:
  * two keygens of one label must not both find it free.
  */
-p11e_status p11e_keygen(p11e_ctx *ctx, const char *type, const char *label, const unsigned char *id,
-                        size_t id_len, p11e_key *key)
+static p11e_status keygen(p11e_ctx *ctx, const char *type, const char *label,
+                          const unsigned char *id, size_t id_len, int label_free, p11e_key *key)
 {
 	int lock = -1;
 	p11e_status st;
@@ -189,13 +216,26 @@ p11e_status p11e_keygen(p11e_ctx *ctx, const char *type, const char *label, cons
 		return p11e__fail(ctx, P11E_ERR_USAGE, "log in to the token first");
 	st = p11e__token_lock(ctx, &lock);
 	if (st == P11E_OK)
-		st = keygen_locked(ctx, type, label, id, id_len, key);
+		st = keygen_locked(ctx, type, label, id, id_len, label_free, key);
 	p11e__token_unlock(ctx, &lock);
 	return st;
 }
 
+p11e_status p11e_keygen(p11e_ctx *ctx, const char *type, const char *label, const unsigned char *id,
+                        size_t id_len, p11e_key *key)
+{
+	return keygen(ctx, type, label, id, id_len, 0, key);
+}
+
+p11e_status p11e__keygen_label_free(p11e_ctx *ctx, const char *type, const char *label,
+                                    const unsigned char *id, size_t id_len, p11e_key *key)
+{
+	return keygen(ctx, type, label, id, id_len, 1, key);
+}
+
 static p11e_status keygen_locked(p11e_ctx *ctx, const char *type, const char *label,
-                                 const unsigned char *id, size_t id_len, p11e_key *key)
+                                 const unsigned char *id, size_t id_len, int label_free,
+                                 p11e_key *key)
 {
 	static CK_BBOOL yes = CK_TRUE, no = CK_FALSE;
 	static CK_BYTE exponent[] = { 0x01, 0x00, 0x01 };
@@ -234,8 +274,9 @@ static p11e_status keygen_locked(p11e_ctx *ctx, const char *type, const char *la
 	if ((st = check_mechanism(ctx, kt, bits, type ? type : "rsa:2048")) != P11E_OK)
 		return st;
 
+	/* label_free: the caller searched for the label under the lock a moment ago */
 	probe = (CK_ATTRIBUTE){ CKA_LABEL, (void *)label, strlen(label) };
-	st = refuse_existing(ctx, &probe, "label", label);
+	st = label_free ? P11E_OK : refuse_existing(ctx, &probe, "label", label);
 	if (st == P11E_OK && id_len) {
 		hex(idhex, sizeof(idhex), id, id_len);
 		probe = (CK_ATTRIBUTE){ CKA_ID, (void *)id, id_len };
@@ -324,9 +365,7 @@ static p11e_status keygen_locked(p11e_ctx *ctx, const char *type, const char *la
 		return p11e__fail_rv(ctx, "generating the key pair", "C_GenerateKeyPair", rv);
 
 	/* from here on, any failure destroys the new pair: nothing half-made stays */
-	st = p11e__key_describe(ctx, hpriv, key);
-	if (st == P11E_OK && key->pub_handle != hpub)
-		st = p11e__fail(ctx, P11E_ERR_TOKEN, "the token did not link the key pair by id");
+	st = describe_new(ctx, hpub, hpriv, key);
 	if (st == P11E_OK)
 		st = check_attributes(ctx, key);
 	if (st == P11E_OK && id == tmp_id && !q->set_id_after_generation) {
@@ -356,7 +395,7 @@ static p11e_status keygen_locked(p11e_ctx *ctx, const char *type, const char *la
 			ctx->reason = P11E_REASON_KEY_ID_UNSETTABLE;
 		}
 		if (st == P11E_OK)
-			st = p11e__key_describe(ctx, hpriv, key);
+			st = describe_new(ctx, hpub, hpriv, key);
 	}
 	EVP_PKEY_free(pkey);
 	if (st != P11E_OK) {

@@ -405,8 +405,7 @@ p11e_status p11e__import_certs(p11e_ctx *ctx, STACK_OF(X509) *certs, STACK_OF(X5
  * the token, the key pair this run made is destroyed again; the context's
  * error (the CA's failure) stays as it was.
  */
-p11e_status p11e__ca_enrolled(p11e_ctx *ctx, const char *label, p11e_import_result *res,
-                              int *done);
+p11e_status p11e__ca_enrolled(p11e_ctx *ctx, const char *label, p11e_import_result *res, int *done);
 void p11e__ca_take_back(p11e_ctx *ctx, const p11e_key *key);
 /* lifecycle.c: the key's certificate that runs longest (P11E_REASON_KEY_NO_CERT if none). */
 p11e_status p11e__key_newest_cert(p11e_ctx *ctx, const p11e_key *key, X509 **out);

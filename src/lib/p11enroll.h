@@ -126,7 +126,7 @@ typedef enum p11e_reason {
 	/* certificate authorities (CMP, EST) */
 	P11E_REASON_CA_REFUSED,      /* the CA answered with a rejection (PKIStatus, failInfo) */
 	P11E_REASON_CA_UNREACHABLE,  /* no connection (CMP: or an HTTP error) */
-	P11E_REASON_CA_UNTRUSTED,    /* the CA's answer or TLS certificate is not from whom we trust */
+	P11E_REASON_CA_UNTRUSTED,    /* the answer or TLS certificate is not from whom we trust */
 	P11E_REASON_CA_TIMEOUT,      /* no answer in time */
 	P11E_REASON_CA_GARBAGE,      /* the answer is not what the protocol says */
 	P11E_REASON_CA_OTHER_KEY,    /* the issued certificate is for another public key */

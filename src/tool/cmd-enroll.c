@@ -23,7 +23,6 @@ const char usage_enroll[] =
 
 enum { OPT_LABEL = 256, OPT_ID, OPT_TYPE };
 
-
 int cmd_enroll(struct tool *t, int argc, char **argv)
 {
 	static const struct option opts[] = {

@@ -24,7 +24,6 @@ const char usage_renew[] =
 
 enum { OPT_KEY = 256, OPT_TYPE };
 
-
 int cmd_renew(struct tool *t, int argc, char **argv)
 {
 	static const struct option opts[] = {

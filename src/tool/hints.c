@@ -63,8 +63,8 @@ static const struct {
 	  "make a stronger key (keygen --type rsa:2048 or ec:P-256), or add --allow-weak" },
 	{ P11E_REASON_CHAIN_FOREIGN, "give --chain only the CA certificates that issued it" },
 	{ P11E_REASON_CA_REFUSED, "check --cmp-ref and --cmp-secret, or ask the CA's operator" },
-	{ P11E_REASON_CA_UNREACHABLE,
-	  "check the --cmp or --est URL (host and port), the proxy settings, and that the CA is up" },
+	{ P11E_REASON_CA_UNREACHABLE, "check the --cmp or --est URL (host and port), the proxy "
+	                              "settings, and that the CA is up" },
 	{ P11E_REASON_CA_UNTRUSTED,
 	  "check --ca-trust: it must hold the CA that signs the CMP answers or issued the EST "
 	  "server's certificate" },

@@ -10,9 +10,9 @@
 #include <pthread.h>
 #include <signal.h>
 
-#include "p11enroll.h"
 #include "p11enroll-ca.h"
 #include "p11enroll-reader.h"
+#include "p11enroll.h"
 
 /* Global options and the library context: one per run, no globals. */
 struct tool {

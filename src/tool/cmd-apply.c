@@ -112,7 +112,7 @@ static void event_text(struct tool *t, json_t *ev)
 	if (*apply_str(ev, "certificate"))
 		printf(", certificate %s", tool_esc(apply_str(ev, "certificate")));
 	if (*apply_str(ev, "detail"))
-		printf(", %s", apply_str(ev, "detail"));
+		printf(", %s", tool_esc(apply_str(ev, "detail")));
 	if (*apply_str(ev, "error"))
 		printf(": %s", tool_esc(apply_str(ev, "error")));
 	putchar('\n');

@@ -302,6 +302,12 @@ static p11e_status read_ca(p11e_ctx *ctx, const struct p11e__datafile *df, const
 	    (st = p11e__datafile_number(ctx, df, f_to, "ca_timeout", 1, 3600, "seconds", &timeout)))
 		return st;
 	id->ca_timeout = (int)timeout;
+	/* a station's card is all or nothing: its take-back knows no CA's certificate yet */
+	if (m->recipe && (id->cmp || id->est))
+		return p11e__datafile_invalid(ctx, df, id->cmp ? f_cmp : f_est,
+		                              id->cmp ? "cmp" : "est",
+		                              "a recipe's identities use outbox and inbox: "
+		                              "remove it (a CA is for a manifest)");
 	if (id->cmp && id->est)
 		return p11e__datafile_invalid(ctx, df, f_est, "est",
 		                              "give cmp or est, not both (the identity has "

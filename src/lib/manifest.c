@@ -25,9 +25,10 @@
 static const char *const token_fields[] = { "uri", "label", "module", "pin", NULL };
 
 const char *const p11e__identity_fields[] = {
-	"token",  "label", "type",       "subject", "san", "ext", "config", "profile",
-	"outbox", "inbox", "renew_days", "hook",    "est", "cmp", "ca_trust", "ca_fingerprint",
-	"cmp_ref", "cmp_secret", "auth_user", "auth_password", "auth_key", "ca_timeout", NULL,
+	"token",     "label",         "type",     "subject",        "san",        "ext",
+	"config",    "profile",       "outbox",   "inbox",          "renew_days", "hook",
+	"est",       "cmp",           "ca_trust", "ca_fingerprint", "cmp_ref",    "cmp_secret",
+	"auth_user", "auth_password", "auth_key", "ca_timeout",     NULL,
 };
 
 static const struct p11e__datafile_section sections[] = {
@@ -313,15 +314,15 @@ static p11e_status read_ca(p11e_ctx *ctx, const struct p11e__datafile *df, const
 		                              "give cmp or est, not both (the identity has "
 		                              "cmp = too)");
 	if (id->cmp && strncmp(id->cmp, "http://", 7) != 0)
-		return p11e__datafile_invalid(ctx, df, f_cmp, "cmp",
-		                              "give http://HOST:PORT/PATH");
+		return p11e__datafile_invalid(ctx, df, f_cmp, "cmp", "give http://HOST:PORT/PATH");
 	if (id->est && strncmp(id->est, "https://", 8) != 0)
 		return p11e__datafile_invalid(ctx, df, f_est, "est",
 		                              "give https://HOST[:PORT][/PATH]");
 	if (!id->cmp && !id->est) {
-		static const char *const ca_only[] = { "ca_trust",      "ca_fingerprint", "cmp_ref",
-			                               "cmp_secret",    "auth_user",      "auth_key",
-			                               "auth_password", "ca_timeout",     NULL };
+		static const char *const ca_only[] = {
+			"ca_trust", "ca_fingerprint", "cmp_ref",    "cmp_secret", "auth_user",
+			"auth_key", "auth_password",  "ca_timeout", NULL
+		};
 		const char *from;
 
 		for (size_t i = 0; ca_only[i]; i++)
@@ -333,13 +334,14 @@ static p11e_status read_ca(p11e_ctx *ctx, const struct p11e__datafile *df, const
 	}
 	if (id->cmp) {
 		if (id->ca_fingerprint || id->auth_user || id->auth_password)
-			return p11e__datafile_invalid(
-				ctx, df,
-				id->ca_fingerprint ? f_fp : id->auth_user ? f_user : f_pw,
-				id->ca_fingerprint ? "ca_fingerprint"
-				: id->auth_user    ? "auth_user"
-				                   : "auth_password",
-				"goes with est, not cmp");
+			return p11e__datafile_invalid(ctx, df,
+			                              id->ca_fingerprint ? f_fp
+			                              : id->auth_user    ? f_user
+			                                                 : f_pw,
+			                              id->ca_fingerprint ? "ca_fingerprint"
+			                              : id->auth_user    ? "auth_user"
+			                                                 : "auth_password",
+			                              "goes with est, not cmp");
 		if (!id->cmp_ref != !id->cmp_secret)
 			return p11e__datafile_invalid(ctx, df, id->cmp_ref ? f_ref : f_sec,
 			                              id->cmp_ref ? "cmp_ref" : "cmp_secret",

@@ -15,7 +15,7 @@
 
 /* The settings for id's CMP server. */
 static p11e_status cmp_make(p11e_ctx *ctx, const p11e_identity *id, p11e_cmp **out,
-                           const char **why)
+                            const char **why)
 {
 	p11e_cmp *c = p11e_cmp_new();
 	p11e_pin *secret = NULL;
@@ -47,7 +47,7 @@ static p11e_status cmp_make(p11e_ctx *ctx, const p11e_identity *id, p11e_cmp **o
 
 /* The settings for id's EST server. */
 static p11e_status est_make(p11e_ctx *ctx, const p11e_identity *id, p11e_est **out,
-                           const char **why)
+                            const char **why)
 {
 	p11e_est *e = p11e_est_new();
 	p11e_pin *pw = NULL;
@@ -78,9 +78,8 @@ static p11e_status est_make(p11e_ctx *ctx, const p11e_identity *id, p11e_est **o
 	return P11E_OK;
 }
 
-p11e_status apply_ca(p11e_ctx *ctx, const p11e_identity *id, const char *label,
-                     const char *old_key, const p11e_req *req, int *reused,
-                     p11e_import_result *res, const char **why)
+p11e_status apply_ca(p11e_ctx *ctx, const p11e_identity *id, const char *label, const char *old_key,
+                     const p11e_req *req, int *reused, p11e_import_result *res, const char **why)
 {
 	p11e_cmp *cmp = NULL;
 	p11e_est *est = NULL;

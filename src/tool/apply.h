@@ -57,9 +57,8 @@ int station_card(const struct station_run *sr, unsigned card, double inserted, i
  * CA (id->cmp or id->est), the certificate onto the token; *why: a message
  * instead of the context's, or NULL.
  */
-p11e_status apply_ca(p11e_ctx *ctx, const p11e_identity *id, const char *label,
-                     const char *old_key, const p11e_req *req, int *reused,
-                     p11e_import_result *res, const char **why);
+p11e_status apply_ca(p11e_ctx *ctx, const p11e_identity *id, const char *label, const char *old_key,
+                     const p11e_req *req, int *reused, p11e_import_result *res, const char **why);
 
 /* apply-audit.c: one JSON line for a write to a token (doc is released). */
 void apply_audit(const struct apply_run *run, json_t *doc);

@@ -182,6 +182,10 @@ bad https "cmp = https://127.0.0.1/pkix/" "cmp = https://127.0.0.1/pkix/: give h
 bad pass "$(printf 'cmp = %s\ncmp_ref = ref1\ncmp_secret = pass:%s' "$CMP" "$CMP_SECRET")" \
 	"cmp_secret: a secret's source is env:VAR, file:PATH or fd:N"
 not_contains "$ERR" "$CMP_SECRET"
+# a station's card is all or nothing, and its take-back knows no CA yet
+printf '[identity r]\nsubject = /CN=r\ncmp = %s\n' "$CMP" >"$T/recipe.conf"
+run_tool 7 station --recipe "$T/recipe.conf"
+contains "$ERR" "recipe $T/recipe.conf:3: [identity r] cmp = $CMP: a recipe's identities use outbox and inbox"
 equal "no keys after refused manifests" "$(n_keys)" 0
 
 case_ "plan: enroll at each CA, nothing written"

@@ -74,7 +74,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 			for (t = 0; t < nt && strcmp(toks[t].name, ids[i].token) != 0; t++)
 				;
-			/* a CA: one of cmp and est, an EST server trusted somehow, no secret inline */
+			/* a CA: cmp or est, an EST server trusted somehow, no inline secret */
 			if ((ids[i].cmp && ids[i].est) ||
 			    (ids[i].est && !ids[i].ca_trust && !ids[i].ca_fingerprint) ||
 			    (!ids[i].cmp_ref != !ids[i].cmp_secret) ||

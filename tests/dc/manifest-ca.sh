@@ -252,6 +252,8 @@ subject = /CN=down.example
 cmp = $DEAD
 cmp_ref = ref1
 cmp_secret = file:$T/cmp-secret
+# OpenSSL tries a refused connection again until the time is up
+ca_timeout = 2
 
 [identity e2]
 token = t
@@ -264,6 +266,9 @@ auth_password = file:$T/est-pw
 EOF
 run_tool 11 --json apply "$M" --audit "$AUDIT"
 equal "down: failed" "$(jq -r 'select(.identity == "down") | .result' "$OUT")" failed
+jq -r 'select(.identity == "down") | "\(.error) [\(.reason)]"' "$OUT" >"$T/down.txt"
+contains "$T/down.txt" "is not reachable"
+echo "# down: $(cat "$T/down.txt")"
 equal "e2: enrolled (fingerprint trust)" "$(jq -r 'select(.identity == "e2") | .result' "$OUT")" ok
 equal "c and e: unchanged" "$(jq -r 'select(.identity == "c" or .identity == "e") | .result' "$OUT" | sort -u)" unchanged
 cert_is_key est2 "$T/est/ca.pem"

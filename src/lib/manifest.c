@@ -273,6 +273,17 @@ static p11e_status ca_secret(p11e_ctx *ctx, const struct p11e__datafile *df, con
 }
 
 /*
+ * A [defaults] field that is not for the identity's protocol (or for no CA)
+ * is not the identity's, unless the protocol comes from [defaults] too: then
+ * [defaults] itself says two things that do not go together.
+ */
+static void drop_default(const char **v, const char *from, const char *proto_from)
+{
+	if (*v && strcmp(from, "defaults") == 0 && (!proto_from || strcmp(proto_from, "defaults") != 0))
+		*v = NULL;
+}
+
+/*
  * The identity's CA: cmp = URL or est = URL (or neither: outbox and inbox),
  * and the fields that go with the one given; what does not go together is
  * refused at the line of the field that is too many.
@@ -281,6 +292,7 @@ static p11e_status read_ca(p11e_ctx *ctx, const struct p11e__datafile *df, const
                            p11e_manifest *m, p11e_identity *id)
 {
 	const char *f_cmp, *f_est, *f_trust, *f_fp, *f_ref, *f_sec, *f_user, *f_pw, *f_key, *f_to;
+	const char *f_proto;
 	unsigned timeout = 0;
 	p11e_status st;
 
@@ -303,6 +315,29 @@ static p11e_status read_ca(p11e_ctx *ctx, const struct p11e__datafile *df, const
 	    (st = p11e__datafile_number(ctx, df, f_to, "ca_timeout", 1, 3600, "seconds", &timeout)))
 		return st;
 	id->ca_timeout = (int)timeout;
+	/* the protocol the identity names itself wins over the other one in [defaults] */
+	if (id->cmp && id->est && strcmp(f_cmp, f_est) != 0) {
+		if (strcmp(f_cmp, "defaults") == 0)
+			id->cmp = NULL;
+		else
+			id->est = NULL;
+	}
+	f_proto = id->cmp ? f_cmp : id->est ? f_est : NULL;
+	if (!id->cmp) {
+		drop_default(&id->cmp_ref, f_ref, f_proto);
+		drop_default(&id->cmp_secret, f_sec, f_proto);
+	}
+	if (!id->est) {
+		drop_default(&id->ca_fingerprint, f_fp, f_proto);
+		drop_default(&id->auth_user, f_user, f_proto);
+		drop_default(&id->auth_password, f_pw, f_proto);
+	}
+	if (!f_proto) {
+		drop_default(&id->ca_trust, f_trust, f_proto);
+		drop_default(&id->auth_key, f_key, f_proto);
+		if (f_to && strcmp(f_to, "defaults") == 0)
+			id->ca_timeout = 0;
+	}
 	/* a station's card is all or nothing: its take-back knows no CA's certificate yet */
 	if (m->recipe && (id->cmp || id->est))
 		return p11e__datafile_invalid(ctx, df, id->cmp ? f_cmp : f_est,
@@ -325,8 +360,9 @@ static p11e_status read_ca(p11e_ctx *ctx, const struct p11e__datafile *df, const
 		};
 		const char *from;
 
+		/* [defaults] may give them for the identities with a CA */
 		for (size_t i = 0; ca_only[i]; i++)
-			if (id_get(df, sect, ca_only[i], &from))
+			if (id_get(df, sect, ca_only[i], &from) && strcmp(from, "defaults") != 0)
 				return p11e__datafile_invalid(ctx, df, from, ca_only[i],
 				                              "goes with cmp = URL or est = URL: "
 				                              "add one or remove it");

@@ -188,6 +188,51 @@ run_tool 7 station --recipe "$T/recipe.conf"
 contains "$ERR" "recipe $T/recipe.conf:3: [identity r] cmp = $CMP: a recipe's identities use outbox and inbox"
 equal "no keys after refused manifests" "$(n_keys)" 0
 
+case_ "[defaults] CA fields go to the identities they fit"
+cat >"$T/mixed.conf" <<EOF
+[defaults]
+est = $EST
+ca_trust = est/ca.pem
+auth_user = alice
+auth_password = env:EST_PW
+ca_timeout = 10
+[token t]
+label = $TL
+[identity byest]
+token = t
+subject = /CN=a
+[identity bycmp]
+token = t
+subject = /CN=b
+cmp = $CMP
+cmp_ref = ref1
+cmp_secret = env:NOPE
+[identity bad]
+token = t
+subject = /CN=c
+est = https://127.0.0.1:1
+ca_fingerprint = SHA256:$(printf '%064d' 0)
+EOF
+line=$(grep -n '^ca_fingerprint' "$T/mixed.conf" | cut -d: -f1)
+run_tool 7 plan "$T/mixed.conf"
+contains "$ERR" "mixed.conf:$line: [identity bad] ca_fingerprint = SHA256:"
+contains "$ERR" "give ca_trust or ca_fingerprint, not both"
+sed -i '/^\[identity bad\]$/,$d' "$T/mixed.conf"
+run_tool 0 plan "$T/mixed.conf"
+contains "$OUT" "t/byest: create: planned, enroll at $EST"
+contains "$OUT" "t/bycmp: create: planned, enroll at $CMP"
+# no CA in [defaults]: its CA fields are for the identities that name one
+sed -e '/^est = /d' -e 's/^\[identity byest\]$/[identity byoutbox]/' \
+	-e 's|^subject = /CN=a$|subject = /CN=a\noutbox = out|' "$T/mixed.conf" >"$T/mixed2.conf"
+run_tool 0 plan "$T/mixed2.conf"
+contains "$OUT" "t/byoutbox: create: planned"
+not_contains "$OUT" "t/byoutbox: create: planned, enroll"
+contains "$OUT" "t/bycmp: create: planned, enroll at $CMP"
+printf 'auth_user = bob\n' >>"$T/mixed2.conf"
+line=$(grep -n '^auth_user = bob' "$T/mixed2.conf" | cut -d: -f1)
+run_tool 7 plan "$T/mixed2.conf"
+contains "$ERR" "mixed2.conf:$line: [identity bycmp] auth_user = bob: goes with est, not cmp"
+
 case_ "plan: enroll at each CA, nothing written"
 env -u USER_PIN -u EST_PW "$P11ENROLL" --module "$SOFTHSM_MODULE" plan "$M" >"$OUT" 2>"$ERR"
 equal "plan exit 0" "$?" 0

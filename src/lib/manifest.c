@@ -279,7 +279,8 @@ static p11e_status ca_secret(p11e_ctx *ctx, const struct p11e__datafile *df, con
  */
 static void drop_default(const char **v, const char *from, const char *proto_from)
 {
-	if (*v && strcmp(from, "defaults") == 0 && (!proto_from || strcmp(proto_from, "defaults") != 0))
+	if (*v && strcmp(from, "defaults") == 0 &&
+	    (!proto_from || strcmp(proto_from, "defaults") != 0))
 		*v = NULL;
 }
 

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "p11enroll-ca.h"
 
 /* a manifest of thousands of identities is a few hundred KiB */
 #define MAX_MANIFEST_SIZE (4 * 1024 * 1024)
@@ -24,8 +25,10 @@
 static const char *const token_fields[] = { "uri", "label", "module", "pin", NULL };
 
 const char *const p11e__identity_fields[] = {
-	"token",  "label", "type",       "subject", "san", "ext", "config", "profile",
-	"outbox", "inbox", "renew_days", "hook",    "est", "cmp", NULL,
+	"token",     "label",         "type",     "subject",        "san",        "ext",
+	"config",    "profile",       "outbox",   "inbox",          "renew_days", "hook",
+	"est",       "cmp",           "ca_trust", "ca_fingerprint", "cmp_ref",    "cmp_secret",
+	"auth_user", "auth_password", "auth_key", "ca_timeout",     NULL,
 };
 
 static const struct p11e__datafile_section sections[] = {
@@ -243,6 +246,180 @@ static p11e_status split_ext(p11e_ctx *ctx, const struct p11e__datafile *df, con
 	return P11E_OK;
 }
 
+/* A CA field's value (identity, else [defaults]) kept in *out; *from: its section. */
+static p11e_status ca_field(p11e_ctx *ctx, const struct p11e__datafile *df, const char *sect,
+                            p11e_manifest *m, const char *field, const char **out,
+                            const char **from)
+{
+	const char *v = id_get(df, sect, field, from);
+
+	*out = NULL;
+	if (v && !(*out = keep(m, v)))
+		return p11e__fail(ctx, P11E_ERR_FAILED, "out of memory");
+	return P11E_OK;
+}
+
+/* A secret's source: env:, file: or fd:, never the secret (the message does not repeat it). */
+static p11e_status ca_secret(p11e_ctx *ctx, const struct p11e__datafile *df, const char *from,
+                             const char *field, const char *v)
+{
+	if (!v || is_pin_source(v))
+		return P11E_OK;
+	return p11e__fail(ctx, P11E_ERR_INPUT,
+	                  "%s %s:%ld: [%s] %s: a secret's source is env:VAR, file:PATH or fd:N, "
+	                  "never the secret itself: name where it is",
+	                  df->kind->what, df->name, p11e__datafile_line(df, from, field, 0), from,
+	                  field);
+}
+
+/*
+ * A [defaults] field that is not for the identity's protocol (or for no CA)
+ * is not the identity's, unless the protocol comes from [defaults] too: then
+ * [defaults] itself says two things that do not go together.
+ */
+static void drop_default(const char **v, const char *from, const char *proto_from)
+{
+	if (*v && strcmp(from, "defaults") == 0 &&
+	    (!proto_from || strcmp(proto_from, "defaults") != 0))
+		*v = NULL;
+}
+
+/*
+ * The identity's CA: cmp = URL or est = URL (or neither: outbox and inbox),
+ * and the fields that go with the one given; what does not go together is
+ * refused at the line of the field that is too many.
+ */
+static p11e_status read_ca(p11e_ctx *ctx, const struct p11e__datafile *df, const char *sect,
+                           p11e_manifest *m, p11e_identity *id)
+{
+	const char *f_cmp, *f_est, *f_trust, *f_fp, *f_ref, *f_sec, *f_user, *f_pw, *f_key, *f_to;
+	const char *f_proto;
+	unsigned timeout = 0;
+	p11e_status st;
+
+	if ((st = ca_field(ctx, df, sect, m, "cmp", &id->cmp, &f_cmp)) ||
+	    (st = ca_field(ctx, df, sect, m, "est", &id->est, &f_est)) ||
+	    (st = ca_field(ctx, df, sect, m, "ca_fingerprint", &id->ca_fingerprint, &f_fp)) ||
+	    (st = ca_field(ctx, df, sect, m, "cmp_ref", &id->cmp_ref, &f_ref)) ||
+	    (st = ca_field(ctx, df, sect, m, "cmp_secret", &id->cmp_secret, &f_sec)) ||
+	    (st = ca_field(ctx, df, sect, m, "auth_user", &id->auth_user, &f_user)) ||
+	    (st = ca_field(ctx, df, sect, m, "auth_password", &id->auth_password, &f_pw)) ||
+	    (st = ca_field(ctx, df, sect, m, "auth_key", &id->auth_key, &f_key)))
+		return st;
+	id->ca_trust = keep_path(m, id_get(df, sect, "ca_trust", &f_trust));
+	if (id_get(df, sect, "ca_trust", &f_trust) && !id->ca_trust)
+		return p11e__fail(ctx, P11E_ERR_FAILED, "out of memory");
+	if ((st = ca_secret(ctx, df, f_sec, "cmp_secret", id->cmp_secret)) ||
+	    (st = ca_secret(ctx, df, f_pw, "auth_password", id->auth_password)))
+		return st;
+	if (id_get(df, sect, "ca_timeout", &f_to) &&
+	    (st = p11e__datafile_number(ctx, df, f_to, "ca_timeout", 1, 3600, "seconds", &timeout)))
+		return st;
+	id->ca_timeout = (int)timeout;
+	/* the protocol the identity names itself wins over the other one in [defaults] */
+	if (id->cmp && id->est && strcmp(f_cmp, f_est) != 0) {
+		if (strcmp(f_cmp, "defaults") == 0)
+			id->cmp = NULL;
+		else
+			id->est = NULL;
+	}
+	f_proto = id->cmp ? f_cmp : id->est ? f_est : NULL;
+	if (!id->cmp) {
+		drop_default(&id->cmp_ref, f_ref, f_proto);
+		drop_default(&id->cmp_secret, f_sec, f_proto);
+	}
+	if (!id->est) {
+		drop_default(&id->ca_fingerprint, f_fp, f_proto);
+		drop_default(&id->auth_user, f_user, f_proto);
+		drop_default(&id->auth_password, f_pw, f_proto);
+	}
+	if (!f_proto) {
+		drop_default(&id->ca_trust, f_trust, f_proto);
+		drop_default(&id->auth_key, f_key, f_proto);
+		if (f_to && strcmp(f_to, "defaults") == 0)
+			id->ca_timeout = 0;
+	}
+	/* a station's card is all or nothing: its take-back knows no CA's certificate yet */
+	if (m->recipe && (id->cmp || id->est))
+		return p11e__datafile_invalid(ctx, df, id->cmp ? f_cmp : f_est,
+		                              id->cmp ? "cmp" : "est",
+		                              "a recipe's identities use outbox and inbox: "
+		                              "remove it (a CA is for a manifest)");
+	if (id->cmp && id->est)
+		return p11e__datafile_invalid(ctx, df, f_est, "est",
+		                              "give cmp or est, not both (the identity has "
+		                              "cmp = too)");
+	if (id->cmp && strncmp(id->cmp, "http://", 7) != 0)
+		return p11e__datafile_invalid(ctx, df, f_cmp, "cmp", "give http://HOST:PORT/PATH");
+	if (id->est && strncmp(id->est, "https://", 8) != 0)
+		return p11e__datafile_invalid(ctx, df, f_est, "est",
+		                              "give https://HOST[:PORT][/PATH]");
+	if (!id->cmp && !id->est) {
+		static const char *const ca_only[] = {
+			"ca_trust", "ca_fingerprint", "cmp_ref",    "cmp_secret", "auth_user",
+			"auth_key", "auth_password",  "ca_timeout", NULL
+		};
+		const char *from;
+
+		/* [defaults] may give them for the identities with a CA */
+		for (size_t i = 0; ca_only[i]; i++)
+			if (id_get(df, sect, ca_only[i], &from) && strcmp(from, "defaults") != 0)
+				return p11e__datafile_invalid(ctx, df, from, ca_only[i],
+				                              "goes with cmp = URL or est = URL: "
+				                              "add one or remove it");
+		return P11E_OK;
+	}
+	if (id->cmp) {
+		if (id->ca_fingerprint || id->auth_user || id->auth_password)
+			return p11e__datafile_invalid(ctx, df,
+			                              id->ca_fingerprint ? f_fp
+			                              : id->auth_user    ? f_user
+			                                                 : f_pw,
+			                              id->ca_fingerprint ? "ca_fingerprint"
+			                              : id->auth_user    ? "auth_user"
+			                                                 : "auth_password",
+			                              "goes with est, not cmp");
+		if (!id->cmp_ref != !id->cmp_secret)
+			return p11e__datafile_invalid(ctx, df, id->cmp_ref ? f_ref : f_sec,
+			                              id->cmp_ref ? "cmp_ref" : "cmp_secret",
+			                              "cmp_ref and cmp_secret go together: add "
+			                              "the other");
+		if (id->cmp_secret && id->auth_key)
+			return p11e__datafile_invalid(ctx, df, f_key, "auth_key",
+			                              "give cmp_secret or auth_key, not both");
+		return P11E_OK;
+	}
+	if (id->cmp_ref || id->cmp_secret)
+		return p11e__datafile_invalid(ctx, df, id->cmp_ref ? f_ref : f_sec,
+		                              id->cmp_ref ? "cmp_ref" : "cmp_secret",
+		                              "goes with cmp, not est");
+	if (!id->ca_trust && !id->ca_fingerprint)
+		return p11e__datafile_invalid(ctx, df, f_est, "est",
+		                              "add ca_trust = FILE or ca_fingerprint = "
+		                              "SHA256:HEX: the server is never trusted blindly");
+	if (id->ca_trust && id->ca_fingerprint)
+		return p11e__datafile_invalid(ctx, df, f_fp, "ca_fingerprint",
+		                              "give ca_trust or ca_fingerprint, not both");
+	if (id->ca_fingerprint) {
+		p11e_est *e = p11e_est_new();
+		int bad = !e || p11e_est_set_fingerprint(e, id->ca_fingerprint) != P11E_OK;
+
+		p11e_est_free(e);
+		if (bad)
+			return p11e__datafile_invalid(ctx, df, f_fp, "ca_fingerprint",
+			                              "give SHA256: and 32 bytes of hex");
+	}
+	if (!id->auth_user != !id->auth_password)
+		return p11e__datafile_invalid(ctx, df, id->auth_user ? f_user : f_pw,
+		                              id->auth_user ? "auth_user" : "auth_password",
+		                              "auth_user and auth_password go together: add "
+		                              "the other");
+	if (id->auth_user && id->auth_key)
+		return p11e__datafile_invalid(ctx, df, f_key, "auth_key",
+		                              "give auth_user or auth_key, not both");
+	return P11E_OK;
+}
+
 p11e_status p11e__identity_read(p11e_ctx *ctx, const struct p11e__datafile *df, const char *sect,
                                 p11e_manifest *m, p11e_identity *id)
 {
@@ -258,12 +435,8 @@ p11e_status p11e__identity_read(p11e_ctx *ctx, const struct p11e__datafile *df, 
 	id->name = keep(m, strchr(sect, ' ') ? strchr(sect, ' ') + 1 : sect);
 	if (!id->name)
 		return p11e__fail(ctx, P11E_ERR_FAILED, "out of memory");
-	/* the CA protocols come with EST/CMP support: refused, not ignored, until then */
-	if ((v = id_get(df, sect, "est", &from)) || (v = id_get(df, sect, "cmp", &from)))
-		return p11e__datafile_invalid(ctx, df, from,
-		                              p11e__datafile_get(df, from, "est") ? "est" : "cmp",
-		                              "a CA protocol in a manifest is coming in a later "
-		                              "version: use outbox and inbox for now");
+	if ((st = read_ca(ctx, df, sect, m, id)))
+		return st;
 	v = id_get(df, sect, "token", &from);
 	/* a recipe's identities are all on the card's token */
 	if (m->recipe && v)
@@ -302,7 +475,7 @@ p11e_status p11e__identity_read(p11e_ctx *ctx, const struct p11e__datafile *df, 
 		                  "(subject = /CN=...)",
 		                  df->kind->what, df->name, id->line, sect);
 	id->profile = keep(m, id_get(df, sect, "profile", &from));
-	if (!(v = id_get(df, sect, "outbox", &from)))
+	if (!(v = id_get(df, sect, "outbox", &from)) && !id->cmp && !id->est)
 		return p11e__fail(ctx, P11E_ERR_INPUT,
 		                  "%s %s:%ld: [%s] has no outbox: add outbox = DIR, where "
 		                  "requests are written for the CA",

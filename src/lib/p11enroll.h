@@ -690,6 +690,17 @@ typedef struct p11e_identity {
 	unsigned renew_days; /* renew when this many days or fewer are left (default 30) */
 	const char *hook;    /* an absolute path, and arguments, run after a renewal; or NULL */
 	long line;           /* the line of its section header */
+	/* since 1.1: a CA (one of cmp and est, or neither: outbox and inbox) */
+	const char *cmp;            /* a CMP server's URL, or NULL */
+	const char *est;            /* an EST server's URL, or NULL */
+	const char *ca_trust;       /* the CA's trust anchors (a file), or NULL */
+	const char *ca_fingerprint; /* EST: "SHA256:HEX" of a /cacerts certificate, or NULL */
+	const char *cmp_ref;        /* CMP: the shared secret's reference, or NULL */
+	const char *cmp_secret;     /* CMP: the secret's source (env:, file:, fd:), or NULL */
+	const char *auth_user;      /* EST: HTTP Basic user, or NULL */
+	const char *auth_password;  /* EST: its password's source (env:, file:, fd:), or NULL */
+	const char *auth_key;       /* a token key (URI or label) to authenticate with, or NULL */
+	int ca_timeout;             /* seconds (1 to 3600), 0: the library's default */
 } p11e_identity;
 
 /* Read and check the manifest in path; free with p11e_manifest_free. */

@@ -388,6 +388,51 @@ static int write_csr(struct worker *w, json_t *ev, const char *path, const unsig
 	return 0;
 }
 
+/* Enrol or renew at the identity's CA: key, certificate and chain onto the token in one step. */
+static void act_ca(struct worker *w, const p11e_identity *id, enum action a, const p11e_object *key,
+                   const p11e_req *req, json_t *ev)
+{
+	const char *old = a == A_RENEW ? key->uri : NULL, *why = NULL;
+	p11e_import_result res;
+	p11e_status st;
+	char msg[4400];
+	json_t *audit;
+	int reused = 0;
+
+	memset(&res, 0, sizeof(res));
+	st = apply_ca(w->ctx, id, key ? key->label : id->label, old, req, &reused, &res, &why);
+	audit = audit_new(w, id, a == A_RENEW ? "renew" : "enroll");
+	if (audit)
+		tool_json_set_text(audit, "ca", id->cmp ? id->cmp : id->est);
+	audit_object(audit, res.key.uri);
+	audit_object(audit, res.uri);
+	audit_object(audit, old);
+	if (why && audit) {
+		json_object_set_new(audit, "result", json_string("failed"));
+		tool_json_set_text(audit, "error", why);
+		apply_audit(w->run, audit);
+	} else {
+		audit_result(w, audit, st);
+	}
+	if (st != P11E_OK) {
+		event_error(ev, w->ctx, why);
+		goto done;
+	}
+	tool_json_set_text(ev, "key_uri", res.key.uri);
+	tool_json_set_text(ev, "cert_uri", res.uri);
+	if (old)
+		tool_json_set_text(ev, "old_key_uri", old);
+	json_object_set_new(ev, "reused", json_boolean(reused));
+	json_object_set_new(ev, "chain_written", json_integer((json_int_t)res.chain_written));
+	if (a == A_RENEW && id->hook && run_hook(w, id, old, &res.key, "", msg, sizeof(msg)) != 0) {
+		event_error(ev, w->ctx, msg);
+		goto done;
+	}
+	json_object_set_new(ev, "result", json_string("ok"));
+done:
+	p11e_import_result_clear(&res);
+}
+
 /* Make it so; the event says how it went. */
 static void act(struct worker *w, const p11e_identity *id, enum action a, const p11e_object *key,
                 const char *certfile, json_t *ev)
@@ -406,6 +451,11 @@ static void act(struct worker *w, const p11e_identity *id, enum action a, const 
 	memset(&res, 0, sizeof(res));
 	if (a != A_IMPORT && (st = p11e_identity_req(w->ctx, id, &req)) != P11E_OK) {
 		event_error(ev, w->ctx, NULL);
+		return;
+	}
+	if ((id->cmp || id->est) && (a == A_CREATE || a == A_RENEW)) {
+		act_ca(w, id, a, key, req, ev);
+		p11e_req_free(req);
 		return;
 	}
 	switch (a) {
@@ -480,7 +530,8 @@ static void one_identity(struct worker *w, const p11e_identity *id)
 	struct stat sb;
 	json_t *ev;
 
-	if (!key) {
+	if (!key || (!cert && (id->cmp || id->est))) {
+		/* at a CA: a key left without a certificate is enrolled again (reused) */
 		a = A_CREATE;
 	} else if (!cert) {
 		csr_path(w, id, key->label, path, sizeof(path));
@@ -505,6 +556,14 @@ static void one_identity(struct worker *w, const p11e_identity *id)
 		                                     : "waiting for its certificate"));
 	if (certfile)
 		tool_json_set_text(ev, "certificate", certfile);
+	if ((id->cmp || id->est) && (a == A_CREATE || a == A_RENEW)) {
+		char at[4200];
+
+		snprintf(at, sizeof(at), "%s at %s", a == A_CREATE ? "enroll" : "renew",
+		         id->cmp ? id->cmp : id->est);
+		tool_json_set_text(ev, "ca", id->cmp ? id->cmp : id->est);
+		tool_json_set_text(ev, "detail", at);
+	}
 	if (a == A_NOTHING)
 		json_object_set_new(ev, "result", json_string("unchanged"));
 	else if (w->run->plan)

@@ -52,6 +52,14 @@ struct station_run {
  */
 int station_card(const struct station_run *sr, unsigned card, double inserted, int fd);
 
+/*
+ * apply-ca.c: enrol label (old_key NULL) or renew old_key at the identity's
+ * CA (id->cmp or id->est), the certificate onto the token; *why: a message
+ * instead of the context's, or NULL.
+ */
+p11e_status apply_ca(p11e_ctx *ctx, const p11e_identity *id, const char *label, const char *old_key,
+                     const p11e_req *req, int *reused, p11e_import_result *res, const char **why);
+
 /* apply-audit.c: one JSON line for a write to a token (doc is released). */
 void apply_audit(const struct apply_run *run, json_t *doc);
 /* Open --audit's file (O_APPEND, 0600): fd, or -1 after printing why. */

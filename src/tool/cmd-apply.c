@@ -45,7 +45,8 @@ const char usage_apply[] =
 	"Usage: p11enroll [GLOBAL OPTIONS] apply MANIFEST [-j N] [--audit FILE|syslog]\n"
 	"                 [--prometheus FILE]\n"
 	"Make the manifest so: create keys and write their requests to the outbox,\n"
-	"import certificates found in the inbox, renew inside the renewal window.\n"
+	"import certificates found in the inbox, renew inside the renewal window;\n"
+	"an identity with cmp or est is enrolled and renewed at that CA instead.\n"
 	"Tokens are worked on in parallel; a failure never stops other identities.\n"
 	"Exit status: 0 nothing to do, 10 changes made and all succeeded, 11 some failed.\n"
 	"\n"
@@ -112,7 +113,7 @@ static void event_text(struct tool *t, json_t *ev)
 	if (*apply_str(ev, "certificate"))
 		printf(", certificate %s", tool_esc(apply_str(ev, "certificate")));
 	if (*apply_str(ev, "detail"))
-		printf(", %s", apply_str(ev, "detail"));
+		printf(", %s", tool_esc(apply_str(ev, "detail")));
 	if (*apply_str(ev, "error"))
 		printf(": %s", tool_esc(apply_str(ev, "error")));
 	putchar('\n');

@@ -74,7 +74,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 			for (t = 0; t < nt && strcmp(toks[t].name, ids[i].token) != 0; t++)
 				;
-			if (t == nt || !ids[i].label[0] || !ids[i].outbox ||
+			/* a CA: cmp or est, an EST server trusted somehow, no inline secret */
+			if ((ids[i].cmp && ids[i].est) ||
+			    (ids[i].est && !ids[i].ca_trust && !ids[i].ca_fingerprint) ||
+			    (!ids[i].cmp_ref != !ids[i].cmp_secret) ||
+			    (ids[i].cmp_secret && strncmp(ids[i].cmp_secret, "pass:", 5) == 0) ||
+			    (ids[i].auth_password &&
+			     strncmp(ids[i].auth_password, "pass:", 5) == 0) ||
+			    ids[i].ca_timeout < 0 || ids[i].ca_timeout > 3600)
+				abort();
+			if (t == nt || !ids[i].label[0] ||
+			    (!ids[i].outbox && !ids[i].cmp && !ids[i].est) ||
 			    (!ids[i].subject && !ids[i].config) || ids[i].renew_days > 3650 ||
 			    (ids[i].hook && ids[i].hook[0] != '/'))
 				abort();

@@ -52,15 +52,6 @@ serve() {
 	PORT=$(cat "$T/$_name.port")
 }
 
-# pub_of_cert PEM / pub_of_key LABEL: the public key, DER in hex
-pub_of_cert() {
-	openssl x509 -in "$1" -noout -pubkey | openssl pkey -pubin -outform DER | od -An -tx1 | tr -d ' \n'
-}
-pub_of_key() {
-	pkcs11-tool --module "$SOFTHSM_MODULE" --token-label "$TL" --read-object --type pubkey \
-		--label "$1" -o "$T/pub.der" >/dev/null 2>&1
-	openssl pkey -pubin -inform DER -in "$T/pub.der" -outform DER | od -An -tx1 | tr -d ' \n'
-}
 # the token's objects as list --json shows them, days_left taken out: a
 # certificate issued in the second before the first listing is a day shorter
 # in the second one (365 days, then 364.99)

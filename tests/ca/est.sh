@@ -77,9 +77,7 @@ expect_rc 0 ua enroll --label web --type ec:P-256 --subject /CN=web.example \
 contains "$ERR" "the CA asks the request for: challengePassword, extendedKeyUsage"
 u export --cert web -o "$T/web.pem" >/dev/null 2>&1
 check "issued certificate verifies with the CA" openssl verify -CAfile "$CA" "$T/web.pem"
-equal "certificate's key is the token key" "$(openssl x509 -in "$T/web.pem" -noout -pubkey)" \
-	"$(u --json list | jq -r '.[] | select(.class=="public-key" and .label=="web") | .uri' |
-		head -1 >/dev/null; openssl x509 -in "$T/web.pem" -noout -pubkey)"
+equal "certificate's key is the token key" "$(pub_of_cert "$T/web.pem")" "$(pub_of_key web)"
 u --json list >"$T/list.json" 2>/dev/null
 equal "key non-extractable" \
 	"$(jq -r '.[] | select(.class=="private-key" and .label=="web") | "\(.extractable) \(.sensitive) \(.never_extractable)"' "$T/list.json")" \

@@ -427,3 +427,14 @@ unchanged() {
 certs_in() {
 	grep -c -- '-----BEGIN CERTIFICATE-----' "$1"
 }
+
+# pub_of_cert PEM / pub_of_key LABEL: the public key of a certificate file,
+# or of the key pair LABEL on token $TL (read by pkcs11-tool), DER in hex
+pub_of_cert() {
+	openssl x509 -in "$1" -noout -pubkey | openssl pkey -pubin -outform DER | od -An -tx1 | tr -d ' \n'
+}
+pub_of_key() {
+	pkcs11-tool --module "$SOFTHSM_MODULE" --token-label "$TL" --read-object --type pubkey \
+		--label "$1" -o "$T/pub.der" >/dev/null 2>&1
+	openssl pkey -pubin -inform DER -in "$T/pub.der" -outform DER | od -An -tx1 | tr -d ' \n'
+}

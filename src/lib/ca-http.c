@@ -22,7 +22,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "est.h"
+#include "ca-net.h"
 
 #define MAX_ANSWER (1L << 20)
 

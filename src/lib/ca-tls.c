@@ -13,7 +13,7 @@
 #include <openssl/x509v3.h>
 #include <string.h>
 
-#include "est.h"
+#include "ca-net.h"
 #include "provider.h"
 
 static int is_ip(const char *host)

@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "est.h"
+#include "est-parse.h"
 
 #define MAX_ANSWER (1UL << 20)
 

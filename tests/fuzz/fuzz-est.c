@@ -20,7 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "est.h"
+#include "est-parse.h"
 #include "fuzz-util.h"
 
 static p11e_ctx *ctx;

@@ -261,6 +261,37 @@ p11e_status p11e__attr_flag(p11e_ctx *ctx, CK_OBJECT_HANDLE h, CK_ATTRIBUTE_TYPE
 int p11e__attr_bool(p11e_ctx *ctx, CK_OBJECT_HANDLE h, CK_ATTRIBUTE_TYPE type);
 char *p11e__object_uri(p11e_ctx *ctx, CK_OBJECT_CLASS cls, const char *label,
                        const unsigned char *id, size_t id_len);
+/* The URI of ctx's token ("pkcs11:model=...;token=..."), and an object's on it: the
+ * same as p11e__object_uri, with the token's part formatted once for many objects. */
+char *p11e__token_uri(p11e_ctx *ctx);
+char *p11e__object_uri_on(const char *token_uri, CK_OBJECT_CLASS cls, const char *label,
+                          const unsigned char *id, size_t id_len);
+/* --- cert-fields.c: what a listing shows of a certificate --------------- */
+
+/*
+ * The names a listing prints, by their DER bytes: the certificates on a
+ * token mostly share an issuer, and each name is decoded and printed once
+ * (d2i_X509_NAME and the RFC 2253 text were a sixteenth of a listing of
+ * 1,000 objects).  A few entries, the least recently used replaced first.
+ */
+#define P11E__NAME_MEMO_SIZE 8
+struct p11e__name_memo {
+	struct {
+		unsigned char *der;
+		long len;
+		char *text;
+		unsigned long used; /* when last asked for, by the clock below */
+	} e[P11E__NAME_MEMO_SIZE];
+	unsigned long clock;
+};
+void p11e__name_memo_free(struct p11e__name_memo *m);
+/*
+ * Subject, issuer, serial, validity and whether it is a CA's, from a
+ * certificate's DER, into o (a field that cannot be read is left empty);
+ * names through memo (zeroed at first, freed with p11e__name_memo_free).
+ */
+void p11e__cert_fields(p11e_ctx *ctx, p11e_object *o, const unsigned char *der, CK_ULONG len,
+                       struct p11e__name_memo *memo);
 /* What a --key URI|LABEL names. */
 struct p11e__objspec {
 	char label[129];
@@ -319,6 +350,15 @@ p11e_status p11e__key_size_from(p11e_ctx *ctx, p11e_key *key, const unsigned cha
  */
 p11e_status p11e__key_read_sized(p11e_ctx *ctx, CK_OBJECT_HANDLE h, p11e_key *key,
                                  unsigned char *modulus, CK_ULONG room);
+/*
+ * p11e__key_read_sized, and up to 4 attributes more (more[0..nmore)) in the
+ * same call: their lengths as the token gave them, also when the object
+ * is no key at all (the status then says so); CK_UNAVAILABLE_INFORMATION
+ * if the call failed.
+ */
+p11e_status p11e__key_read_more(p11e_ctx *ctx, CK_OBJECT_HANDLE h, p11e_key *key,
+                                unsigned char *modulus, CK_ULONG room, CK_ATTRIBUTE *more,
+                                CK_ULONG nmore);
 /*
  * 1 if the token does not say the key was born on it and never left it
  * (sensitive, never extractable, always sensitive, local): bad lists the

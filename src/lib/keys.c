@@ -304,6 +304,13 @@ p11e_status p11e__key_read(p11e_ctx *ctx, CK_OBJECT_HANDLE h, p11e_key *key)
 p11e_status p11e__key_read_sized(p11e_ctx *ctx, CK_OBJECT_HANDLE h, p11e_key *key,
                                  unsigned char *modulus, CK_ULONG room)
 {
+	return p11e__key_read_more(ctx, h, key, modulus, room, NULL, 0);
+}
+
+p11e_status p11e__key_read_more(p11e_ctx *ctx, CK_OBJECT_HANDLE h, p11e_key *key,
+                                unsigned char *modulus, CK_ULONG room, CK_ATTRIBUTE *more,
+                                CK_ULONG nmore)
+{
 	CK_KEY_TYPE kt = (CK_KEY_TYPE)-1;
 	CK_BBOOL f[6] = { 0 };
 	/* zeroed: a module may report a length longer than what it wrote */
@@ -320,21 +327,35 @@ p11e_status p11e__key_read_sized(p11e_ctx *ctx, CK_OBJECT_HANDLE h, p11e_key *ke
 		{ CKA_NEVER_EXTRACTABLE, &f[3], sizeof(f[3]) },
 		{ CKA_LOCAL, &f[4], sizeof(f[4]) },
 		{ CKA_DECRYPT, &f[5], sizeof(f[5]) },
-		/* last: an RSA key's size in the same call (an EC key has none) */
+		/* an RSA key's size in the same call (an EC key has none) */
 		{ CKA_MODULUS, modulus, room },
+		/* room for the caller's attributes, read along */
+		{ 0, NULL, 0 },
+		{ 0, NULL, 0 },
+		{ 0, NULL, 0 },
+		{ 0, NULL, 0 },
 	};
-	CK_ULONG n = sizeof(a) / sizeof(a[0]) - (modulus ? 0 : 1);
+	CK_ULONG n = 9 + (modulus ? 1 : 0), i;
 	CK_RV rv;
+	int filled;
 
+	if (nmore > 4)
+		return p11e__fail(ctx, P11E_ERR_USAGE, "p11e__key_read_more: %lu attributes",
+		                  nmore);
+	for (i = 0; i < nmore; i++)
+		a[n + i] = more[i];
 	p11e_key_clear(key);
 	key->handle = h;
-	rv = P11_CALL(ctx, C_GetAttributeValue, ctx->session, h, a, n);
+	rv = P11_CALL(ctx, C_GetAttributeValue, ctx->session, h, a, n + nmore);
 	/*
 	 * These codes still fill every attribute that fits (PKCS#11 2.40, 5.7);
 	 * any other means the token failed, which is never read as "no label".
 	 */
-	if (rv != CKR_OK && rv != CKR_ATTRIBUTE_TYPE_INVALID && rv != CKR_ATTRIBUTE_SENSITIVE &&
-	    rv != CKR_BUFFER_TOO_SMALL)
+	filled = rv == CKR_OK || rv == CKR_ATTRIBUTE_TYPE_INVALID ||
+	         rv == CKR_ATTRIBUTE_SENSITIVE || rv == CKR_BUFFER_TOO_SMALL;
+	for (i = 0; i < nmore; i++)
+		more[i].ulValueLen = filled ? a[n + i].ulValueLen : CK_UNAVAILABLE_INFORMATION;
+	if (!filled)
 		return p11e__fail_rv(ctx, "reading the key", "C_GetAttributeValue", rv);
 	/* a label or id too long for us is left out, as other tools' keys may have them */
 	if (a[0].ulValueLen != sizeof(kt))

@@ -149,21 +149,12 @@ int p11e__attr_bool(p11e_ctx *ctx, CK_OBJECT_HANDLE h, CK_ATTRIBUTE_TYPE type)
 	return v == CK_TRUE;
 }
 
-char *p11e__object_uri(p11e_ctx *ctx, CK_OBJECT_CLASS cls, const char *label,
-                       const unsigned char *id, size_t id_len)
+/* class, label (if any) and id (if any) into uri */
+static void uri_set_object(P11KitUri *uri, CK_OBJECT_CLASS cls, const char *label,
+                           const unsigned char *id, size_t id_len)
 {
-	CK_TOKEN_INFO *ti;
 	CK_ATTRIBUTE a;
-	P11KitUri *uri = p11_kit_uri_new();
-	char *out = NULL;
 
-	if (!uri)
-		return NULL;
-	ti = p11_kit_uri_get_token_info(uri);
-	p11e__pad(ti->label, sizeof(ti->label), ctx->slot.label);
-	p11e__pad(ti->manufacturerID, sizeof(ti->manufacturerID), ctx->slot.manufacturer);
-	p11e__pad(ti->model, sizeof(ti->model), ctx->slot.model);
-	p11e__pad(ti->serialNumber, sizeof(ti->serialNumber), ctx->slot.serial);
 	a.type = CKA_CLASS;
 	a.pValue = &cls;
 	a.ulValueLen = sizeof(cls);
@@ -180,9 +171,87 @@ char *p11e__object_uri(p11e_ctx *ctx, CK_OBJECT_CLASS cls, const char *label,
 		a.ulValueLen = id_len;
 		p11_kit_uri_set_attribute(uri, &a);
 	}
-	if (p11_kit_uri_format(uri, P11_KIT_URI_FOR_OBJECT_ON_TOKEN, &out) != P11_KIT_URI_OK)
+}
+
+/* uri formatted by p11-kit with these parts (ctx's token, an object), or NULL */
+static char *uri_format(p11e_ctx *ctx, P11KitUri *uri, P11KitUriType parts)
+{
+	char *out = NULL;
+
+	if (parts & P11_KIT_URI_FOR_TOKEN) {
+		CK_TOKEN_INFO *ti = p11_kit_uri_get_token_info(uri);
+
+		p11e__pad(ti->label, sizeof(ti->label), ctx->slot.label);
+		p11e__pad(ti->manufacturerID, sizeof(ti->manufacturerID), ctx->slot.manufacturer);
+		p11e__pad(ti->model, sizeof(ti->model), ctx->slot.model);
+		p11e__pad(ti->serialNumber, sizeof(ti->serialNumber), ctx->slot.serial);
+	}
+	if (p11_kit_uri_format(uri, parts, &out) != P11_KIT_URI_OK)
 		out = NULL;
+	return out;
+}
+
+char *p11e__object_uri(p11e_ctx *ctx, CK_OBJECT_CLASS cls, const char *label,
+                       const unsigned char *id, size_t id_len)
+{
+	P11KitUri *uri = p11_kit_uri_new();
+	char *out;
+
+	if (!uri)
+		return NULL;
+	uri_set_object(uri, cls, label, id, id_len);
+	out = uri_format(ctx, uri, P11_KIT_URI_FOR_OBJECT_ON_TOKEN);
 	p11_kit_uri_free(uri);
+	return out;
+}
+
+char *p11e__token_uri(p11e_ctx *ctx)
+{
+	P11KitUri *uri = p11_kit_uri_new();
+	char *out;
+
+	if (!uri)
+		return NULL;
+	out = uri_format(ctx, uri, P11_KIT_URI_FOR_TOKEN);
+	p11_kit_uri_free(uri);
+	return out;
+}
+
+/*
+ * p11-kit writes a token's attributes before an object's, so the object's
+ * URI is the token's, ';' and the object's own attributes, each part
+ * formatted (and percent-encoded) by p11-kit.
+ */
+char *p11e__object_uri_on(const char *token_uri, CK_OBJECT_CLASS cls, const char *label,
+                          const unsigned char *id, size_t id_len)
+{
+	static const char scheme[] = "pkcs11:";
+	P11KitUri *uri = p11_kit_uri_new();
+	char *obj = NULL, *out = NULL;
+	size_t tl, ol;
+
+	if (!uri)
+		return NULL;
+	uri_set_object(uri, cls, label, id, id_len);
+	if (p11_kit_uri_format(uri, P11_KIT_URI_FOR_OBJECT, &obj) != P11_KIT_URI_OK)
+		obj = NULL;
+	p11_kit_uri_free(uri);
+	if (!obj || strncmp(obj, scheme, sizeof(scheme) - 1) != 0 ||
+	    strncmp(token_uri, scheme, sizeof(scheme) - 1) != 0) {
+		free(obj);
+		return NULL;
+	}
+	tl = strlen(token_uri);
+	ol = strlen(obj + sizeof(scheme) - 1);
+	if ((out = malloc(tl + 1 + ol + 1))) {
+		int sep = tl > sizeof(scheme) - 1 && ol > 0;
+
+		memcpy(out, token_uri, tl);
+		if (sep)
+			out[tl] = ';';
+		memcpy(out + tl + sep, obj + sizeof(scheme) - 1, ol + 1);
+	}
+	free(obj);
 	return out;
 }
 

@@ -115,8 +115,10 @@ static void object_print(const p11e_object *o, long long now, const char *quirk_
 		if (o->key.type == P11E_KEY_EC)
 			printf("  %-13s ec:%s\n",
 			       "type:", o->key.curve[0] ? tool_esc(o->key.curve) : "?");
-		else
+		else if (o->key.type == P11E_KEY_RSA)
 			printf("  %-13s rsa:%u\n", "type:", o->key.bits);
+		else
+			printf("  %-13s other (neither RSA nor EC)\n", "type:");
 		if (o->cls == P11E_OBJ_PRIVATE_KEY && o->key.decrypt == 1)
 			printf("  %-13s yes (CKA_DECRYPT; tokens/%s)\n",
 			       "may decrypt:", quirk_file ? quirk_file : "?");

@@ -299,7 +299,9 @@ json_t *tool_key_json(const p11e_key *k)
 	err |= json_object_set_new(o, "id", json_string(id));
 	err |= tool_json_set_text(o, "uri", k->uri ? k->uri : "");
 	err |= json_object_set_new(o, "key_type",
-	                           json_string(k->type == P11E_KEY_RSA ? "rsa" : "ec"));
+	                           json_string(k->type == P11E_KEY_RSA  ? "rsa"
+	                                       : k->type == P11E_KEY_EC ? "ec"
+	                                                                : "other"));
 	err |= json_object_set_new(o, "bits", json_integer(k->bits));
 	if (k->type == P11E_KEY_EC)
 		err |= tool_json_set_text(o, "curve", k->curve);

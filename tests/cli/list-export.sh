@@ -162,4 +162,36 @@ for order in "api short" "short api"; do
 	check "written $order: the 90-day one" cmp "$OUT" "$T/api.pem"
 done
 
+case_ "list: one search; objects of other classes left out, keys of other types listed"
+ls_json
+before=$(jl length)
+printf 'a note, not a key\n' >"$T/note.txt"
+p11t --write-object "$T/note.txt" --type data --label note >/dev/null 2>&1 ||
+	fail "pkcs11-tool --write-object --type data" "could not write a data object"
+p11t --keygen --key-type AES:16 --label aes-key >/dev/null 2>&1 ||
+	fail "pkcs11-tool --keygen AES:16" "could not make a secret key"
+p11t --keypair --key-type EC:edwards25519 --label ed-key --id 0e0e >/dev/null 2>&1 ||
+	fail "pkcs11-tool --keypair EC:edwards25519" "could not make an Ed25519 key pair"
+ls_json
+equal "the Ed25519 pair listed, the data object and the secret key not" "$(jl length)" \
+	"$((before + 2))"
+equal "no data object, no secret key" "$(jl '[.[] | select(.label == "note" or .label == "aes-key")] | length')" 0
+equal "both halves of the Ed25519 pair, by label and id" \
+	"$(jl '[.[] | select(.label == "ed-key") | "\(.class) \(.id)"] | sort | join(",")')" \
+	"private-key 0e0e,public-key 0e0e"
+equal "the Ed25519 pair's type: other" \
+	"$(jl '[.[] | select(.label == "ed-key") | .key_type] | join(",")')" "other,other"
+equal "the rest as before: web's key" "$(jl "[$pk | .key_type, .bits] | join(\" \")")" "rsa 2048"
+if ! p11t --keypair --key-type EC:secp384r1 --label half --id 0f0f >/dev/null 2>&1 ||
+	! p11t --delete-object --type pubkey --id 0f0f >/dev/null 2>&1; then
+	fail "pkcs11-tool --keypair EC:secp384r1" "could not make a lone EC private key"
+fi
+ls_json
+equal "an EC private key without its public half: the curve from its own CKA_EC_PARAMS" \
+	"$(jl '[.[] | select(.label == "half") | "\(.class) \(.key_type) \(.curve)"] | join(",")')" \
+	"private-key ec P-384"
+expect_rc 0 p11 -v --pin env:USER_PIN list
+equal "one C_FindObjectsInit for the whole listing" \
+	"$(grep -c 'C_FindObjectsInit' "$ERR")" 1
+
 finish

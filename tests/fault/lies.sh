@@ -111,6 +111,11 @@ all_commands sign-length-grow
 run findobjects-endless list --pin env:USER_PIN list
 run attr-length-huge csr-rsa --pin env:USER_PIN csr --key lrsa --subject /CN=lrsa -o "$T/huge.csr"
 wait "$lane"
+# attr-stop: list's one attribute call asks every object what any key has;
+# on a module that stops at the first attribute an object lacks, each
+# object is read again as its class is, and the listing comes out the same
+run attr-stop list-json --json --pin env:USER_PIN list
+p11 --json --pin env:USER_PIN list >"$T/direct-list.json" 2>"$T/direct-list.err"
 echo "# the runs took $(since "$t0") s"
 
 seen=
@@ -136,6 +141,12 @@ says findobjects-count list 5 "C_FindObjects: $LARGER (1064, room for 64)"
 says findobjects-endless list 5 "C_FindObjects: more than 1048576 objects found"
 says attr-length-huge csr-rsa 5 "C_GetAttributeValue: the module announced a value of 1099511627776 bytes"
 says attr-length-grow csr-rsa 5 "C_GetAttributeValue: $LARGER"
+equal "list under attr-stop: exit 0" "$(cat "$T/attr-stop.list-json.rc")" 0
+equal "the token's own listing: 4 keys and 2 certificates at least" \
+	"$(jq '[.[].class] | (map(select(. == "certificate")) | length) >= 2 and length >= 6' \
+		"$T/direct-list.json" 2>&1)" true
+check "list under attr-stop: the very listing of the token itself" \
+	cmp -s "$T/attr-stop.list-json.out" "$T/direct-list.json"
 # the request's signer words it by the CK_RV (-v has the length)
 says sign-length-grow csr-ec 5 "C_Sign: the module hit an unrecoverable error (CKR_GENERAL_ERROR)"
 

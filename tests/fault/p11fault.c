@@ -62,7 +62,10 @@
  *                              64 bytes more than the buffer it filled, for
  *                              every value but a CK_BBOOL or CK_ULONG;
  *                            sign-length-grow  C_Sign reports 64 bytes more
- *                              than the buffer it filled.
+ *                              than the buffer it filled;
+ *                            attr-stop  C_GetAttributeValue gives nothing
+ *                              after the first attribute the object lacks
+ *                              (a module that stops there).
  *
  * The environment is read once, at the first C_GetFunctionList or
  * C_Initialize.  A bad setting makes C_GetFunctionList / C_Initialize fail
@@ -125,6 +128,7 @@ enum {
 	LIE_ATTR_LENGTH_HUGE = 1 << 4,
 	LIE_ATTR_LENGTH_GROW = 1 << 5,
 	LIE_SIGN_LENGTH_GROW = 1 << 6,
+	LIE_ATTR_STOP = 1 << 7,
 };
 static const struct {
 	const char *name;
@@ -137,6 +141,7 @@ static const struct {
 	{ "attr-length-huge", LIE_ATTR_LENGTH_HUGE },
 	{ "attr-length-grow", LIE_ATTR_LENGTH_GROW },
 	{ "sign-length-grow", LIE_SIGN_LENGTH_GROW },
+	{ "attr-stop", LIE_ATTR_STOP },
 };
 static unsigned lies;
 
@@ -596,6 +601,13 @@ static CK_RV w_C_GetAttributeValue(CK_SESSION_HANDLE s, CK_OBJECT_HANDLE o, CK_A
 	if (intercept("C_GetAttributeValue", &rv))
 		return rv;
 	rv = real->C_GetAttributeValue(s, o, t, n);
+	/* attr-stop: a module that gives nothing after the first attribute the object lacks */
+	for (CK_ULONG i = 0, stop = 0; (lies & LIE_ATTR_STOP) && t && i < n; i++) {
+		if (stop)
+			t[i].ulValueLen = CK_UNAVAILABLE_INFORMATION;
+		stop |= rv == CKR_ATTRIBUTE_TYPE_INVALID &&
+		        t[i].ulValueLen == CK_UNAVAILABLE_INFORMATION;
+	}
 	/* only where the object has the attribute and the caller took its value */
 	for (CK_ULONG i = 0; bool_set && t && i < n; i++)
 		if (t[i].type == bool_type && t[i].pValue && t[i].ulValueLen == sizeof(CK_BBOOL))

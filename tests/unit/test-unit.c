@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * test-unit.c - the unit suite: no token, no module.  PIN source parsing,
- * the CK_RV table, token selection, padding, token quirk files.
+ * the CK_RV table, token selection, padding, object URIs, token quirk files.
  */
 #define _GNU_SOURCE
 #include <CUnit/Basic.h>
@@ -394,6 +394,66 @@ static void test_pad(void)
 	CU_ASSERT_STRING_EQUAL(out, "xy");
 }
 
+/*
+ * An object's URI joined from its token's part (formatted once, as list
+ * does) is the very URI formatted whole, for awkward labels and tokens.
+ */
+static void test_object_uri_on(void)
+{
+	static const struct {
+		const char *label, *manufacturer, *model, *serial;
+	} tokens[] = {
+		{ "cli list", "SoftHSM project", "SoftHSM v2", "ae204f66297905c0" },
+		{ "a;b/c?d=e%f", "Acme & Co.", "m\xc3\xbc", "" },
+		{ "", "", "", "" },
+	};
+	static const char *labels[] = {
+		NULL,
+		"web",
+		"two words",
+		"a;b/c?d=e%f&g",
+		"\xc3\xbcml",
+		"0123456789012345678901234567890123456789012345678901234567890123"
+		"4567890123456789012345678901234567890123456789012345678901234567"
+	};
+	static const unsigned char id[20] = { 0x00, 0x3c, 0xb4, 0x1d, 0x9a, 0x25, 0x3b, 0xff };
+	static const CK_OBJECT_CLASS classes[] = { CKO_PRIVATE_KEY, CKO_PUBLIC_KEY,
+		                                   CKO_CERTIFICATE };
+	int compared = 0;
+
+	for (size_t t = 0; t < sizeof(tokens) / sizeof(tokens[0]); t++) {
+		char *token_uri;
+
+		snprintf(ctx->slot.label, sizeof(ctx->slot.label), "%s", tokens[t].label);
+		snprintf(ctx->slot.manufacturer, sizeof(ctx->slot.manufacturer), "%s",
+		         tokens[t].manufacturer);
+		snprintf(ctx->slot.model, sizeof(ctx->slot.model), "%s", tokens[t].model);
+		snprintf(ctx->slot.serial, sizeof(ctx->slot.serial), "%s", tokens[t].serial);
+		token_uri = p11e__token_uri(ctx);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(token_uri);
+		for (size_t l = 0; l < sizeof(labels) / sizeof(labels[0]); l++)
+			for (size_t c = 0; c < 3; c++)
+				for (size_t n = 0; n <= sizeof(id); n += 10) {
+					char *whole =
+						p11e__object_uri(ctx, classes[c], labels[l], id, n);
+					char *joined = p11e__object_uri_on(token_uri, classes[c],
+					                                   labels[l], id, n);
+
+					CU_ASSERT_PTR_NOT_NULL(whole);
+					CU_ASSERT_PTR_NOT_NULL(joined);
+					if (whole && joined) {
+						CU_ASSERT_STRING_EQUAL(joined, whole);
+						compared++;
+					}
+					free(whole);
+					free(joined);
+				}
+		free(token_uri);
+	}
+	CU_ASSERT_EQUAL(compared, 3 * 6 * 3 * 3);
+	memset(&ctx->slot, 0, sizeof(ctx->slot));
+}
+
 /* --- token quirk files (quirks.c) ------------------------------------------ */
 
 static p11e_status quirks_of(const char *text, struct p11e__quirks *q)
@@ -728,6 +788,7 @@ int main(void)
 	CU_add_test(s, "token selection", test_token_match);
 	CU_add_test(s, "reason names", test_reason_names);
 	CU_add_test(s, "blank padding", test_pad);
+	CU_add_test(s, "object URI: token part once, joined", test_object_uri_on);
 	quirks_suite();
 	return harness_run();
 }

@@ -232,10 +232,11 @@ static void describe_public(p11e_ctx *ctx, CK_OBJECT_HANDLE h, p11e_object *o)
  * its size: CKA_MODULUS, CKA_EC_PARAMS), as p11e__key_read does.  A key is
  * described then and there; a certificate's value is read after, on its
  * own call (asking every object CKA_VALUE would read any key that may be
- * read).  0 for an object that is neither key nor certificate; *whole 0 for
- * a private key read in part (not RSA or EC: label and id only).
+ * read).  0 for an object that is neither key nor certificate.  A private
+ * key read whole has its key type set; one read in part (not RSA or EC)
+ * has label and id only, and key type 0.
  */
-static p11e_obj_class sort_out(p11e_ctx *ctx, CK_OBJECT_HANDLE h, p11e_object *o, int *whole)
+static p11e_obj_class sort_out(p11e_ctx *ctx, CK_OBJECT_HANDLE h, p11e_object *o)
 {
 	unsigned char modulus[1024], params[128];
 	CK_OBJECT_CLASS cls = (CK_OBJECT_CLASS)-1;
@@ -246,7 +247,6 @@ static p11e_obj_class sort_out(p11e_ctx *ctx, CK_OBJECT_HANDLE h, p11e_object *o
 	p11e_status st = p11e__key_read_more(ctx, h, &o->key, modulus, sizeof(modulus), more, 2);
 	p11e_key k;
 
-	*whole = 0;
 	p11e__clear_error(ctx);
 	if (more[0].ulValueLen != sizeof(cls)) {
 		/*
@@ -283,7 +283,6 @@ static p11e_obj_class sort_out(p11e_ctx *ctx, CK_OBJECT_HANDLE h, p11e_object *o
 		    more[1].ulValueLen <= sizeof(params) &&
 		    p11e__key_size_from(ctx, &o->key, params, more[1].ulValueLen) != P11E_OK)
 			p11e__clear_error(ctx);
-		*whole = 1;
 		return P11E_OBJ_PRIVATE_KEY;
 	case CKO_PUBLIC_KEY:
 		k = o->key;
@@ -392,7 +391,6 @@ p11e_status p11e_list(p11e_ctx *ctx, unsigned flags, p11e_object **list, size_t 
 	size_t nh = 0, n = 0, nc[4] = { 0, 0, 0, 0 }, *perm = NULL;
 	p11e_object **pubs = NULL;
 	p11e_object *out = NULL;
-	int *whole = NULL, *ow = NULL;
 	struct p11e__name_memo memo;
 	char *token_uri = NULL;
 	p11e_status st = P11E_OK;
@@ -412,15 +410,13 @@ p11e_status p11e_list(p11e_ctx *ctx, unsigned flags, p11e_object **list, size_t 
 	 */
 	st = p11e__find_objects(ctx, want_keys ? NULL : &only_certs, want_keys ? 0 : 1, &hs, &nh);
 	if (st == P11E_OK &&
-	    (!(out = calloc(nh + 1, sizeof(*out))) || !(whole = calloc(nh + 1, sizeof(*whole))) ||
-	     !(ow = calloc(nh + 1, sizeof(*ow))) || !(oh = calloc(nh + 1, sizeof(*oh))) ||
+	    (!(out = calloc(nh + 1, sizeof(*out))) || !(oh = calloc(nh + 1, sizeof(*oh))) ||
 	     !(perm = calloc(nh + 1, sizeof(*perm))) || !(token_uri = p11e__token_uri(ctx))))
 		st = p11e__fail(ctx, P11E_ERR_FAILED, "out of memory");
 	if (st != P11E_OK)
 		goto done;
 	for (size_t i = 0; i < nh; i++) {
-		out[i].cls =
-			want_keys ? sort_out(ctx, hs[i], &out[i], &whole[i]) : P11E_OBJ_CERTIFICATE;
+		out[i].cls = want_keys ? sort_out(ctx, hs[i], &out[i]) : P11E_OBJ_CERTIFICATE;
 		nc[out[i].cls]++;
 	}
 	/*
@@ -432,7 +428,6 @@ p11e_status p11e_list(p11e_ctx *ctx, unsigned flags, p11e_object **list, size_t 
 		for (size_t i = 0; i < nh; i++)
 			if (out[i].cls == order[c]) {
 				oh[n] = hs[i];
-				ow[n] = whole[i];
 				perm[n++] = i;
 			}
 	for (size_t i = 0, k = n; i < nh; i++)
@@ -447,7 +442,8 @@ p11e_status p11e_list(p11e_ctx *ctx, unsigned flags, p11e_object **list, size_t 
 	for (size_t i = 0; i < n; i++) {
 		p11e_object *o = &out[i];
 
-		if (o->cls == P11E_OBJ_PRIVATE_KEY && ow[i])
+		/* a private key read whole (RSA or EC) has its type */
+		if (o->cls == P11E_OBJ_PRIVATE_KEY && o->key.type)
 			finish_private(o, pubs, nc[P11E_OBJ_PUBLIC_KEY], token_uri);
 		else if (o->cls == P11E_OBJ_CERTIFICATE)
 			describe_cert(ctx, oh[i], o, &memo);
@@ -467,8 +463,6 @@ done:
 	free(pubs);
 	free(hs);
 	free(oh);
-	free(whole);
-	free(ow);
 	free(perm);
 	if (st != P11E_OK) {
 		p11e_list_free(out, n);

@@ -72,15 +72,16 @@
  * with CKR_GENERAL_ERROR and one "p11fault: " line on stderr, so that a
  * test with a typo fails instead of silently testing nothing.
  *
- *   gcc -shared -fPIC -I/usr/include/p11-kit-1 p11fault.c -o p11fault.so -ldl
+ * The settings are read by p11fault-setup.c (p11fault.h); this file
+ * counts, logs and forwards the calls.
+ *
+ *   gcc -shared -fPIC -fvisibility=hidden -I/usr/include/p11-kit-1 \
+ *       p11fault.c p11fault-setup.c -o p11fault.so -ldl
  */
 #define _GNU_SOURCE
-#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <p11-kit/pkcs11.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,303 +89,15 @@
 #include <time.h>
 #include <unistd.h>
 
-#define P11FAULT_MAX_SPECS 16
-
-struct fault_spec {
-	unsigned long n; /* 1-based call number */
-	int and_later;   /* N+: every call from n on */
-	CK_RV rv;
-};
+#include "p11fault.h"
 
 static pthread_once_t once = PTHREAD_ONCE_INIT;
-static CK_RV setup_rv = CKR_OK; /* CKR_OK once the setup worked */
-static CK_FUNCTION_LIST *real;  /* the real module's list */
-static void *real_handle;
-static int log_fd = -1;
-static struct fault_spec specs[P11FAULT_MAX_SPECS];
-static size_t nspecs;
-static char fail_func[64]; /* "" counts every call */
-static CK_FLAGS token_flags;
-static CK_ATTRIBUTE_TYPE bool_type; /* P11FAULT_BOOL, when bool_set */
-static CK_BBOOL bool_value;
-static int bool_set;
-static char slow_func[64]; /* P11FAULT_SLOW, when slow_ms */
-static unsigned long slow_ms;
-static CK_MECHANISM_TYPE mech_type; /* P11FAULT_MECH, when mech_set */
-static CK_ULONG mech_min, mech_max;
-static int mech_set;
-static char gate_func[64]; /* P11FAULT_GATE, when gate_path */
-static char *gate_path;
 static unsigned long ncalls; /* calls counted for P11FAULT_FAIL */
-static char *count_path;     /* P11FAULT_COUNT: the count in a file, or NULL */
-static char *pinpad_pin;     /* P11FAULT_PINPAD, or NULL */
-
-/* P11FAULT_LIE, one bit a lie */
-enum {
-	LIE_SLOTLIST_TOO_SMALL = 1 << 0,
-	LIE_SLOTLIST_COUNT = 1 << 1,
-	LIE_FINDOBJECTS_COUNT = 1 << 2,
-	LIE_FINDOBJECTS_ENDLESS = 1 << 3,
-	LIE_ATTR_LENGTH_HUGE = 1 << 4,
-	LIE_ATTR_LENGTH_GROW = 1 << 5,
-	LIE_SIGN_LENGTH_GROW = 1 << 6,
-	LIE_ATTR_STOP = 1 << 7,
-};
-static const struct {
-	const char *name;
-	unsigned bit;
-} lie_names[] = {
-	{ "slotlist-too-small", LIE_SLOTLIST_TOO_SMALL },
-	{ "slotlist-count", LIE_SLOTLIST_COUNT },
-	{ "findobjects-count", LIE_FINDOBJECTS_COUNT },
-	{ "findobjects-endless", LIE_FINDOBJECTS_ENDLESS },
-	{ "attr-length-huge", LIE_ATTR_LENGTH_HUGE },
-	{ "attr-length-grow", LIE_ATTR_LENGTH_GROW },
-	{ "sign-length-grow", LIE_SIGN_LENGTH_GROW },
-	{ "attr-stop", LIE_ATTR_STOP },
-};
-static unsigned lies;
-
-static const struct {
-	const char *name;
-	CK_RV rv;
-} rv_names[] = {
-	{ "CKR_OK", CKR_OK },
-	{ "CKR_HOST_MEMORY", CKR_HOST_MEMORY },
-	{ "CKR_SLOT_ID_INVALID", CKR_SLOT_ID_INVALID },
-	{ "CKR_GENERAL_ERROR", CKR_GENERAL_ERROR },
-	{ "CKR_FUNCTION_FAILED", CKR_FUNCTION_FAILED },
-	{ "CKR_ARGUMENTS_BAD", CKR_ARGUMENTS_BAD },
-	{ "CKR_ATTRIBUTE_TYPE_INVALID", CKR_ATTRIBUTE_TYPE_INVALID },
-	{ "CKR_ATTRIBUTE_VALUE_INVALID", CKR_ATTRIBUTE_VALUE_INVALID },
-	{ "CKR_DEVICE_ERROR", CKR_DEVICE_ERROR },
-	{ "CKR_DEVICE_MEMORY", CKR_DEVICE_MEMORY },
-	{ "CKR_DEVICE_REMOVED", CKR_DEVICE_REMOVED },
-	{ "CKR_FUNCTION_NOT_SUPPORTED", CKR_FUNCTION_NOT_SUPPORTED },
-	{ "CKR_OBJECT_HANDLE_INVALID", CKR_OBJECT_HANDLE_INVALID },
-	{ "CKR_PIN_INCORRECT", CKR_PIN_INCORRECT },
-	{ "CKR_PIN_LOCKED", CKR_PIN_LOCKED },
-	{ "CKR_SESSION_CLOSED", CKR_SESSION_CLOSED },
-	{ "CKR_SESSION_HANDLE_INVALID", CKR_SESSION_HANDLE_INVALID },
-	{ "CKR_TOKEN_NOT_PRESENT", CKR_TOKEN_NOT_PRESENT },
-	{ "CKR_TOKEN_WRITE_PROTECTED", CKR_TOKEN_WRITE_PROTECTED },
-	{ "CKR_USER_NOT_LOGGED_IN", CKR_USER_NOT_LOGGED_IN },
-	{ "CKR_CRYPTOKI_NOT_INITIALIZED", CKR_CRYPTOKI_NOT_INITIALIZED },
-};
-
-static CK_RV bad_setting(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static CK_RV bad_setting(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "p11fault: ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "\n");
-	return CKR_GENERAL_ERROR;
-}
-
-static int parse_rv(const char *s, size_t len, CK_RV *rv)
-{
-	char buf[64], *end;
-	size_t i;
-
-	if (len == 0 || len >= sizeof(buf))
-		return -1;
-	memcpy(buf, s, len);
-	buf[len] = '\0';
-	for (i = 0; i < sizeof(rv_names) / sizeof(rv_names[0]); i++)
-		if (strcmp(buf, rv_names[i].name) == 0) {
-			*rv = rv_names[i].rv;
-			return 0;
-		}
-	errno = 0;
-	*rv = strtoul(buf, &end, 16);
-	return errno || *end || end == buf ? -1 : 0;
-}
-
-/* "N:RV[,N+:RV...]" into specs[]. */
-static CK_RV parse_fail(const char *v)
-{
-	const char *p = v;
-
-	while (*p) {
-		const char *comma = strchr(p, ',');
-		size_t len = comma ? (size_t)(comma - p) : strlen(p);
-		struct fault_spec *f;
-		char *end;
-
-		if (nspecs == P11FAULT_MAX_SPECS)
-			return bad_setting("P11FAULT_FAIL='%s': too many specs", v);
-		f = &specs[nspecs];
-		errno = 0;
-		f->n = strtoul(p, &end, 10);
-		if (errno || end == p || f->n == 0)
-			return bad_setting("P11FAULT_FAIL='%s': want N:RV (N from 1)", v);
-		f->and_later = *end == '+';
-		if (f->and_later)
-			end++;
-		if (*end != ':' || parse_rv(end + 1, len - (size_t)(end + 1 - p), &f->rv) != 0)
-			return bad_setting("P11FAULT_FAIL='%s': want N:RV, RV hex or a CKR_ name",
-			                   v);
-		nspecs++;
-		p += len;
-		if (*p == ',')
-			p++;
-	}
-	return CKR_OK;
-}
-
-/* "NAME[,NAME...]" into lies. */
-static CK_RV parse_lies(const char *v)
-{
-	const char *p = v;
-
-	while (*p) {
-		size_t len = strcspn(p, ","), i;
-
-		for (i = 0; i < sizeof(lie_names) / sizeof(lie_names[0]); i++)
-			if (strlen(lie_names[i].name) == len &&
-			    strncmp(p, lie_names[i].name, len) == 0)
-				break;
-		if (i == sizeof(lie_names) / sizeof(lie_names[0]))
-			return bad_setting("P11FAULT_LIE='%s': unknown lie '%.*s'", v, (int)len, p);
-		lies |= lie_names[i].bit;
-		p += len;
-		if (*p == ',')
-			p++;
-	}
-	return CKR_OK;
-}
-
-static CK_RV load_real(void)
-{
-	const char *path = getenv("P11FAULT_MODULE");
-	CK_C_GetFunctionList get;
-	CK_RV rv;
-
-	if (!path || !*path)
-		return bad_setting("P11FAULT_MODULE is not set: name the real module");
-	real_handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
-	if (!real_handle)
-		return bad_setting("cannot load P11FAULT_MODULE: %s", dlerror());
-	*(void **)(&get) = dlsym(real_handle, "C_GetFunctionList");
-	if (!get)
-		return bad_setting("P11FAULT_MODULE %s has no C_GetFunctionList", path);
-	rv = get(&real);
-	if (rv != CKR_OK || !real)
-		return bad_setting("C_GetFunctionList of P11FAULT_MODULE %s failed", path);
-	return CKR_OK;
-}
-
-static void setup(void)
-{
-	const char *v;
-	char *end;
-
-	setup_rv = load_real();
-	if (setup_rv != CKR_OK)
-		return;
-	v = getenv("P11FAULT_LOG");
-	if (v && *v) {
-		log_fd = open(v, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-		if (log_fd < 0) {
-			setup_rv = bad_setting("cannot open P11FAULT_LOG %s", v);
-			return;
-		}
-	}
-	v = getenv("P11FAULT_FAIL");
-	if (v && *v && (setup_rv = parse_fail(v)) != CKR_OK)
-		return;
-	v = getenv("P11FAULT_COUNT");
-	if (v && *v && !(count_path = strdup(v))) {
-		setup_rv = bad_setting("out of memory");
-		return;
-	}
-	v = getenv("P11FAULT_FAIL_FUNC");
-	if (v && *v) {
-		if (strlen(v) >= sizeof(fail_func)) {
-			setup_rv = bad_setting("P11FAULT_FAIL_FUNC='%s' is too long", v);
-			return;
-		}
-		strcpy(fail_func, v);
-	}
-	v = getenv("P11FAULT_TOKEN_FLAGS");
-	if (v && *v) {
-		errno = 0;
-		token_flags = strtoul(v, &end, 16);
-		if (errno || *end || end == v) {
-			setup_rv = bad_setting("P11FAULT_TOKEN_FLAGS='%s': want hex", v);
-			return;
-		}
-	}
-	v = getenv("P11FAULT_PINPAD");
-	if (v && *v && !(pinpad_pin = strdup(v))) {
-		setup_rv = bad_setting("P11FAULT_PINPAD: out of memory");
-		return;
-	}
-	v = getenv("P11FAULT_SLOW");
-	if (v && *v) {
-		const char *colon = strchr(v, ':');
-
-		errno = 0;
-		slow_ms = colon ? strtoul(colon + 1, &end, 10) : 0;
-		if (!colon || colon == v || (size_t)(colon - v) >= sizeof(slow_func) || errno ||
-		    end == colon + 1 || *end || slow_ms == 0 || slow_ms > 600000) {
-			setup_rv = bad_setting("P11FAULT_SLOW='%s': want NAME:MS (1 to 600000)", v);
-			return;
-		}
-		memcpy(slow_func, v, (size_t)(colon - v));
-	}
-	v = getenv("P11FAULT_GATE");
-	if (v && *v) {
-		const char *colon = strchr(v, ':');
-
-		if (!colon || colon == v || (size_t)(colon - v) >= sizeof(gate_func) || !colon[1]) {
-			setup_rv = bad_setting("P11FAULT_GATE='%s': want NAME:PATH", v);
-			return;
-		}
-		memcpy(gate_func, v, (size_t)(colon - v));
-		gate_path = strdup(colon + 1);
-	}
-	v = getenv("P11FAULT_BOOL");
-	if (v && *v) {
-		errno = 0;
-		bool_type = strtoul(v, &end, 16);
-		if (errno || end == v || *end != ':' || (end[1] != '0' && end[1] != '1') ||
-		    end[2]) {
-			setup_rv = bad_setting("P11FAULT_BOOL='%s': want HEX:0 or HEX:1", v);
-			return;
-		}
-		bool_value = end[1] == '1' ? CK_TRUE : CK_FALSE;
-		bool_set = 1;
-	}
-	v = getenv("P11FAULT_MECH");
-	if (v && *v) {
-		char *e2 = NULL, *e3 = NULL;
-
-		errno = 0;
-		mech_type = strtoul(v, &end, 16);
-		mech_min = end != v && *end == ':' ? strtoul(end + 1, &e2, 10) : 0;
-		mech_max = end != v && *end == ':' && *e2 == ':' ? strtoul(e2 + 1, &e3, 10) : 0;
-		if (errno || end == v || *end != ':' || e2 == end + 1 || *e2 != ':' ||
-		    e3 == e2 + 1 || *e3) {
-			setup_rv = bad_setting("P11FAULT_MECH='%s': want HEX:MIN:MAX", v);
-			return;
-		}
-		mech_set = 1;
-	}
-	v = getenv("P11FAULT_LIE");
-	if (v && *v)
-		setup_rv = parse_lies(v);
-}
 
 static CK_RV ready(void)
 {
-	pthread_once(&once, setup);
-	return setup_rv;
+	pthread_once(&once, p11fault_setup);
+	return pf.setup_rv;
 }
 
 /* The next call's number: in this process, or in the P11FAULT_COUNT file (0 if it fails). */
@@ -395,11 +108,12 @@ static unsigned long next_call(void)
 	ssize_t r;
 	int fd, len;
 
-	if (!count_path)
+	if (!pf.count_path)
 		return __atomic_add_fetch(&ncalls, 1, __ATOMIC_SEQ_CST);
-	fd = open(count_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	fd = open(pf.count_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (fd < 0 || flock(fd, LOCK_EX) != 0) {
-		fprintf(stderr, "p11fault: P11FAULT_COUNT %s: %s\n", count_path, strerror(errno));
+		fprintf(stderr, "p11fault: P11FAULT_COUNT %s: %s\n", pf.count_path,
+		        strerror(errno));
 		if (fd >= 0)
 			close(fd);
 		return 0;
@@ -409,7 +123,8 @@ static unsigned long next_call(void)
 	n = strtoul(buf, NULL, 10) + 1;
 	len = snprintf(buf, sizeof(buf), "%lu\n", n);
 	if (pwrite(fd, buf, (size_t)len, 0) != len)
-		fprintf(stderr, "p11fault: P11FAULT_COUNT %s: %s\n", count_path, strerror(errno));
+		fprintf(stderr, "p11fault: P11FAULT_COUNT %s: %s\n", pf.count_path,
+		        strerror(errno));
 	close(fd); /* the lock goes with it */
 	return n;
 }
@@ -422,38 +137,38 @@ static int intercept(const char *name, CK_RV *rv)
 {
 	size_t i;
 
-	if (log_fd >= 0) {
+	if (pf.log_fd >= 0) {
 		char line[80];
 		int n = snprintf(line, sizeof(line), "%s\n", name);
 
 		/* one write per line: O_APPEND keeps lines whole */
-		if (n > 0 && write(log_fd, line, (size_t)n) < 0) {
+		if (n > 0 && write(pf.log_fd, line, (size_t)n) < 0) {
 			/* nothing to do: the log is best effort */
 		}
 	}
-	if (!real) {
+	if (!pf.real) {
 		*rv = CKR_CRYPTOKI_NOT_INITIALIZED;
 		return 1;
 	}
-	if (slow_ms && strcmp(slow_func, name) == 0) {
-		struct timespec ts = { (time_t)(slow_ms / 1000),
-			               (long)(slow_ms % 1000) * 1000000L };
+	if (pf.slow_ms && strcmp(pf.slow_func, name) == 0) {
+		struct timespec ts = { (time_t)(pf.slow_ms / 1000),
+			               (long)(pf.slow_ms % 1000) * 1000000L };
 
 		while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
 			;
 	}
-	if (gate_path && strcmp(gate_func, name) == 0) {
+	if (pf.gate_path && strcmp(pf.gate_func, name) == 0) {
 		struct timespec ts = { 0, 20 * 1000000L };
 
-		while (access(gate_path, F_OK) != 0)
+		while (access(pf.gate_path, F_OK) != 0)
 			nanosleep(&ts, NULL);
 	}
-	if (nspecs && (!fail_func[0] || strcmp(fail_func, name) == 0)) {
+	if (pf.nspecs && (!pf.fail_func[0] || strcmp(pf.fail_func, name) == 0)) {
 		unsigned long n = next_call();
 
-		for (i = 0; i < nspecs; i++)
-			if (n == specs[i].n || (specs[i].and_later && n > specs[i].n)) {
-				*rv = specs[i].rv;
+		for (i = 0; i < pf.nspecs; i++)
+			if (n == pf.specs[i].n || (pf.specs[i].and_later && n > pf.specs[i].n)) {
+				*rv = pf.specs[i].rv;
 				return 1;
 			}
 	}
@@ -467,7 +182,7 @@ static int intercept(const char *name, CK_RV *rv)
 		CK_RV rv_;                  \
 		if (intercept(#name, &rv_)) \
 			return rv_;         \
-		return real->name args;     \
+		return pf.real->name args;  \
 	}
 
 static CK_FUNCTION_LIST wrapper_list;
@@ -480,7 +195,7 @@ static CK_RV w_C_Initialize(CK_VOID_PTR init_args)
 		return rv;
 	if (intercept("C_Initialize", &rv))
 		return rv;
-	return real->C_Initialize(init_args);
+	return pf.real->C_Initialize(init_args);
 }
 
 static CK_RV w_C_GetFunctionList(CK_FUNCTION_LIST_PTR_PTR list)
@@ -501,9 +216,9 @@ static CK_RV w_C_GetTokenInfo(CK_SLOT_ID slot, CK_TOKEN_INFO_PTR info)
 
 	if (intercept("C_GetTokenInfo", &rv))
 		return rv;
-	rv = real->C_GetTokenInfo(slot, info);
+	rv = pf.real->C_GetTokenInfo(slot, info);
 	if (rv == CKR_OK && info)
-		info->flags |= token_flags;
+		info->flags |= pf.token_flags;
 	return rv;
 }
 
@@ -514,12 +229,12 @@ static CK_RV w_C_GetMechanismInfo(CK_SLOT_ID slot, CK_MECHANISM_TYPE type,
 
 	if (intercept("C_GetMechanismInfo", &rv))
 		return rv;
-	if (mech_set && type == mech_type && mech_max == 0)
+	if (pf.mech_set && type == pf.mech_type && pf.mech_max == 0)
 		return CKR_MECHANISM_INVALID;
-	rv = real->C_GetMechanismInfo(slot, type, info);
-	if (rv == CKR_OK && info && mech_set && type == mech_type) {
-		info->ulMinKeySize = mech_min;
-		info->ulMaxKeySize = mech_max;
+	rv = pf.real->C_GetMechanismInfo(slot, type, info);
+	if (rv == CKR_OK && info && pf.mech_set && type == pf.mech_type) {
+		info->ulMinKeySize = pf.mech_min;
+		info->ulMaxKeySize = pf.mech_max;
 	}
 	return rv;
 }
@@ -532,14 +247,14 @@ static CK_RV w_C_GetSlotList(CK_BBOOL present, CK_SLOT_ID_PTR list, CK_ULONG_PTR
 
 	if (intercept("C_GetSlotList", &rv))
 		return rv;
-	rv = real->C_GetSlotList(present, list, count);
+	rv = pf.real->C_GetSlotList(present, list, count);
 	if (rv != CKR_OK || !list || !count)
 		return rv;
-	if (lies & LIE_SLOTLIST_TOO_SMALL) {
+	if (pf.lies & LIE_SLOTLIST_TOO_SMALL) {
 		(*count)++;
 		return CKR_BUFFER_TOO_SMALL;
 	}
-	if (lies & LIE_SLOTLIST_COUNT)
+	if (pf.lies & LIE_SLOTLIST_COUNT)
 		*count += 1000;
 	return rv;
 }
@@ -570,8 +285,8 @@ static CK_RV w_C_Login(CK_SESSION_HANDLE s, CK_USER_TYPE user, CK_UTF8CHAR_PTR p
 
 	if (intercept("C_Login", &rv))
 		return rv;
-	if (!pinpad_pin)
-		return real->C_Login(s, user, pin, len);
+	if (!pf.pinpad_pin)
+		return pf.real->C_Login(s, user, pin, len);
 	if (pin || len) {
 		static const char msg[] = "p11fault: P11FAULT_PINPAD: C_Login was given a PIN; "
 					  "a PIN-pad token must get none (NULL, 0)\n";
@@ -582,7 +297,7 @@ static CK_RV w_C_Login(CK_SESSION_HANDLE s, CK_USER_TYPE user, CK_UTF8CHAR_PTR p
 		abort();
 	}
 	/* the user typed it on the pad */
-	return real->C_Login(s, user, (CK_UTF8CHAR_PTR)pinpad_pin, strlen(pinpad_pin));
+	return pf.real->C_Login(s, user, (CK_UTF8CHAR_PTR)pf.pinpad_pin, strlen(pf.pinpad_pin));
 }
 FWD(C_Logout, (CK_SESSION_HANDLE s), (s))
 FWD(C_CreateObject, (CK_SESSION_HANDLE s, CK_ATTRIBUTE_PTR t, CK_ULONG n, CK_OBJECT_HANDLE_PTR o),
@@ -600,24 +315,24 @@ static CK_RV w_C_GetAttributeValue(CK_SESSION_HANDLE s, CK_OBJECT_HANDLE o, CK_A
 
 	if (intercept("C_GetAttributeValue", &rv))
 		return rv;
-	rv = real->C_GetAttributeValue(s, o, t, n);
+	rv = pf.real->C_GetAttributeValue(s, o, t, n);
 	/* attr-stop: a module that gives nothing after the first attribute the object lacks */
-	for (CK_ULONG i = 0, stop = 0; (lies & LIE_ATTR_STOP) && t && i < n; i++) {
+	for (CK_ULONG i = 0, stop = 0; (pf.lies & LIE_ATTR_STOP) && t && i < n; i++) {
 		if (stop)
 			t[i].ulValueLen = CK_UNAVAILABLE_INFORMATION;
 		stop |= rv == CKR_ATTRIBUTE_TYPE_INVALID &&
 		        t[i].ulValueLen == CK_UNAVAILABLE_INFORMATION;
 	}
 	/* only where the object has the attribute and the caller took its value */
-	for (CK_ULONG i = 0; bool_set && t && i < n; i++)
-		if (t[i].type == bool_type && t[i].pValue && t[i].ulValueLen == sizeof(CK_BBOOL))
-			*(CK_BBOOL *)t[i].pValue = bool_value;
-	for (CK_ULONG i = 0; lies && t && i < n; i++) {
+	for (CK_ULONG i = 0; pf.bool_set && t && i < n; i++)
+		if (t[i].type == pf.bool_type && t[i].pValue && t[i].ulValueLen == sizeof(CK_BBOOL))
+			*(CK_BBOOL *)t[i].pValue = pf.bool_value;
+	for (CK_ULONG i = 0; pf.lies && t && i < n; i++) {
 		if (t[i].ulValueLen == CK_UNAVAILABLE_INFORMATION)
 			continue;
-		if ((lies & LIE_ATTR_LENGTH_HUGE) && !t[i].pValue)
+		if ((pf.lies & LIE_ATTR_LENGTH_HUGE) && !t[i].pValue)
 			t[i].ulValueLen = (CK_ULONG)1 << 40;
-		if ((lies & LIE_ATTR_LENGTH_GROW) && t[i].pValue &&
+		if ((pf.lies & LIE_ATTR_LENGTH_GROW) && t[i].pValue &&
 		    t[i].ulValueLen != sizeof(CK_BBOOL) && t[i].ulValueLen != sizeof(CK_ULONG))
 			t[i].ulValueLen += 64;
 	}
@@ -635,17 +350,17 @@ static CK_RV w_C_FindObjects(CK_SESSION_HANDLE s, CK_OBJECT_HANDLE_PTR o, CK_ULO
 
 	if (intercept("C_FindObjects", &rv))
 		return rv;
-	rv = real->C_FindObjects(s, o, max, count);
+	rv = pf.real->C_FindObjects(s, o, max, count);
 	if (rv != CKR_OK || !o || !count)
 		return rv;
-	if ((lies & LIE_FINDOBJECTS_ENDLESS) && max) {
+	if ((pf.lies & LIE_FINDOBJECTS_ENDLESS) && max) {
 		if (*count)
 			endless_first = o[0];
 		for (CK_ULONG i = 0; i < max; i++)
 			o[i] = endless_first;
 		*count = max;
 	}
-	if ((lies & LIE_FINDOBJECTS_COUNT) && *count)
+	if ((pf.lies & LIE_FINDOBJECTS_COUNT) && *count)
 		*count = max + 1000;
 	return rv;
 }
@@ -690,8 +405,8 @@ static CK_RV w_C_Sign(CK_SESSION_HANDLE s, CK_BYTE_PTR in, CK_ULONG inlen, CK_BY
 
 	if (intercept("C_Sign", &rv))
 		return rv;
-	rv = real->C_Sign(s, in, inlen, out, outlen);
-	if (rv == CKR_OK && out && outlen && (lies & LIE_SIGN_LENGTH_GROW))
+	rv = pf.real->C_Sign(s, in, inlen, out, outlen);
+	if (rv == CKR_OK && out && outlen && (pf.lies & LIE_SIGN_LENGTH_GROW))
 		*outlen = room + 64;
 	return rv;
 }
